@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian package vigil needs, when missing. Idempotent; quick when all is there.
+#   scripts/bootstrap.sh          build, demo and test dependencies
+#   scripts/bootstrap.sh --build  only what building the libraries and the CLI needs
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates
+  libsqlite3-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libcpp-httplib-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libtorch-dev dataset-fashion-mnist
+  clang-format sqlite3
+)
+if [[ "${1:-}" != "--build" ]]; then
+  # Browser end-to-end tests of the dashboard: Debian's Chromium driven by playwright-core.
+  packages+=(chromium)
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+  [[ "$status" == ii* ]] || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "bootstrap: all packages present"
+fi

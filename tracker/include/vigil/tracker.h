@@ -1,0 +1,8 @@
+#pragma once
+
+/// Umbrella header of vigil::tracker, the embedded experiment store.
+#include "vigil/tracker/errors.h"
+#include "vigil/tracker/query.h"
+#include "vigil/tracker/run.h"
+#include "vigil/tracker/store.h"
+#include "vigil/tracker/types.h"

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "vigil/tracker/types.h"
+
+namespace vigil::tracker {
+
+enum class CompareOp { kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual };
+
+/// A condition on a run's params, e.g. "optimizer.lr < 0.01" or "optimizer.name == adam".
+/// Numbers compare numerically; strings compare as strings (`==`/`!=` only for non-numbers,
+/// ordering for strings is lexicographic). A run that lacks the path never matches.
+struct ParamCondition {
+  std::string path;  ///< dotted path into the params object
+  CompareOp op = CompareOp::kEqual;
+  nlohmann::json value;  ///< number, string or bool
+
+  /// Parses "PATH OP VALUE" with OP one of < <= > >= == != (spaces optional). VALUE is a JSON
+  /// literal when it parses as one (0.01, true, "x"), else a bare string. Throws
+  /// InvalidArgument naming the expression and the expected form.
+  static ParamCondition parse(std::string_view expression);
+  bool matches(const nlohmann::json& params) const;
+};
+
+/// A condition on the last value of a metric series, e.g. "loss{subset=val} < 0.5" or
+/// "accuracy >= 0.9" (qualified series name, see SeriesKey::qualified_name).
+struct MetricCondition {
+  SeriesKey series;
+  CompareOp op = CompareOp::kLess;
+  double value = 0.0;
+
+  /// Same grammar as ParamCondition::parse, with a numeric VALUE.
+  static MetricCondition parse(std::string_view expression);
+  bool matches(const std::vector<SeriesSummary>& metrics) const;
+};
+
+/// Which runs list_runs returns. Every set field must match (logical AND).
+struct RunFilter {
+  std::vector<std::string> ids;             ///< exact ids or unique prefixes; empty = any
+  std::optional<std::string> experiment;    ///< exact experiment name
+  std::optional<std::string> name_contains;  ///< case-insensitive substring of the run name
+  std::vector<std::string> tags;            ///< the run carries every one of these tags
+  std::vector<RunStatus> statuses;          ///< any of these (after crash detection); empty = any
+  std::optional<Timestamp> created_since;   ///< created_at >= this
+  std::optional<Timestamp> created_until;   ///< created_at <= this
+  std::vector<ParamCondition> params;
+  std::vector<MetricCondition> metrics;
+  std::optional<std::string> verdict;  ///< "PASS" or "FAIL" (latest validation)
+  std::size_t limit = 0;               ///< at most this many runs, newest first; 0 = all
+};
+
+/// One stored validation of a run against a rule set (written by vigil::rules).
+struct ValidationRecord {
+  std::int64_t id = 0;  ///< assigned by the store
+  std::string run_id;
+  std::string rules_name;  ///< rules file name (or "default")
+  std::string rules_hash;  ///< content hash of the rules file
+  std::string phase;       ///< "pre", "during", "post" or "all"
+  std::string verdict;     ///< "PASS" or "FAIL"
+  double score = 0.0;      ///< 0-100
+  nlohmann::json violations = nlohmann::json::array();  ///< as produced by vigil::rules
+  nlohmann::json report = nlohmann::json::object();     ///< full report (rules-defined)
+  Timestamp created_at = 0.0;
+};
+
+void to_json(nlohmann::json& j, const ValidationRecord& record);
+
+}  // namespace vigil::tracker

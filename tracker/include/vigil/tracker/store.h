@@ -1,0 +1,134 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "vigil/tracker/query.h"
+#include "vigil/tracker/run.h"
+#include "vigil/tracker/types.h"
+
+namespace vigil::tracker {
+
+namespace detail {
+class Backend;
+class Writer;
+}  // namespace detail
+
+/// Settings of a Store. Defaults suit a training process writing a handful of runs.
+struct StoreOptions {
+  /// Buffered points are committed at least this often. Default 1 s; must be > 0.
+  std::chrono::milliseconds flush_interval{1000};
+  /// Points buffered in memory per run before log() waits for the writer (backpressure:
+  /// never dropped, waits counted in WriterStats). Default 1,048,576 (~32 MiB); must be > 0.
+  std::size_t max_buffered_points = std::size_t{1} << 20;
+  /// A running run refreshes its heartbeat this often. Default 5 s.
+  std::chrono::seconds heartbeat_interval{5};
+  /// Readers report a `running` run whose heartbeat is older than this as `crashed`
+  /// (runs of a dead pid on the same host are reported at once). Default 60 s.
+  std::chrono::seconds stale_after{60};
+  /// Install SIGINT/SIGTERM handlers that flush live runs and store them `killed`, then let
+  /// the signal's default action (or the previously installed handler) run. Default true.
+  bool handle_signals = true;
+  /// Open without creating the file; all writes throw. Default false.
+  bool read_only = false;
+};
+
+/// Options of a new run.
+struct RunOptions {
+  std::string name;                  ///< free text; may be empty
+  std::string experiment = "default";  ///< created on first use
+  nlohmann::json params = nlohmann::json::object();  ///< initial params (object)
+  std::vector<std::string> tags;
+  /// Command line stored with the run; empty = this process's (/proc/self/cmdline).
+  std::string command;
+};
+
+/// The experiment store: runs, params, tags, metric series and validations.
+///
+/// The URI is resolved by resolve_uri(): an explicit argument, else $VIGIL_STORE, else
+/// ./.vigil/vigil.db (directory and file created on first use). Accepted forms: a plain path,
+/// or sqlite:///absolute/path.db. The backend behind the URI is an implementation detail, so
+/// other backends (e.g. PostgreSQL) can be added without touching callers.
+///
+/// Several threads and processes may use one store at once; writers of different runs never
+/// see "database is locked", and readers never block writers.
+///
+/// Thread safety: a Store is safe for concurrent use from multiple threads. Runs keep their
+/// store's backend alive, so a Run may outlive the Store object that started it.
+class Store {
+ public:
+  /// Opens (creating if needed, unless options.read_only) the store at `uri`.
+  /// Throws InvalidArgument for an unsupported scheme (naming the supported ones) and
+  /// StoreError when the file is not a vigil store, is corrupt, or has a newer schema.
+  explicit Store(std::string_view uri = {}, StoreOptions options = {});
+  ~Store() noexcept;
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  /// explicit (if not empty) > $VIGIL_STORE (if set and not empty) > "./.vigil/vigil.db".
+  static std::string resolve_uri(std::string_view explicit_uri);
+
+  /// The resolved URI this store was opened with.
+  const std::string& uri() const;
+
+  // --- writing -------------------------------------------------------------------------
+
+  /// Creates a run (status running, started now) and returns its writer handle.
+  Run start_run(const RunOptions& options = {});
+
+  void add_tags(std::string_view run_id, const std::vector<std::string>& tags);
+  void remove_tags(std::string_view run_id, const std::vector<std::string>& tags);
+  /// Deletes runs with all their data. Throws RunNotFound for an unknown id.
+  void delete_runs(const std::vector<std::string>& run_ids);
+  /// Sets the terminal status of a stored run (e.g. `rejected`). Used by guards and tools.
+  void set_status(std::string_view run_id, RunStatus status, std::string_view error = {});
+
+  /// Stores a validation and replaces the run's verdict tags: adds `validated` and
+  /// `PASS`/`FAIL`, removes the other verdict tag. Returns the new record's id.
+  std::int64_t add_validation(const ValidationRecord& record);
+
+  // --- reading -------------------------------------------------------------------------
+
+  /// Runs matching `filter`, newest first, with params, results, tags, metric summaries,
+  /// and the latest verdict/score.
+  std::vector<RunInfo> list_runs(const RunFilter& filter = {}) const;
+
+  /// Full id of the run whose id is `id_or_prefix` or starts with it.
+  /// Throws RunNotFound or AmbiguousRunId (listing the candidates).
+  std::string resolve_run_id(std::string_view id_or_prefix) const;
+
+  /// One run by id or unique prefix (same errors as resolve_run_id).
+  RunInfo get_run(std::string_view id_or_prefix) const;
+
+  std::vector<std::string> experiments() const;
+
+  /// Summaries of every series of a run, sorted by qualified name.
+  std::vector<SeriesSummary> series(std::string_view run_id) const;
+
+  /// Points of one series in step order. With max_points > 0 and more points stored, the
+  /// series is downsampled to at most max_points: the steps are split into max_points/2
+  /// buckets and each keeps its min and max point (in step order), preserving the shape.
+  /// Throws Error if the series does not exist.
+  std::vector<MetricPoint> points(std::string_view run_id, const SeriesKey& series,
+                                  std::size_t max_points = 0) const;
+
+  /// Validations of a run, oldest first.
+  std::vector<ValidationRecord> validations(std::string_view run_id) const;
+  std::optional<ValidationRecord> latest_validation(std::string_view run_id) const;
+
+ private:
+  std::string uri_;
+  std::shared_ptr<detail::Backend> backend_;
+  std::shared_ptr<detail::Writer> writer_;
+};
+
+}  // namespace vigil::tracker
