@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string>
+
+#include "vigil/rules/rule_set.h"
+#include "vigil/rules/types.h"
+
+namespace vigil::rules {
+
+/// Options of the text renderings.
+struct FormatOptions {
+  bool color = false;  ///< ANSI colors for severities and the verdict; default off
+};
+
+/// Multi-line text of a report: header (run, rules name + hash, phase), violations grouped by
+/// severity (error, warning, info) with path, actual and expected values, then counts, score
+/// and verdict. Ends with a newline. Thread safety: pure function.
+std::string format_report(const Report& report, const FormatOptions& options = {});
+
+/// Multi-line table of a rule set (id, kind, phase, severity, weight, target, condition),
+/// preceded by its name, hash, enforcement and scoring. Ends with a newline.
+std::string format_rule_set(const RuleSet& rules, const FormatOptions& options = {});
+
+/// Short form of a JSON value for messages: numbers with up to 6 significant digits kept
+/// exact ("0.0001", "20"), strings unquoted, null as "missing".
+std::string format_value(const nlohmann::json& value);
+
+}  // namespace vigil::rules
