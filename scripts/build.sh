@@ -4,5 +4,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${VIGIL_BUILD_DIR:-"$root/build"}
 jobs=${VIGIL_JOBS:-$(nproc)}
+# Dashboard front end: install its npm packages (uPlot is embedded into `vigil`) when missing or
+# older than the lockfile, before cmake configures cli/ui.
+web="$root/cli/ui/web"
+if [[ ! -d "$web/node_modules" || "$web/package-lock.json" -nt "$web/node_modules" ]]; then
+  (cd "$web" && npm ci --no-audit --no-fund) && touch "$web/node_modules"
+fi
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=${VIGIL_BUILD_TYPE:-RelWithDebInfo} "$@" >/dev/null
 cmake --build "$build_dir" -j "$jobs"

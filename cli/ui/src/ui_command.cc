@@ -1,31 +1,106 @@
 #include "ui_command.h"
 
-#include <cstdint>
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cerrno>
+#include <ctime>
+#include <iostream>
 #include <memory>
-#include <stdexcept>
 #include <string>
+#include <thread>
+
+#include "security.h"
+#include "server.h"
 
 namespace vigil::cli {
+namespace {
+
+// Blocks SIGINT/SIGTERM in every thread created while it lives (the server's pool inherits the
+// mask) and turns them into Server::stop() from a watcher thread, so nothing unsafe runs in a
+// signal handler. Restores the previous mask on destruction.
+class SignalStopper {
+ public:
+  SignalStopper() {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+  }
+  ~SignalStopper() noexcept {
+    done_ = true;
+    if (watcher_.joinable()) watcher_.join();
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SignalStopper(const SignalStopper&) = delete;
+  SignalStopper& operator=(const SignalStopper&) = delete;
+
+  void watch(ui::Server& server) {
+    watcher_ = std::thread([this, &server] {
+      const timespec tick{0, 200'000'000};
+      while (!done_) {
+        const int signal = sigtimedwait(&signals_, nullptr, &tick);
+        if (signal == SIGINT || signal == SIGTERM) {
+          std::cerr << "vigil ui: stopping\n";
+          server.stop();
+          return;
+        }
+      }
+    });
+  }
+
+ private:
+  sigset_t signals_{};
+  sigset_t previous_{};
+  std::atomic<bool> done_{false};
+  std::thread watcher_;
+};
+
+struct UiSettings {
+  ui::ServerOptions options;
+};
+
+void run_ui(const UiSettings& settings, const std::string* store_uri) {
+  ui::ServerOptions options = settings.options;
+  if (store_uri != nullptr) options.store_uri = *store_uri;
+  if (!ui::is_loopback_host(options.host)) {
+    std::cerr << "vigil ui: warning: --host " << options.host
+              << " makes the dashboard reachable from other machines"
+              << (options.token.empty() ? " WITHOUT a token (--insecure)" : "")
+              << "; traffic is plain HTTP\n";
+  }
+  ui::Server server(options);
+  SignalStopper stopper;  // before bind(): server threads must inherit the blocked mask
+  server.bind();
+  stopper.watch(server);
+  std::cout << "vigil ui: serving " << server.store_uri() << " at " << server.url()
+            << " (Ctrl-C to stop)" << std::endl;
+  server.serve();
+  std::cout << "vigil ui: stopped" << std::endl;
+}
+
+}  // namespace
 
 void add_ui_command(CLI::App& app, const std::string* store_uri) {
-  struct Settings {
-    std::string host = "127.0.0.1";
-    int port = 43800;
-    std::string token;
-    bool insecure = false;
-  };
-  auto settings = std::make_shared<Settings>();
+  auto settings = std::make_shared<UiSettings>();
+  auto& options = settings->options;
   CLI::App* ui = app.add_subcommand("ui", "Serve the web dashboard and its JSON API");
-  ui->add_option("--host", settings->host, "Address to bind (default 127.0.0.1)");
-  ui->add_option("--port", settings->port, "TCP port; 0 picks a free one (default 43800)")
+  ui->add_option("--host", options.host, "Address to bind (default 127.0.0.1)");
+  ui->add_option("--port", options.port, "TCP port; 0 picks a free one (default 43800)")
       ->check(CLI::Range(0, 65535));
-  ui->add_option("--token", settings->token,
-                 "Require this bearer token on every API call (required off loopback)");
-  ui->add_flag("--insecure", settings->insecure,
-               "Allow binding a non-loopback address without --token");
+  ui->add_option("--token", options.token,
+                 "Require this token on every API call (needed for a non-loopback --host)");
+  ui->add_flag("--insecure", options.insecure,
+               "Allow a non-loopback --host without --token (anyone who can connect reads the "
+               "store)");
+  ui->fallthrough();  // the global --store may follow `ui`
   ui->callback([settings, store_uri]() {
-    (void)store_uri;
-    throw std::runtime_error("vigil ui: the dashboard server is not built yet");
+    try {
+      run_ui(*settings, store_uri);
+    } catch (const ui::UsageError& e) {
+      throw CLI::ValidationError(e.what());
+    }
   });
 }
 

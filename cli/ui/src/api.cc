@@ -1,0 +1,223 @@
+#include "api.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <utility>
+
+#include "http_error.h"
+#include "vigil/tracker/errors.h"
+
+namespace vigil::ui {
+namespace {
+
+// Verdict tags belong to Store::add_validation; editing them by hand would contradict the
+// stored validations.
+const std::set<std::string> kManagedTags = {"validated", "PASS", "FAIL"};
+constexpr std::size_t kMaxTagLength = 200;
+
+tracker::StoreOptions read_only_options() {
+  tracker::StoreOptions options;
+  options.read_only = true;
+  options.handle_signals = false;  // the dashboard owns SIGINT/SIGTERM (clean stop)
+  return options;
+}
+
+std::string single_param(const QueryParams& params, const std::string& key, bool required) {
+  const auto count = params.count(key);
+  if (count > 1) throw HttpError(400, "parameter '" + key + "' was given more than once");
+  if (count == 0) {
+    if (required) throw HttpError(400, "parameter '" + key + "' is required");
+    return {};
+  }
+  return params.find(key)->second;
+}
+
+nlohmann::json series_json(const tracker::SeriesSummary& summary) {
+  return {
+      {"name", summary.key.name},
+      {"context", summary.key.context.is_null() ? nlohmann::json::object() : summary.key.context},
+      {"qualified_name", summary.key.qualified_name()},
+      {"count", summary.count},
+      {"last", tracker::finite_or_string(summary.last)},
+      {"min", tracker::finite_or_string(summary.min)},
+      {"max", tracker::finite_or_string(summary.max)},
+      {"last_step", summary.last_step},
+      {"last_time", tracker::format_time(summary.last_time)}};
+}
+
+std::vector<std::string> tag_list(const nlohmann::json& body, const char* key) {
+  std::vector<std::string> tags;
+  const auto it = body.find(key);
+  if (it == body.end()) return tags;
+  if (!it->is_array()) {
+    throw HttpError(400, std::string("'") + key + "' must be an array of tag strings");
+  }
+  for (const auto& tag : *it) {
+    if (!tag.is_string() || tag.get_ref<const std::string&>().empty() ||
+        tag.get_ref<const std::string&>().size() > kMaxTagLength) {
+      throw HttpError(400, std::string("'") + key + "' holds " + tag.dump() +
+                               "; expected non-empty strings of at most " +
+                               std::to_string(kMaxTagLength) + " characters");
+    }
+    const auto& text = tag.get_ref<const std::string&>();
+    if (kManagedTags.count(text) != 0) {
+      throw HttpError(
+          400, "tag '" + text + "' is set by validation (vigil validate) and cannot be edited");
+    }
+    tags.push_back(text);
+  }
+  return tags;
+}
+
+}  // namespace
+
+Api::Api(const std::string& store_uri) : reader_(store_uri, read_only_options()) {}
+
+const std::string& Api::store_uri() const { return reader_.uri(); }
+
+std::string Api::resolve(const std::string& id) const {
+  // Ids are lower-case hex; anything else cannot name a run (and never reaches the store).
+  const bool hex = !id.empty() && id.size() <= 32 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  if (!hex) throw HttpError(404, "no run matches '" + id + "' (run ids are lower-case hex)");
+  return reader_.resolve_run_id(id);
+}
+
+nlohmann::json Api::list_runs(const QueryParams& params) const {
+  const auto query = parse_runs_query(params);
+  auto filter = query.filter;
+  // Without sorting, paging or facets the store's own limit (newest first) is enough; otherwise
+  // every match is needed to sort and count.
+  const bool whole_set_needed = query.sort || query.offset > 0 || query.facets;
+  filter.limit = whole_set_needed ? 0 : query.limit;
+  auto runs = reader_.list_runs(filter);
+  const std::size_t total = runs.size();
+  if (query.sort) sort_runs(runs, *query.sort, query.descending);
+
+  nlohmann::json result = nlohmann::json::object();
+  if (query.facets) result["facets"] = runs_facets(runs);
+  const std::size_t begin = std::min(query.offset, runs.size());
+  const std::size_t end =
+      query.limit == 0 ? runs.size() : std::min(runs.size(), begin + query.limit);
+  auto& list = result["runs"] = nlohmann::json::array();
+  for (std::size_t i = begin; i < end; ++i) list.push_back(nlohmann::json(runs[i]));
+  // With the store-side limit the true count is unknown unless the page came back short.
+  if (whole_set_needed || query.limit == 0 || total < query.limit) {
+    result["total"] = total;
+  } else {
+    result["total"] = nullptr;
+  }
+  result["offset"] = query.offset;
+  result["limit"] = query.limit;
+  return result;
+}
+
+nlohmann::json Api::get_run(const std::string& id) const {
+  return nlohmann::json(reader_.get_run(resolve(id)));
+}
+
+nlohmann::json Api::series(const std::string& id) const {
+  const auto run_id = resolve(id);
+  auto list = nlohmann::json::array();
+  for (const auto& summary : reader_.series(run_id)) list.push_back(series_json(summary));
+  return list;
+}
+
+nlohmann::json Api::points(const std::string& id, const QueryParams& params) const {
+  for (const auto& [key, value] : params) {
+    if (key != "metric" && key != "max_points" && key != "token") {
+      throw HttpError(400, "unknown parameter '" + key + "'; expected metric and max_points");
+    }
+  }
+  const auto run_id = resolve(id);
+  const auto metric = single_param(params, "metric", true);
+  tracker::SeriesKey key;
+  try {
+    key = tracker::SeriesKey::parse(metric);
+  } catch (const tracker::InvalidArgument& e) {
+    throw HttpError(400, std::string("parameter 'metric': ") + e.what());
+  }
+  std::size_t max_points = 0;
+  if (const auto text = single_param(params, "max_points", false); !text.empty()) {
+    const bool digits = text.size() <= 9 && std::all_of(text.begin(), text.end(), [](char c) {
+                          return c >= '0' && c <= '9';
+                        });
+    if (!digits || (std::stoul(text) != 0 && std::stoul(text) < 2)) {
+      throw HttpError(400, "parameter 'max_points' is '" + text +
+                               "'; expected 0 (all points) or a whole number >= 2");
+    }
+    max_points = std::stoul(text);
+  }
+  const auto summaries = reader_.series(run_id);
+  const auto found = std::find_if(summaries.begin(), summaries.end(),
+                                  [&](const auto& summary) { return summary.key == key; });
+  if (found == summaries.end()) {
+    throw HttpError(404, "run " + run_id + " has no series '" + metric + "'");
+  }
+  const auto points = reader_.points(run_id, key, max_points);
+  auto steps = nlohmann::json::array();
+  auto epochs = nlohmann::json::array();
+  auto values = nlohmann::json::array();
+  auto times = nlohmann::json::array();
+  for (const auto& point : points) {
+    steps.push_back(point.step);
+    epochs.push_back(point.epoch ? nlohmann::json(*point.epoch) : nlohmann::json(nullptr));
+    values.push_back(tracker::finite_or_string(point.value));
+    times.push_back(point.time);
+  }
+  return {{"run_id", run_id},
+          {"metric", key.qualified_name()},
+          {"count", found->count},
+          {"downsampled", static_cast<std::int64_t>(points.size()) < found->count},
+          {"step", std::move(steps)},
+          {"epoch", std::move(epochs)},
+          {"value", std::move(values)},
+          {"time", std::move(times)}};
+}
+
+nlohmann::json Api::validations(const std::string& id) const {
+  auto list = nlohmann::json::array();
+  for (const auto& record : reader_.validations(resolve(id)))
+    list.push_back(nlohmann::json(record));
+  return list;
+}
+
+nlohmann::json Api::experiments() const { return reader_.experiments(); }
+
+nlohmann::json Api::update_tags(const std::string& id, const std::string& body) {
+  nlohmann::json request;
+  try {
+    request = nlohmann::json::parse(body);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw HttpError(400, std::string("request body is not JSON: ") + e.what());
+  }
+  if (!request.is_object()) {
+    throw HttpError(400, "request body must be an object {\"add\": [...], \"remove\": [...]}");
+  }
+  for (const auto& [key, value] : request.items()) {
+    if (key != "add" && key != "remove") {
+      throw HttpError(400, "unknown key '" + key + "' in request body; expected add and remove");
+    }
+  }
+  const auto add = tag_list(request, "add");
+  const auto remove = tag_list(request, "remove");
+  if (add.empty() && remove.empty()) {
+    throw HttpError(400, "request body names no tags; expected non-empty 'add' or 'remove'");
+  }
+  const auto run_id = resolve(id);
+  {
+    std::lock_guard<std::mutex> lock(writer_mu_);
+    if (!writer_) {
+      tracker::StoreOptions options;
+      options.handle_signals = false;
+      writer_ = std::make_unique<tracker::Store>(reader_.uri(), options);
+    }
+    if (!add.empty()) writer_->add_tags(run_id, add);
+    if (!remove.empty()) writer_->remove_tags(run_id, remove);
+  }
+  return nlohmann::json(reader_.get_run(run_id));
+}
+
+}  // namespace vigil::ui

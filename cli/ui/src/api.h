@@ -1,0 +1,56 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "runs_query.h"
+#include "vigil/tracker/store.h"
+
+namespace vigil::ui {
+
+/// The dashboard's JSON API, independent of HTTP: each method answers one endpoint (see
+/// cli/ui/API.md) and reports refusals by throwing HttpError or the tracker's exceptions
+/// (RunNotFound, AmbiguousRunId, InvalidArgument, StoreError), which the server maps to status
+/// codes.
+///
+/// Reads go through a read-only Store, so a store written by a training process at the same
+/// time is never blocked (WAL readers, no long transactions). The only write (tags) opens a
+/// second, writable Store on first use.
+///
+/// Thread safety: all methods may be called concurrently.
+class Api {
+ public:
+  /// Opens the store at `store_uri` (resolved by tracker::Store::resolve_uri) read-only.
+  /// Throws tracker::StoreError when it does not exist or is not a vigil store.
+  explicit Api(const std::string& store_uri);
+
+  /// The resolved URI of the store being served.
+  const std::string& store_uri() const;
+
+  /// GET /api/runs: {"runs": [run...], "total", "offset", "limit"[, "facets"]}.
+  nlohmann::json list_runs(const QueryParams& params) const;
+  /// GET /api/runs/{id}: one run object (id or unique prefix).
+  nlohmann::json get_run(const std::string& id) const;
+  /// GET /api/runs/{id}/series: summaries of every series of the run.
+  nlohmann::json series(const std::string& id) const;
+  /// GET /api/runs/{id}/points?metric=NAME[&max_points=N]: columnar points of one series.
+  nlohmann::json points(const std::string& id, const QueryParams& params) const;
+  /// GET /api/runs/{id}/validations: the run's validation records, oldest first.
+  nlohmann::json validations(const std::string& id) const;
+  /// GET /api/experiments: experiment names.
+  nlohmann::json experiments() const;
+  /// POST /api/runs/{id}/tags with body {"add": [...], "remove": [...]}: the updated run.
+  nlohmann::json update_tags(const std::string& id, const std::string& body);
+
+ private:
+  std::string resolve(const std::string& id) const;
+
+  tracker::Store reader_;
+  std::mutex writer_mu_;
+  std::unique_ptr<tracker::Store> writer_;  // guarded by writer_mu_; opened on first write
+};
+
+}  // namespace vigil::ui

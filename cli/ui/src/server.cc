@@ -1,0 +1,290 @@
+#include "server.h"
+
+#include <regex>
+#include <utility>
+#include <vector>
+
+#include <httplib.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "api.h"
+#include "assets.h"
+#include "http_error.h"
+#include "security.h"
+#include "vigil/tracker/errors.h"
+
+namespace vigil::ui {
+namespace {
+
+constexpr std::size_t kMaxRequestBody = 64 * 1024;
+
+std::shared_ptr<spdlog::logger> logger() {
+  if (auto existing = spdlog::get("vigil")) return existing;
+  try {
+    return spdlog::stderr_color_mt("vigil");
+  } catch (const spdlog::spdlog_ex&) {
+    return spdlog::get("vigil");  // created by another thread meanwhile
+  }
+}
+
+bool is_api_path(const std::string& path) { return path == "/api" || path.rfind("/api/", 0) == 0; }
+
+void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  // Store strings are not guaranteed UTF-8; replace bad bytes rather than fail the request.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  send_json(res, status, {{"error", message}});
+}
+
+// Runs an endpoint and maps every refusal to its status code; nothing escapes as a crash.
+template <typename Fn>
+void answer(httplib::Response& res, Fn&& fn) {
+  try {
+    send_json(res, 200, fn());
+  } catch (const HttpError& e) {
+    send_error(res, e.status(), e.what());
+  } catch (const tracker::RunNotFound& e) {
+    send_error(res, 404, e.what());
+  } catch (const tracker::AmbiguousRunId& e) {
+    send_error(res, 409, e.what());
+  } catch (const tracker::InvalidArgument& e) {
+    send_error(res, 400, e.what());
+  } catch (const std::exception& e) {
+    logger()->error("vigil ui: {}", e.what());
+    send_error(res, 500, e.what());
+  }
+}
+
+std::string reason(int status) {
+  switch (status) {
+    case 400:
+      return "bad request";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not found";
+    case 405:
+      return "method not allowed";
+    case 413:
+      return "request body too large";
+    case 414:
+      return "request URI too long";
+    case 415:
+      return "unsupported media type";
+    default:
+      return "HTTP status " + std::to_string(status);
+  }
+}
+
+// Every API route and its methods, to tell 405 (known path, wrong method) from 404.
+struct ApiRoute {
+  std::regex pattern;
+  const char* allowed;
+};
+
+const std::vector<ApiRoute>& api_routes() {
+  static const std::vector<ApiRoute> routes = {
+      {std::regex("/api/runs"), "GET, HEAD"},
+      {std::regex("/api/runs/[^/]+"), "GET, HEAD"},
+      {std::regex("/api/runs/[^/]+/series"), "GET, HEAD"},
+      {std::regex("/api/runs/[^/]+/points"), "GET, HEAD"},
+      {std::regex("/api/runs/[^/]+/validations"), "GET, HEAD"},
+      {std::regex("/api/runs/[^/]+/tags"), "POST"},
+      {std::regex("/api/experiments"), "GET, HEAD"},
+  };
+  return routes;
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options) : options_(std::move(options)) {
+  if (options_.host.empty()) throw UsageError("--host is empty; expected an address to bind");
+  if (options_.port < 0 || options_.port > 65535) {
+    throw UsageError("--port " + std::to_string(options_.port) +
+                     " is out of range; expected 0-65535");
+  }
+  if (!is_loopback_host(options_.host) && options_.token.empty() && !options_.insecure) {
+    throw UsageError("--host " + options_.host +
+                     " is reachable from other machines; pass --token TOKEN to require a token "
+                     "(or --insecure to serve the store to anyone who can connect)");
+  }
+  api_ = std::make_unique<Api>(options_.store_uri);
+  http_ = std::make_unique<httplib::Server>();
+  install_routes();
+}
+
+Server::~Server() noexcept { stop(); }
+
+const std::string& Server::store_uri() const { return api_->store_uri(); }
+
+void Server::install_routes() {
+  auto& http = *http_;
+  http.set_payload_max_length(kMaxRequestBody);
+  http.set_default_headers({{"Content-Security-Policy", kContentSecurityPolicy},
+                            {"X-Content-Type-Options", "nosniff"},
+                            {"X-Frame-Options", "DENY"},
+                            {"Referrer-Policy", "no-referrer"},
+                            {"Cross-Origin-Resource-Policy", "same-origin"}});
+  http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    logger()->debug("vigil ui: {} {} -> {}", req.method, req.path, res.status);
+  });
+
+  const bool check_host = is_loopback_host(options_.host);
+  http.set_pre_routing_handler(
+      [this, check_host](const httplib::Request& req, httplib::Response& res) {
+        const bool api = is_api_path(req.path);
+        const auto refuse = [&](const std::string& message) {
+          if (api) {
+            send_error(res, 403, message);
+          } else {
+            res.status = 403;
+            res.set_content(message + "\n", "text/plain; charset=utf-8");
+          }
+          return httplib::Server::HandlerResponse::Handled;
+        };
+        if (check_host) {
+          if (auto problem = loopback_host_problem(req)) return refuse(*problem);
+        }
+        if (!api) return httplib::Server::HandlerResponse::Unhandled;
+        if (!options_.token.empty() && !has_token(req, options_.token)) {
+          return refuse("missing or wrong token: send the header 'Authorization: Bearer TOKEN'");
+        }
+        if (auto problem = cross_origin_problem(req)) return refuse(*problem);
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
+
+  const std::string run = "/api/runs/([^/]+)";
+  http.Get("/api/runs", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { return api_->list_runs(req.params); });
+  });
+  http.Get(run, [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { return api_->get_run(req.matches[1]); });
+  });
+  http.Get(run + "/series", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { return api_->series(req.matches[1]); });
+  });
+  http.Get(run + "/points", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { return api_->points(req.matches[1], req.params); });
+  });
+  http.Get(run + "/validations", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { return api_->validations(req.matches[1]); });
+  });
+  http.Get("/api/experiments", [this](const httplib::Request&, httplib::Response& res) {
+    answer(res, [&] { return api_->experiments(); });
+  });
+  http.Post(run + "/tags", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] {
+      // A JSON content type cannot be sent cross-origin without a CORS preflight, which this
+      // server never grants: a second line of defence after the Origin check.
+      if (!is_json_content_type(req)) {
+        throw HttpError(415, "Content-Type must be application/json");
+      }
+      return api_->update_tags(req.matches[1], req.body);
+    });
+  });
+
+  // Everything else: embedded assets by exact path, 405 for known paths with the wrong
+  // method, 404 otherwise. No filesystem is ever consulted.
+  const auto fallback = [](const httplib::Request& req, httplib::Response& res) {
+    const bool read = req.method == "GET" || req.method == "HEAD";
+    if (is_api_path(req.path)) {
+      for (const auto& route : api_routes()) {
+        if (std::regex_match(req.path, route.pattern)) {
+          res.set_header("Allow", route.allowed);
+          send_error(
+              res, 405,
+              req.method + " is not allowed on " + req.path + " (allowed: " + route.allowed + ")");
+          return;
+        }
+      }
+      send_error(res, 404, "no API endpoint " + req.path + " (see API.md)");
+      return;
+    }
+    const Asset* asset = find_asset(req.path);
+    if (asset == nullptr) {
+      res.status = 404;
+      res.set_content("not found\n", "text/plain; charset=utf-8");
+    } else if (!read) {
+      res.status = 405;
+      res.set_header("Allow", "GET, HEAD");
+      res.set_content("method not allowed\n", "text/plain; charset=utf-8");
+    } else {
+      res.status = 200;
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(asset->data.data(), asset->data.size(), std::string(asset->content_type));
+    }
+  };
+  http.Get(".*", fallback);
+  http.Post(".*", fallback);
+  http.Put(".*", fallback);
+  http.Patch(".*", fallback);
+  http.Delete(".*", fallback);
+  http.Options(".*", fallback);
+
+  // Statuses httplib sets itself (bad request line, body too large...) get a body too.
+  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (is_api_path(req.path)) {
+      send_error(res, res.status, reason(res.status));
+    } else {
+      res.set_content(reason(res.status) + "\n", "text/plain; charset=utf-8");
+    }
+  });
+  http.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
+        std::string message = "internal error";
+        try {
+          if (error) std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          message = e.what();
+        } catch (...) {
+        }
+        logger()->error("vigil ui: {}", message);
+        send_error(res, 500, message);
+      });
+}
+
+int Server::bind() {
+  int port = options_.port;
+  if (port == 0) {
+    port = http_->bind_to_any_port(options_.host);
+  } else if (!http_->bind_to_port(options_.host, port)) {
+    port = -1;
+  }
+  if (port < 0) {
+    throw BindError("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                    " (address in use, or not an address of this machine)");
+  }
+  port_ = port;
+  return port;
+}
+
+void Server::serve() {
+  serving_ = true;
+  if (!stop_requested_) http_->listen_after_bind();
+  serving_ = false;
+}
+
+void Server::stop() noexcept {
+  stop_requested_ = true;
+  // serve() may be between its check and the accept loop; wait until it either runs (then stop
+  // it) or has returned.
+  while (serving_ && !http_->is_running()) std::this_thread::yield();
+  if (http_ && http_->is_running()) http_->stop();
+}
+
+std::string Server::url() const {
+  const bool ipv6 = options_.host.find(':') != std::string::npos;
+  std::string url = "http://" + (ipv6 ? "[" + options_.host + "]" : options_.host) + ":" +
+                    std::to_string(port()) + "/";
+  if (!options_.token.empty()) url += "#token=" + options_.token;
+  return url;
+}
+
+}  // namespace vigil::ui
