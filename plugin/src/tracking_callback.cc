@@ -101,6 +101,7 @@ void TrackingCallback::on_train_begin(TrainingState& state) {
   steps_read_.clear();
   last_train_.clear();
   last_val_.clear();
+  results_ = json::object();
   best_accuracy_.reset();
   epochs_completed_ = 0;
   steps_ = 0;
@@ -269,14 +270,18 @@ void TrackingCallback::log_results() noexcept {
       if (auto it = last_train_.find("accuracy"); it != last_train_.end()) best = it->second;
     }
     if (best) results["best_accuracy"] = *best;
-    if (run_) run_->log_results(results);
+    results_ = results;
+    if (run_ && run_->status() == RunStatus::kRunning) run_->log_results(results);
   });
 }
 
 void TrackingCallback::on_train_end(TrainingState& state) {
   steps_read_.clear();
   read_pending();
-  if (!run_ || run_->status() != RunStatus::kRunning) return;
+  if (!run_ || run_->status() != RunStatus::kRunning) {
+    if (!run_) log_results();  // untracked: results stay available to guards
+    return;
+  }
   log_results();
   finish_run(RunStatus::kFinished);
   const TrackingReport summary = report();

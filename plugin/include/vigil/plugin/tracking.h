@@ -113,6 +113,9 @@ class TrackingCallback : public Callback {
   /// Params collected at on_train_begin (also when the store is unavailable).
   const nlohmann::json& params() const { return params_; }
 
+  /// Results logged at the end of training (empty before).
+  const nlohmann::json& results() const { return results_; }
+
   /// The run, between on_train_begin and the end of the callback; null when tracking could
   /// not start.
   tracker::Run* run() { return run_.get(); }
@@ -152,6 +155,7 @@ class TrackingCallback : public Callback {
   std::unique_ptr<tracker::Store> store_;
   std::unique_ptr<tracker::Run> run_;
   nlohmann::json params_ = nlohmann::json::object();
+  nlohmann::json results_ = nlohmann::json::object();
   std::int64_t log_every_ = 1;
 
   std::optional<tracker::MetricHandle> loss_;

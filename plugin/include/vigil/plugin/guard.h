@@ -1,0 +1,133 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "vigil/plugin/callback.h"
+#include "vigil/plugin/tracking.h"
+#include "vigil/rules/monitor.h"
+#include "vigil/rules/rule_set.h"
+#include "vigil/rules/types.h"
+
+namespace vigil::plugin {
+
+/// Base of the exceptions by which a guard ends a run. what() is a summary line followed by
+/// one line per violation ("  - RULE_ID (SEVERITY): MESSAGE").
+class GuardError : public std::runtime_error {
+ public:
+  GuardError(const std::string& message, rules::Report report);
+  /// The report that ended the run (phase pre for RunRejected, during for RunAborted).
+  const rules::Report& report() const noexcept { return report_; }
+  const std::vector<rules::Violation>& violations() const noexcept { return report_.violations; }
+
+ private:
+  rules::Report report_;
+};
+
+/// The pre-training rules failed: the run was refused before its first step (stored
+/// `rejected`, with its validation). No optimizer step was taken.
+class RunRejected : public GuardError {
+ public:
+  using GuardError::GuardError;
+};
+
+/// A during-training rule asked to stop at once (NaN/Inf loss, divergence): the run was stored
+/// `aborted` with the step and value that tripped it. Thrown from on_batch_end, so the step of
+/// that batch is not taken when on_batch_end is called before optimizer.step().
+class RunAborted : public GuardError {
+ public:
+  RunAborted(const std::string& message, rules::Report report, std::int64_t step, double value);
+  /// Step (per-step metrics) or epoch (per-epoch metrics) of the value that tripped the rule.
+  std::int64_t step() const noexcept { return step_; }
+  double value() const noexcept { return value_; }
+
+ private:
+  std::int64_t step_;
+  double value_;
+};
+
+/// Settings of a GuardCallback (chained setters, PyTorch style):
+///
+///   GuardOptions().rules_file("team.json")
+struct GuardOptions {
+  /// Rules file to load; empty = the shipped default policy. Ignored when rules() is set.
+  TORCH_ARG(std::string, rules_file);
+  /// An already loaded rule set; overrides rules_file. Default none.
+  TORCH_ARG(std::optional<rules::RuleSet>, rules);
+  /// Evaluate pre-training rules at on_train_begin (and refuse the run on FAIL). Default true.
+  TORCH_ARG(bool, check_before) = true;
+  /// Stream metrics through during-training rules (abort / stop gracefully). Default true.
+  TORCH_ARG(bool, check_during) = true;
+  /// Validate the finished run (every phase), store and log verdict and score. Default true.
+  TORCH_ARG(bool, check_after) = true;
+};
+
+/// Enforces a rule set (vigil::rules) on a training run recorded by a TrackingCallback.
+///
+///   on_train_begin     evaluates the pre-training rules on the params the tracking callback
+///                      collected. Warnings are logged and stored; a FAIL stores the report,
+///                      marks the run `rejected` and throws RunRejected.
+///   on_batch_end,      streams the step values read by the tracking callback (loss, accuracy,
+///   on_validation_end, lr) and the epoch metrics (loss{subset=train}, accuracy{subset=val}...)
+///   on_epoch_end       through a rules::TrainingMonitor. A stop-now decision (non_finite,
+///                      divergence) stores the report, marks the run `aborted` (error names the
+///                      rule, step and value) and throws RunAborted; a graceful decision
+///                      (plateau, target) asks the loop to stop at the end of the epoch through
+///                      TrainingControl.
+///   on_train_end       validates the finished run against every phase (as `vigil validate`
+///                      does), stores the report (tags validated + PASS/FAIL) and logs verdict
+///                      and score.
+///
+/// Must come after its TrackingCallback in the CallbackList (Session does this). Values are
+/// checked when the tracking callback reads them from the device: every step on the CPU, every
+/// TrackingOptions::log_every steps otherwise (the failing step is still reported exactly, but
+/// up to log_every - 1 optimizer steps may have followed it).
+///
+/// Thread safety: not thread-safe; hooks run on the training thread.
+class GuardCallback : public Callback {
+ public:
+  /// Loads the rules (throws rules::RulesError for a bad rules file). `tracking` not null.
+  GuardCallback(std::shared_ptr<TrackingCallback> tracking, GuardOptions options = {});
+
+  void on_train_begin(TrainingState& state) override;
+  void on_batch_end(TrainingState& state, const BatchOutput& batch) override;
+  void on_validation_end(TrainingState& state, const MetricMap& metrics) override;
+  void on_epoch_end(TrainingState& state) override;
+  void on_train_end(TrainingState& state) override;
+
+  const rules::RuleSet& rules() const noexcept { return rules_; }
+  /// Report of the pre-training check (after on_train_begin).
+  const std::optional<rules::Report>& pre_report() const noexcept { return pre_report_; }
+  /// Report of the final validation (after on_train_end).
+  const std::optional<rules::Report>& final_report() const noexcept { return final_report_; }
+  /// Reason of a graceful stop requested by a rule; empty when none.
+  const std::string& stop_reason() const noexcept { return stop_reason_; }
+
+ private:
+  tracker::RunInfo live_run_info() const;
+  void observe_steps(TrainingState& state);
+  void handle(TrainingState& state, const rules::MonitorResult& result, double value);
+  void store(const rules::Report& report);
+
+  std::shared_ptr<TrackingCallback> tracking_;
+  GuardOptions options_;
+  rules::RuleSet rules_;
+  std::optional<rules::TrainingMonitor> monitor_;
+  bool watches_loss_ = false;
+  bool watches_accuracy_ = false;
+  bool watches_lr_ = false;
+  std::optional<rules::Report> pre_report_;
+  std::optional<rules::Report> final_report_;
+  std::string stop_reason_;
+};
+
+/// One-line description of a violation: "RULE_ID (SEVERITY): MESSAGE [at step N]".
+std::string describe_violation(const rules::Violation& violation);
+
+}  // namespace vigil::plugin

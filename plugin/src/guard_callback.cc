@@ -1,0 +1,216 @@
+#include <cmath>
+#include <sstream>
+#include <utility>
+
+#include "log.h"
+#include "vigil/plugin/guard.h"
+#include "vigil/rules/evaluate.h"
+#include "vigil/rules/format.h"
+#include "vigil/rules/storage.h"
+#include "vigil/tracker/errors.h"
+#include "vigil/tracker/store.h"
+
+namespace vigil::plugin {
+namespace {
+
+using rules::Decision;
+using rules::Phase;
+using tracker::RunStatus;
+
+// "SUMMARY\n  - violation\n  - violation" (one line per violation).
+std::string guard_message(const std::string& summary, const std::vector<rules::Violation>& list) {
+  std::string message = summary;
+  for (const auto& violation : list) message += "\n  - " + describe_violation(violation);
+  return message;
+}
+
+std::string counts_text(const rules::SeverityCounts& counts) {
+  std::ostringstream text;
+  text << counts.error << " error(s), " << counts.warning << " warning(s), " << counts.info
+       << " info";
+  return text.str();
+}
+
+}  // namespace
+
+GuardError::GuardError(const std::string& message, rules::Report report)
+    : std::runtime_error(message), report_(std::move(report)) {}
+
+RunAborted::RunAborted(const std::string& message, rules::Report report, std::int64_t step,
+                       double value)
+    : GuardError(message, std::move(report)), step_(step), value_(value) {}
+
+std::string describe_violation(const rules::Violation& violation) {
+  std::string line = violation.rule_id + " (" + std::string(rules::to_string(violation.severity)) +
+                     "): " + violation.message;
+  if (violation.step) line += " [at step " + std::to_string(*violation.step) + "]";
+  return line;
+}
+
+GuardCallback::GuardCallback(std::shared_ptr<TrackingCallback> tracking, GuardOptions options)
+    : tracking_(std::move(tracking)), options_(std::move(options)) {
+  if (!tracking_) {
+    throw std::invalid_argument(
+        "GuardCallback: tracking callback is null; expected the "
+        "TrackingCallback whose run the guard checks");
+  }
+  if (options_.rules()) {
+    rules_ = *options_.rules();
+  } else if (!options_.rules_file().empty()) {
+    rules_ = rules::RuleSet::load_file(options_.rules_file());
+  } else {
+    rules_ = rules::RuleSet::default_rules();
+  }
+}
+
+tracker::RunInfo GuardCallback::live_run_info() const {
+  tracker::RunInfo info;
+  const TrackingReport report = tracking_->report();
+  info.id = report.run_id;
+  info.name = tracking_->options().run_name();
+  info.experiment = tracking_->options().experiment();
+  info.params = tracking_->params();
+  info.results = tracking_->results();
+  info.host = info.params.value("host", "");
+  return info;
+}
+
+void GuardCallback::store(const rules::Report& report) {
+  tracker::Store* store = tracking_->store();
+  if (store == nullptr || report.run_id.empty()) return;
+  tracking_->guarded("storing the validation report", [&] { rules::store_report(*store, report); });
+}
+
+void GuardCallback::on_train_begin(TrainingState& state) {
+  pre_report_.reset();
+  final_report_.reset();
+  stop_reason_.clear();
+  monitor_.reset();
+  if (options_.check_during()) {
+    monitor_.emplace(rules_);
+    watches_loss_ = monitor_->watches("loss");
+    watches_accuracy_ = monitor_->watches("accuracy");
+    watches_lr_ = monitor_->watches("lr");
+  }
+  if (!options_.check_before()) return;
+
+  rules::EvaluationOptions evaluation;
+  evaluation.phase = Phase::kPre;
+  evaluation.store = tracking_->store();
+  rules::Report report = rules::evaluate(rules_, live_run_info(), evaluation);
+  pre_report_ = report;
+  for (const auto& violation : report.violations) {
+    detail::logger()->warn("vigil: rules '{}': {}", rules_.name(), describe_violation(violation));
+  }
+  if (!report.violations.empty() || !report.passed()) store(report);
+  if (report.passed()) return;
+
+  std::vector<rules::Violation> errors;
+  for (const auto& violation : report.violations) {
+    if (violation.severity == rules::Severity::kError) errors.push_back(violation);
+  }
+  const std::string summary = "run refused before training by rules '" + rules_.name() + "' (" +
+                              counts_text(report.counts) + ", score " +
+                              rules::format_value(report.score) + "):";
+  const std::string message = guard_message(summary, report.violations);
+  tracking_->finish_run(RunStatus::kRejected, message);
+  throw RunRejected(message, std::move(report));
+}
+
+void GuardCallback::handle(TrainingState& state, const rules::MonitorResult& result, double value) {
+  if (!result.stop()) return;
+  if (result.decision == Decision::kStopGracefully) {
+    std::string reason;
+    for (const auto& violation : result.violations) {
+      if (!reason.empty()) reason += "; ";
+      reason += describe_violation(violation);
+    }
+    if (stop_reason_.empty()) stop_reason_ = reason;
+    detail::logger()->info("vigil: stopping at the end of epoch {}: {}", state.epoch, reason);
+    state.control.request_stop(reason, StopMode::kEndOfEpoch);
+    return;
+  }
+  // Stop now: the run is over; store why, then leave the loop before the optimizer step.
+  const rules::Violation& first = result.violations.front();
+  const std::int64_t step = first.step.value_or(state.step);
+  std::ostringstream summary;
+  summary << "run aborted by rules '" << rules_.name() << "' at step " << step << " (value "
+          << value << "):";
+  const std::string message = guard_message(summary.str(), result.violations);
+  rules::Report report = monitor_->report(live_run_info());
+  store(report);
+  tracking_->finish_run(RunStatus::kAborted, message);
+  detail::logger()->error("vigil: {}", message);
+  throw RunAborted(message, std::move(report), step, value);
+}
+
+void GuardCallback::observe_steps(TrainingState& state) {
+  if (!monitor_) return;
+  for (const StepRecord& record : tracking_->steps_read()) {
+    if (watches_loss_)
+      handle(state, monitor_->observe_step("loss", record.step, record.loss), record.loss);
+    if (watches_accuracy_ && record.accuracy) {
+      handle(state, monitor_->observe_step("accuracy", record.step, *record.accuracy),
+             *record.accuracy);
+    }
+    if (watches_lr_ && record.lr) {
+      handle(state, monitor_->observe_step("lr", record.step, *record.lr), *record.lr);
+    }
+  }
+}
+
+void GuardCallback::on_batch_end(TrainingState& state, const BatchOutput& batch) {
+  observe_steps(state);
+}
+
+void GuardCallback::on_validation_end(TrainingState& state, const MetricMap& metrics) {
+  if (!monitor_) return;
+  for (const auto& [name, value] : metrics) {
+    const std::string series = name + "{subset=val}";
+    if (monitor_->watches(series)) {
+      handle(state, monitor_->observe_epoch(series, state.epoch, value), value);
+    }
+  }
+}
+
+void GuardCallback::on_epoch_end(TrainingState& state) {
+  if (!monitor_) return;
+  observe_steps(state);  // the steps the tracking callback read at the end of the epoch
+  for (const auto& [name, value] : tracking_->last_train_metrics()) {
+    const std::string series = name + "{subset=train}";
+    if (monitor_->watches(series)) {
+      handle(state, monitor_->observe_epoch(series, state.epoch, value), value);
+    }
+  }
+}
+
+void GuardCallback::on_train_end(TrainingState& state) {
+  if (!options_.check_after()) return;
+  tracker::Store* store_ptr = tracking_->store();
+  const std::string run_id = tracking_->report().run_id;
+  std::optional<tracker::RunInfo> stored;
+  if (store_ptr != nullptr && !run_id.empty()) {
+    tracking_->guarded("reading the run back for validation",
+                       [&] { stored = store_ptr->get_run(run_id); });
+  }
+  rules::EvaluationOptions evaluation;
+  if (stored) {
+    // The same evaluation as `vigil validate`: every phase, during rules replayed from the
+    // stored series.
+    evaluation.phase = Phase::kAll;
+    evaluation.store = store_ptr;
+    final_report_ = rules::evaluate(rules_, *stored, evaluation);
+    store(*final_report_);
+  } else {
+    // No store to replay series from: post-training rules on what this process knows.
+    evaluation.phase = Phase::kPost;
+    final_report_ = rules::evaluate(rules_, live_run_info(), evaluation);
+  }
+  const rules::Report& report = *final_report_;
+  detail::logger()->info("vigil: run {} validated by rules '{}': {} (score {}, {})",
+                         run_id.empty() ? "(untracked)" : run_id, rules_.name(),
+                         rules::to_string(report.verdict), rules::format_value(report.score),
+                         counts_text(report.counts));
+}
+
+}  // namespace vigil::plugin
