@@ -1,0 +1,147 @@
+#include "vigil/rules/format.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "detail.h"
+
+namespace vigil::rules {
+namespace {
+
+constexpr const char* kReset = "\033[0m";
+constexpr const char* kRed = "\033[31m";
+constexpr const char* kYellow = "\033[33m";
+constexpr const char* kCyan = "\033[36m";
+constexpr const char* kGreen = "\033[32m";
+constexpr const char* kBold = "\033[1m";
+
+std::string paint(const FormatOptions& options, const char* color, const std::string& text) {
+  return options.color ? std::string(color) + text + kReset : text;
+}
+
+const char* severity_color(Severity severity) {
+  switch (severity) {
+    case Severity::kError:
+      return kRed;
+    case Severity::kWarning:
+      return kYellow;
+    default:
+      return kCyan;
+  }
+}
+
+std::string score_text(double score) {
+  std::ostringstream out;
+  if (score == std::floor(score)) {
+    out << static_cast<long long>(score);
+  } else {
+    out.precision(1);
+    out << std::fixed << score;
+  }
+  return out.str();
+}
+
+std::string plural(int n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+std::string format_value(const nlohmann::json& value) {
+  if (value.is_null()) return "missing";
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
+}
+
+std::string format_report(const Report& report, const FormatOptions& options) {
+  std::ostringstream out;
+  out << "Run "
+      << (report.run_id.empty() ? std::string("(not stored)") : report.run_id.substr(0, 8));
+  if (!report.run_name.empty()) out << " \"" << report.run_name << "\"";
+  out << " against rules '" << report.rules_name << "' (" << report.rules_hash << "), phase "
+      << to_string(report.phase);
+  if (report.enforcement == Enforcement::kWarnOnly) out << ", warn_only";
+  out << "\n";
+
+  constexpr std::array<std::pair<Severity, const char*>, 3> kGroups{{
+      {Severity::kError, "Errors"},
+      {Severity::kWarning, "Warnings"},
+      {Severity::kInfo, "Info"},
+  }};
+  for (const auto& [severity, title] : kGroups) {
+    const int count = report.counts.of(severity);
+    if (count == 0) continue;
+    out << "\n"
+        << paint(options, severity_color(severity), std::string(title)) << " (" << count << "):\n";
+    for (const auto& v : report.violations) {
+      if (v.severity != severity) continue;
+      out << "  " << paint(options, kBold, v.rule_id) << " [" << v.kind << ", "
+          << to_string(v.phase) << "]: " << v.message << "\n";
+      out << "      path: " << v.path << "  actual: " << format_value(v.actual);
+      if (!v.expected.empty()) out << "  expected: " << v.expected;
+      if (v.not_evaluable) out << "  (not evaluable)";
+      if (v.step) out << "  at: " << *v.step;
+      if (v.decision != Decision::kContinue) out << "  decision: " << to_string(v.decision);
+      out << "\n";
+    }
+  }
+  if (report.violations.empty()) out << "\nNo violations.\n";
+
+  out << "\nScore: " << score_text(report.score) << "/100 (" << plural(report.counts.error, "error")
+      << ", " << plural(report.counts.warning, "warning") << ", " << report.counts.info << " info; "
+      << plural(report.rules_evaluated, "rule") << " checked)\n";
+  const bool pass = report.verdict == Verdict::kPass;
+  out << "Verdict: "
+      << paint(options, pass ? kGreen : kRed, std::string(to_string(report.verdict)));
+  if (report.verdict != report.enforced_verdict) {
+    out << " (warn_only; enforce would give " << to_string(report.enforced_verdict) << ")";
+  }
+  out << "\n";
+  return out.str();
+}
+
+std::string format_rule_set(const RuleSet& rules, const FormatOptions& options) {
+  std::ostringstream out;
+  out << "Rules '" << rules.name() << "' (" << rules.hash() << ") from " << rules.source() << "\n";
+  if (!rules.description().empty()) out << rules.description() << "\n";
+  const auto& scoring = rules.scoring();
+  out << "Enforcement: " << to_string(rules.enforcement())
+      << "; scoring: " << to_string(scoring.model);
+  if (scoring.model == ScoringModel::kPenalty) {
+    out << " (error " << detail::number_text(scoring.error_penalty) << ", warning "
+        << detail::number_text(scoring.warning_penalty) << ", info "
+        << detail::number_text(scoring.info_penalty) << ")";
+  }
+  if (scoring.min_score) out << "; min score " << detail::number_text(*scoring.min_score);
+  out << "\n\n";
+
+  std::vector<std::array<std::string, 7>> rows;
+  rows.push_back({"ID", "KIND", "PHASE", "SEVERITY", "WEIGHT", "TARGET", "CONDITION"});
+  for (const auto& rule : rules.rules()) {
+    const auto& info = rule->info();
+    rows.push_back({info.id, info.kind, std::string(to_string(rule->phase())),
+                    std::string(to_string(info.severity)), detail::number_text(info.weight),
+                    rule->target(), rule->condition()});
+  }
+  std::array<std::size_t, 7> widths{};
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    std::string line;
+    for (std::size_t c = 0; c < rows[r].size(); ++c) {
+      std::string cell = rows[r][c];
+      if (c + 1 < rows[r].size()) cell.resize(widths[c] + 2, ' ');
+      line += cell;
+    }
+    out << (r == 0 ? paint(options, kBold, line) : line) << "\n";
+  }
+  if (rules.rules().empty()) out << "(no rules)\n";
+  return out.str();
+}
+
+}  // namespace vigil::rules
