@@ -1,0 +1,206 @@
+// One run: status and error, params as a tree, results, tags (add/remove), the latest
+// validation report, and every metric as a small chart.
+
+import { ApiError, api, runPath } from './api.js';
+import { el, formatDuration, formatNumber, formatTime, formatValue, replace, runLabel,
+         statusBadge, verdictBadge } from './dom.js';
+import { LineChart, buildLines, fetchPoints, runColor } from './charts.js';
+import { routeHref } from './router.js';
+import { LIVE_INTERVAL_MS } from './explorer_view.js';
+
+const MANAGED_TAGS = new Set(['validated', 'PASS', 'FAIL']);
+const SMALL_CHART_POINTS = 500;
+const SEVERITY_ORDER = ['error', 'warning', 'info'];
+
+/** A nested JSON value as collapsible lists; every key and value rendered as text. */
+export function jsonTree(value) {
+  if (value === null || typeof value !== 'object') {
+    return el('span', { class: `value ${typeof value}`, text: formatValue(value) });
+  }
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
+  if (entries.length === 0) return el('span', { class: 'muted', text: Array.isArray(value) ? '[]' : '{}' });
+  return el('ul', { class: 'tree' }, entries.map(([key, child]) => {
+    const nested = child !== null && typeof child === 'object' && Object.keys(child).length > 0;
+    if (!nested) return el('li', {}, el('span', { class: 'key', text: key }), ': ', jsonTree(child));
+    return el('li', {}, el('details', { open: true }, el('summary', {}, el('span', { class: 'key', text: key })), jsonTree(child)));
+  }));
+}
+
+export class RunView {
+  constructor(root) {
+    this.root = root;
+    this.seq = 0;
+    this.charts = [];
+    this.timer = null;
+  }
+
+  mount(route) {
+    this.id = route.parts[1] || '';
+    this.header = el('div', { class: 'run-header' });
+    this.tags = el('div', { class: 'run-tags' });
+    this.tagError = el('div', { class: 'error', hidden: true });
+    this.meta = el('dl', { class: 'meta' });
+    this.params = el('div', { class: 'params' });
+    this.results = el('div', { class: 'results' });
+    this.validation = el('div', { class: 'validation' });
+    this.metrics = el('div', { class: 'chart-grid small' });
+    this.root.append(el('div', { class: 'run-view' },
+      this.header,
+      el('section', { class: 'card' }, el('h3', { text: 'Tags' }), this.tags, this.tagError),
+      el('div', { class: 'two-columns' },
+        el('section', { class: 'card' }, el('h3', { text: 'Run' }), this.meta),
+        el('section', { class: 'card' }, el('h3', { text: 'Latest validation' }), this.validation)),
+      el('div', { class: 'two-columns' },
+        el('section', { class: 'card' }, el('h3', { text: 'Params' }), this.params),
+        el('section', { class: 'card' }, el('h3', { text: 'Results' }), this.results)),
+      el('section', { class: 'card' }, el('h3', { text: 'Metrics' }), this.metrics)));
+    this.load();
+  }
+
+  update(route) {
+    return (route.parts[1] || '') === this.id ? undefined : false;  // another run: remount
+  }
+
+  unmount() {
+    this.seq++;
+    clearTimeout(this.timer);
+    for (const chart of this.charts) chart.destroy();
+  }
+
+  async load() {
+    const seq = ++this.seq;
+    let run;
+    try {
+      run = await api(runPath(this.id));
+    } catch (error) {
+      if (seq !== this.seq) return;
+      const message = error instanceof ApiError && error.status === 404 ? `No run ${this.id}.` : error.message;
+      replace(this.header, el('h2', { text: 'Run' }), el('p', { class: 'error', text: message }));
+      return;
+    }
+    if (seq !== this.seq) return;
+    this.run = run;
+    this.renderHeader(run);
+    this.renderTags(run);
+    this.renderMeta(run);
+    replace(this.params, jsonTree(run.params));
+    replace(this.results, jsonTree(run.results));
+    const [validations, series] = await Promise.all([
+      api(runPath(run.id, '/validations')).catch((e) => e),
+      api(runPath(run.id, '/series')).catch((e) => e),
+    ]);
+    if (seq !== this.seq) return;
+    this.renderValidation(validations);
+    await this.renderMetrics(run, series, seq);
+    if (seq === this.seq && run.status === 'running') {
+      this.timer = setTimeout(() => this.load(), LIVE_INTERVAL_MS);
+    }
+  }
+
+  renderHeader(run) {
+    const metrics = Object.keys(run.metrics).slice(0, 4);
+    replace(this.header,
+      el('h2', {}, el('span', { class: 'run-name', text: runLabel(run) }), ' ', statusBadge(run.status), ' ', verdictBadge(run.verdict)),
+      run.error ? el('p', { class: 'error run-error' }, el('strong', { text: `${run.status}: ` }), run.error) : null,
+      el('p', { class: 'actions' },
+        el('a', { class: 'button', href: routeHref('/explore', { run: run.id, metric: metrics }) }, 'Open in metrics explorer'),
+        el('a', { class: 'button', href: routeHref('/runs', { experiment: run.experiment }) }, `Runs of ${run.experiment}`)));
+  }
+
+  renderMeta(run) {
+    const row = (term, value) => [el('dt', { text: term }), el('dd', {}, value)];
+    replace(this.meta,
+      row('Id', el('code', { text: run.id })),
+      row('Experiment', run.experiment),
+      row('Created', formatTime(run.created_at)),
+      row('Started', formatTime(run.started_at)),
+      row('Finished', formatTime(run.finished_at)),
+      row('Duration', formatDuration(run.duration)),
+      row('Last heartbeat', formatTime(run.heartbeat_at)),
+      row('Host', `${run.host} (pid ${run.pid})`),
+      row('Command', el('code', { class: 'command', text: run.command || '—' })));
+  }
+
+  renderTags(run) {
+    const input = el('input', { type: 'text', placeholder: 'New tag', 'aria-label': 'New tag' });
+    const add = () => {
+      const tag = input.value.trim();
+      if (tag) this.changeTags({ add: [tag] });
+    };
+    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') add(); });
+    replace(this.tags,
+      run.tags.length === 0 ? el('span', { class: 'muted', text: 'No tags. ' }) : null,
+      run.tags.map((tag) => el('span', { class: 'chip' }, el('a', { href: routeHref('/runs', { tag }), text: tag }),
+        MANAGED_TAGS.has(tag) ? null : el('button', { type: 'button', class: 'chip-x', title: `Remove tag ${tag}`,
+          onclick: () => this.changeTags({ remove: [tag] }) }, '×'))),
+      el('span', { class: 'tag-add' }, input, el('button', { type: 'button', onclick: add }, 'Add tag')));
+  }
+
+  async changeTags(change) {
+    try {
+      const run = await api(runPath(this.run.id, '/tags'), { method: 'POST', body: change });
+      this.tagError.hidden = true;
+      this.run = run;
+      this.renderTags(run);
+    } catch (error) {
+      this.tagError.hidden = false;
+      this.tagError.textContent = `Cannot change tags: ${error.message}`;
+    }
+  }
+
+  renderValidation(validations) {
+    if (validations instanceof Error) {
+      replace(this.validation, el('p', { class: 'error', text: validations.message }));
+      return;
+    }
+    if (validations.length === 0) {
+      replace(this.validation, el('p', { class: 'muted', text: 'Never validated (vigil validate RUN).' }));
+      return;
+    }
+    const latest = validations[validations.length - 1];
+    const violations = Array.isArray(latest.violations) ? latest.violations : [];
+    const bySeverity = new Map();
+    for (const v of violations) {
+      const severity = v && typeof v.severity === 'string' ? v.severity : 'unknown';
+      if (!bySeverity.has(severity)) bySeverity.set(severity, []);
+      bySeverity.get(severity).push(v);
+    }
+    const order = [...SEVERITY_ORDER.filter((s) => bySeverity.has(s)),
+                   ...[...bySeverity.keys()].filter((s) => !SEVERITY_ORDER.includes(s))];
+    replace(this.validation,
+      el('p', { class: 'verdict-line' }, verdictBadge(latest.verdict), ' score ',
+         el('strong', { text: formatNumber(latest.score) }), ` · ${latest.rules_name} · phase ${latest.phase} · ${formatTime(latest.created_at)}`),
+      violations.length === 0 ? el('p', { class: 'muted', text: 'No violations.' }) : null,
+      order.map((severity) => el('div', { class: `severity severity-${severity}` },
+        el('h4', { text: `${severity} (${bySeverity.get(severity).length})` }),
+        el('ul', { class: 'violations' }, bySeverity.get(severity).map((v) => el('li', {},
+          el('code', { text: String(v.rule_id ?? v.id ?? '?') }), ' ',
+          v.path ? el('span', { class: 'muted', text: `${v.path}: ` }) : null,
+          String(v.message ?? JSON.stringify(v)),
+          v.expected !== undefined ? el('span', { class: 'muted', text: ` (actual ${formatValue(v.actual)}, expected ${v.expected})` }) : null))))),
+      validations.length > 1 ? el('p', { class: 'muted', text: `${validations.length - 1} earlier validation(s).` }) : null);
+  }
+
+  async renderMetrics(run, series, seq) {
+    if (series instanceof Error) {
+      replace(this.metrics, el('p', { class: 'error', text: series.message }));
+      return;
+    }
+    if (series.length === 0) {
+      replace(this.metrics, el('p', { class: 'muted', text: 'No metrics logged.' }));
+      return;
+    }
+    const points = await Promise.all(series.map((s) => fetchPoints(run.id, s.qualified_name, SMALL_CHART_POINTS).catch(() => null)));
+    if (seq !== this.seq) return;
+    const options = { xMode: 'step', smoothing: 0, logScale: false };
+    const byName = new Map(this.charts.map((c) => [c.element.dataset.metric, c]));
+    const charts = series.map((s, i) => {
+      const chart = byName.get(s.qualified_name) || new LineChart(s.qualified_name, { height: 150, compact: true });
+      chart.setLines(buildLines([{ run, color: runColor(0), points: points[i] }], options), options);
+      return chart;
+    });
+    for (const chart of this.charts) if (!charts.includes(chart)) chart.destroy();
+    this.charts = charts;
+    replace(this.metrics, charts.map((c) => c.element));
+  }
+}
