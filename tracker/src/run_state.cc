@@ -1,0 +1,260 @@
+#include "run_state.h"
+
+#include <chrono>
+
+#include "backend.h"
+#include "log.h"
+#include "vigil/tracker/errors.h"
+#include "writer.h"
+
+namespace vigil::tracker::detail {
+namespace {
+
+void deep_merge(nlohmann::json& target, const nlohmann::json& source) {
+  for (auto it = source.begin(); it != source.end(); ++it) {
+    auto existing = target.find(it.key());
+    if (existing != target.end() && existing->is_object() && it->is_object()) {
+      deep_merge(*existing, *it);
+    } else {
+      target[it.key()] = *it;
+    }
+  }
+}
+
+// How long flush() waits while every commit attempt fails before giving up.
+constexpr auto kFlushGiveUp = std::chrono::seconds(60);
+
+}  // namespace
+
+RunState::RunState(std::string id, std::string name, std::string experiment, nlohmann::json params,
+                   std::shared_ptr<Writer> writer, std::size_t max_buffered_points)
+    : id_(std::move(id)),
+      name_(std::move(name)),
+      experiment_(std::move(experiment)),
+      max_buffered_(max_buffered_points),
+      wake_writer_at_(max_buffered_points / 2 > 0 ? max_buffered_points / 2 : 1),
+      params_(std::move(params)),
+      writer_(std::move(writer)) {
+  buffer_.reserve(std::min<std::size_t>(max_buffered_, 4096));
+}
+
+bool RunState::wait_for_space(std::unique_lock<std::mutex>& lock) {
+  if (finish_requested_) {
+    if (!warned_after_finish_) {
+      warned_after_finish_ = true;
+      logger()->warn("run {}: metric points logged after the run ended are ignored", id_);
+    }
+    return false;
+  }
+  ++stats_.backpressure_waits;
+  wake_writer(lock);
+  space_cv_.wait(lock, [&] { return buffer_.size() < max_buffered_ || finish_requested_; });
+  return !finish_requested_;
+}
+
+void RunState::wake_writer(std::unique_lock<std::mutex>& lock) {
+  std::shared_ptr<Writer> writer = writer_;
+  lock.unlock();
+  if (writer) writer->request_flush();
+  writer.reset();
+  lock.lock();
+}
+
+std::uint32_t RunState::series_index(std::string_view name, const nlohmann::json& context) {
+  if (name.empty()) throw InvalidArgument("empty metric name: expected a non-empty name");
+  if (!context.is_null() && !context.is_object()) {
+    throw InvalidArgument("metric '" + std::string(name) + "': context " + context.dump() +
+                          " is not a JSON object");
+  }
+  std::string key = std::string(name);
+  key += '\0';
+  key += canonical_context(context);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = series_by_key_.find(key);
+  if (it != series_by_key_.end()) return it->second;
+  auto index = static_cast<std::uint32_t>(series_keys_.size());
+  SeriesKey series_key;
+  series_key.name = std::string(name);
+  series_key.context = context.is_null() ? nlohmann::json::object() : context;
+  series_keys_.push_back(std::move(series_key));
+  series_by_key_.emplace(std::move(key), index);
+  return index;
+}
+
+const SeriesKey& RunState::series_key(std::uint32_t index) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return series_keys_.at(index);
+}
+
+void RunState::merge_params(const nlohmann::json& params) {
+  if (!params.is_object()) {
+    throw InvalidArgument("log_params: expected a JSON object, got " + params.dump());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  deep_merge(params_, params);
+  params_dirty_ = true;
+  ++meta_version_;
+}
+
+void RunState::set_param(std::string_view dotted_path, nlohmann::json value) {
+  if (dotted_path.empty() || dotted_path.front() == '.' || dotted_path.back() == '.' ||
+      dotted_path.find("..") != std::string_view::npos) {
+    throw InvalidArgument("log_param: invalid path '" + std::string(dotted_path) +
+                          "': expected dot-separated names like optimizer.lr");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json* node = &params_;
+  while (true) {
+    auto dot = dotted_path.find('.');
+    std::string part(dotted_path.substr(0, dot));
+    if (!node->is_object()) *node = nlohmann::json::object();
+    if (dot == std::string_view::npos) {
+      (*node)[part] = std::move(value);
+      break;
+    }
+    node = &(*node)[part];
+    dotted_path.remove_prefix(dot + 1);
+  }
+  params_dirty_ = true;
+  ++meta_version_;
+}
+
+void RunState::merge_results(const nlohmann::json& results) {
+  if (!results.is_object()) {
+    throw InvalidArgument("log_results: expected a JSON object, got " + results.dump());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  deep_merge(results_, results);
+  results_dirty_ = true;
+  ++meta_version_;
+}
+
+void RunState::change_tag(std::string_view tag, bool add) {
+  if (tag.empty()) throw InvalidArgument("empty tag: expected a non-empty string");
+  std::lock_guard<std::mutex> lock(mu_);
+  tag_ops_.emplace_back(std::string(tag), add);
+  ++meta_version_;
+}
+
+void RunState::flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const std::uint64_t target_points = stats_.points_logged;
+  const std::uint64_t target_meta = meta_version_;
+  auto committed = [&] {
+    return stats_.points_committed >= target_points && meta_committed_ >= target_meta;
+  };
+  auto failing_since = std::chrono::steady_clock::time_point::max();
+  std::uint64_t errors_seen = stats_.write_errors;
+  while (!committed()) {
+    if (!writer_) throw Error("run " + id_ + ": cannot flush, the run's writer is gone");
+    wake_writer(lock);
+    if (commit_cv_.wait_for(lock, std::chrono::milliseconds(200), committed)) break;
+    if (stats_.write_errors != errors_seen) {
+      errors_seen = stats_.write_errors;
+      auto now = std::chrono::steady_clock::now();
+      if (failing_since == std::chrono::steady_clock::time_point::max()) failing_since = now;
+      if (now - failing_since > kFlushGiveUp) {
+        throw Error("run " + id_ + ": flush failed, data kept in memory: " + stats_.last_error);
+      }
+    } else {
+      failing_since = std::chrono::steady_clock::time_point::max();
+    }
+  }
+}
+
+void RunState::finish(RunStatus status, std::string_view error) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finish_requested_) return;
+    finish_requested_ = true;
+    final_status_ = status;
+    error_ = std::string(error);
+    if (error_.empty() && status == RunStatus::kFailed) error_ = fail_message_;
+    finished_at_ = now();
+    ++meta_version_;
+  }
+  space_cv_.notify_all();  // loggers waiting for space give up: the run has ended
+  std::shared_ptr<Writer> writer;
+  try {
+    flush();
+  } catch (const std::exception& e) {
+    logger()->error("run {}: could not store its final status: {}", id_, e.what());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  writer = std::move(writer_);  // released after the lock: may stop the writer thread
+}
+
+void RunState::fail(std::string_view message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_message_ = std::string(message);
+}
+
+std::string RunState::fail_message() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return fail_message_;
+}
+
+RunStatus RunState::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return finish_requested_ ? final_status_ : RunStatus::kRunning;
+}
+
+WriterStats RunState::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+void RunState::drain(RunDrain& out, std::vector<PointRecord>& spare) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    spare.clear();
+    buffer_.swap(spare);
+    out.points.swap(spare);  // out.points now holds the logged points; spare is empty
+    if (series_drained_ < series_keys_.size()) {
+      out.first_new_series = series_drained_;
+      for (auto i = series_drained_; i < series_keys_.size(); ++i) {
+        out.new_series.push_back(series_keys_[i]);
+      }
+      series_drained_ = static_cast<std::uint32_t>(series_keys_.size());
+    }
+    if (params_dirty_) out.params_json = params_.dump();
+    if (results_dirty_) out.results_json = results_.dump();
+    params_dirty_ = results_dirty_ = false;
+    out.tag_ops = std::move(tag_ops_);
+    tag_ops_.clear();
+    if (finish_requested_ && !status_drained_) {
+      status_drained_ = true;
+      out.final_status = final_status_;
+      out.error = error_;
+      out.finished_at = finished_at_;
+    }
+    out.meta_version = meta_version_;
+  }
+  space_cv_.notify_all();
+}
+
+void RunState::on_committed(std::uint64_t points, std::uint64_t meta_version) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.points_committed += points;
+    if (meta_version > meta_committed_) meta_committed_ = meta_version;
+  }
+  commit_cv_.notify_all();
+}
+
+void RunState::on_commit_failed(const std::string& message) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.write_errors;
+    stats_.last_error = message;
+  }
+  commit_cv_.notify_all();
+}
+
+bool RunState::done() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return finish_requested_ && status_drained_ && meta_committed_ >= meta_version_ &&
+         stats_.points_committed >= stats_.points_logged;
+}
+
+}  // namespace vigil::tracker::detail

@@ -1,0 +1,137 @@
+#include "schema.h"
+
+#include <string>
+
+#include "log.h"
+
+namespace vigil::tracker::detail {
+namespace {
+
+// migrations[i] upgrades a schema of version i to version i + 1. Version 0 is the empty
+// file. A new schema version appends one entry and bumps kSchemaVersion; stores written by
+// older builds are then upgraded when first opened for writing.
+const char* const kMigrations[] = {
+    // 0 -> 1: initial schema.
+    R"sql(
+CREATE TABLE experiments(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at REAL NOT NULL);
+CREATE TABLE runs(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+  status TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  started_at REAL NOT NULL,
+  finished_at REAL,
+  heartbeat_at REAL NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  command TEXT NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  params TEXT NOT NULL DEFAULT '{}',
+  results TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX runs_by_created ON runs(created_at);
+CREATE INDEX runs_by_status ON runs(status);
+CREATE TABLE tags(
+  run_id TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  PRIMARY KEY(run_id, tag)) WITHOUT ROWID;
+CREATE TABLE series(
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  context TEXT NOT NULL,
+  count INTEGER NOT NULL DEFAULT 0,
+  last REAL,
+  min REAL,
+  max REAL,
+  last_step INTEGER NOT NULL DEFAULT 0,
+  last_time REAL NOT NULL DEFAULT 0,
+  UNIQUE(run_id, name, context));
+-- Points, packed (see chunk_codec.h). min/max are NULL when every value is NaN.
+CREATE TABLE chunks(
+  series_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  first_step INTEGER NOT NULL,
+  last_step INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  min REAL,
+  max REAL,
+  data BLOB NOT NULL,
+  PRIMARY KEY(series_id, seq));
+CREATE TABLE validations(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  rules_name TEXT NOT NULL,
+  rules_hash TEXT NOT NULL,
+  phase TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  score REAL,
+  violations TEXT NOT NULL,
+  report TEXT NOT NULL,
+  created_at REAL NOT NULL);
+CREATE INDEX validations_by_run ON validations(run_id, id);
+)sql",
+};
+
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
+              "one migration per schema version");
+
+std::int64_t pragma_int(Connection& db, const char* sql) {
+  Statement stmt(db.get(), sql);
+  return stmt.step() ? stmt.column_int64(0) : 0;
+}
+
+}  // namespace
+
+SchemaState check_schema(Connection& db, const std::string& path) {
+  std::int64_t app_id = 0, version = 0, tables = 0;
+  try {
+    app_id = pragma_int(db, "PRAGMA application_id");
+    version = pragma_int(db, "PRAGMA user_version");
+    tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
+  } catch (const SqliteError& e) {
+    throw StoreError("cannot open store " + path +
+                     ": not a vigil store (not an SQLite database, or corrupt): " + e.what());
+  }
+  SchemaState state;
+  if (app_id == 0 && version == 0 && tables == 0) {
+    state.fresh = true;
+    return state;
+  }
+  if (app_id != kApplicationId) {
+    throw StoreError("cannot open store " + path +
+                     ": not a vigil store (SQLite database of another application)");
+  }
+  if (version > kSchemaVersion) {
+    throw StoreError("cannot open store " + path + ": it has schema version " +
+                     std::to_string(version) + ", this vigil supports up to version " +
+                     std::to_string(kSchemaVersion) + " (upgrade vigil)");
+  }
+  state.version = static_cast<int>(version);
+  return state;
+}
+
+void migrate(Connection& db, const std::string& path, int target) {
+  Transaction transaction(db);
+  int version = static_cast<int>(pragma_int(db, "PRAGMA user_version"));
+  if (version >= target) return;  // another process got there first
+  for (int v = version; v < target; ++v) {
+    try {
+      db.exec(kMigrations[v]);
+    } catch (const SqliteError& e) {
+      throw StoreError("cannot migrate store " + path + " from schema version " +
+                       std::to_string(v) + " to " + std::to_string(v + 1) + ": " + e.what());
+    }
+  }
+  db.exec(("PRAGMA application_id = " + std::to_string(kApplicationId)).c_str());
+  db.exec(("PRAGMA user_version = " + std::to_string(target)).c_str());
+  transaction.commit();
+  if (version > 0) {
+    logger()->info("migrated store {} from schema version {} to {}", path, version, target);
+  }
+}
+
+}  // namespace vigil::tracker::detail

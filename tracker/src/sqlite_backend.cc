@@ -1,0 +1,326 @@
+// SqliteBackend: opening the file and every write. Reads are in sqlite_backend_read.cc.
+
+#include "sqlite_backend.h"
+
+#include <chrono>
+#include <filesystem>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+
+#include "log.h"
+#include "schema.h"
+
+namespace vigil::tracker::detail {
+namespace {
+
+void enable_wal(Connection& db, const std::string& path) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    try {
+      Statement stmt(db.get(), "PRAGMA journal_mode=WAL");
+      std::string mode = stmt.step() ? stmt.column_text(0) : "";
+      if (mode != "wal") {
+        throw StoreError("cannot open store " + path + ": WAL journal mode unavailable (got '" +
+                         mode + "')");
+      }
+      return;
+    } catch (const SqliteError& e) {
+      if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) {
+        throw StoreError("cannot open store " + path + ": " + e.what());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
+
+}  // namespace
+
+SqliteBackend::SqliteBackend(std::string path, bool read_only)
+    : path_(std::move(path)), read_only_(read_only) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (read_only_) {
+    if (!fs::exists(path_, ec)) {
+      throw StoreError("cannot open store " + path_ + " read-only: the file does not exist");
+    }
+  } else {
+    fs::path parent = fs::path(path_).parent_path();
+    if (!parent.empty() && !fs::exists(parent, ec)) {
+      fs::create_directories(parent, ec);
+      if (ec) {
+        throw StoreError("cannot create the directory " + parent.string() + " of store " + path_ +
+                         ": " + ec.message());
+      }
+    }
+  }
+  if (fs::is_directory(path_, ec)) {
+    throw StoreError("cannot open store " + path_ + ": it is a directory");
+  }
+  int flags = read_only_ ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  Connection db(path_, flags);
+  SchemaState state = check_schema(db, path_);
+  if (read_only_) {
+    if (state.fresh) {
+      throw StoreError("cannot open store " + path_ + " read-only: the file is empty");
+    }
+    if (state.version < kSchemaVersion) {
+      throw StoreError("cannot open store " + path_ + " read-only: it has schema version " +
+                       std::to_string(state.version) + " and needs a migration to version " +
+                       std::to_string(kSchemaVersion) + " (open it once for writing)");
+    }
+    reader_ = std::move(db);
+    return;
+  }
+  enable_wal(db, path_);
+  if (state.fresh || state.version < kSchemaVersion) migrate(db, path_);
+  db.exec("PRAGMA synchronous=NORMAL");
+  writer_ = std::move(db);
+  reader_ = Connection(path_, SQLITE_OPEN_READWRITE);
+}
+
+void SqliteBackend::require_writable() const {
+  if (read_only_) throw Error("store " + path_ + " was opened read-only");
+}
+
+template <typename Body>
+auto SqliteBackend::write(const char* what, Body&& body) {
+  require_writable();
+  std::lock_guard<std::mutex> lock(write_mu_);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  for (;;) {
+    try {
+      Transaction transaction(writer_);
+      if constexpr (std::is_void_v<decltype(body())>) {
+        body();
+        transaction.commit();
+        return;
+      } else {
+        auto result = body();
+        transaction.commit();
+        return result;
+      }
+    } catch (const SqliteError& e) {
+      if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) {
+        throw Error(std::string(what) + " failed in store " + path_ + ": " + e.what());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
+
+void SqliteBackend::create_run(const NewRun& run) {
+  write("creating a run", [&] {
+    writer_
+        .cached(
+            "INSERT INTO experiments(name, created_at) VALUES(?1, ?2) "
+            "ON CONFLICT(name) DO NOTHING")
+        .bind(1, run.experiment)
+        .bind(2, run.created_at)
+        .run();
+    auto& find = writer_.cached("SELECT id FROM experiments WHERE name = ?1");
+    find.bind(1, run.experiment);
+    if (!find.step()) throw Error("experiment '" + run.experiment + "' vanished");
+    std::int64_t experiment_id = find.column_int64(0);
+    find.reset();
+    writer_
+        .cached(
+            "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, "
+            "heartbeat_at, host, pid, command, params) "
+            "VALUES(?1, ?2, ?3, 'running', ?4, ?4, ?4, ?5, ?6, ?7, ?8)")
+        .bind(1, run.id)
+        .bind(2, run.name)
+        .bind(3, experiment_id)
+        .bind(4, run.created_at)
+        .bind(5, run.host)
+        .bind(6, run.pid)
+        .bind(7, run.command)
+        .bind(8, run.params.dump())
+        .run();
+    auto& tag = writer_.cached("INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)");
+    for (const auto& t : run.tags) {
+      tag.reset();
+      tag.bind(1, run.id).bind(2, t).run();
+    }
+  });
+}
+
+void SqliteBackend::commit(WriteBatch& batch) {
+  std::vector<std::int64_t> ids = write("committing metrics", [&] {
+    std::vector<std::int64_t> new_ids(batch.series.size(), 0);
+    for (std::size_t i = 0; i < batch.series.size(); ++i) {
+      const SeriesWrite& s = batch.series[i];
+      std::int64_t id = s.series_id;
+      if (id == 0) {
+        std::string context = canonical_context(s.key.context);
+        writer_.cached("INSERT OR IGNORE INTO series(run_id, name, context) VALUES(?1, ?2, ?3)")
+            .bind(1, s.run_id)
+            .bind(2, s.key.name)
+            .bind(3, context)
+            .run();
+        auto& find = writer_.cached(
+            "SELECT id FROM series WHERE run_id = ?1 AND name = ?2 AND context = ?3");
+        find.bind(1, s.run_id).bind(2, s.key.name).bind(3, context);
+        if (!find.step()) throw Error("series '" + s.key.qualified_name() + "' vanished");
+        id = find.column_int64(0);
+        find.reset();
+        new_ids[i] = id;
+      }
+      auto& chunk = writer_.cached(
+          "INSERT INTO chunks(series_id, seq, first_step, last_step, n, min, max, data) "
+          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(series_id, seq) DO UPDATE SET "
+          "first_step = excluded.first_step, last_step = excluded.last_step, n = excluded.n, "
+          "min = excluded.min, max = excluded.max, data = excluded.data");
+      for (const ChunkRow& row : s.chunks) {
+        chunk.reset();
+        chunk.bind(1, id)
+            .bind(2, row.seq)
+            .bind(3, row.first_step)
+            .bind(4, row.last_step)
+            .bind(5, static_cast<std::int64_t>(row.n))
+            .bind(6, row.min)
+            .bind(7, row.max)
+            .bind_blob(8, row.data.data(), row.data.size())
+            .run();
+      }
+      const SeriesSummary& m = s.summary;
+      writer_
+          .cached(
+              "UPDATE series SET count = ?1, last = ?2, min = ?3, max = ?4, last_step = ?5, "
+              "last_time = ?6 WHERE id = ?7")
+          .bind(1, m.count)
+          .bind(2, m.last)
+          .bind(3, m.min)
+          .bind(4, m.max)
+          .bind(5, m.last_step)
+          .bind(6, m.last_time)
+          .bind(7, id)
+          .run();
+    }
+    for (const RunWrite& r : batch.runs) {
+      if (r.params_json) {
+        writer_.cached("UPDATE runs SET params = ?1 WHERE id = ?2")
+            .bind(1, *r.params_json)
+            .bind(2, r.run_id)
+            .run();
+      }
+      if (r.results_json) {
+        writer_.cached("UPDATE runs SET results = ?1 WHERE id = ?2")
+            .bind(1, *r.results_json)
+            .bind(2, r.run_id)
+            .run();
+      }
+      for (const auto& [tag, add] : r.tag_ops) {
+        auto& stmt = writer_.cached(add ? "INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)"
+                                        : "DELETE FROM tags WHERE run_id = ?1 AND tag = ?2");
+        stmt.bind(1, r.run_id).bind(2, tag).run();
+      }
+      if (r.heartbeat_at) {
+        // A live owner proves a `crashed` verdict (stale heartbeat) wrong: revive the run.
+        writer_
+            .cached(
+                "UPDATE runs SET heartbeat_at = ?1, status = 'running', error = '', "
+                "finished_at = NULL WHERE id = ?2 AND status IN ('running', 'crashed')")
+            .bind(1, *r.heartbeat_at)
+            .bind(2, r.run_id)
+            .run();
+      }
+      if (r.final_status) {
+        // A status set meanwhile by a tool or guard (set_status) wins over the owner's.
+        writer_
+            .cached(
+                "UPDATE runs SET status = ?1, error = ?2, finished_at = ?3, heartbeat_at = ?3 "
+                "WHERE id = ?4 AND status IN ('running', 'crashed')")
+            .bind(1, to_string(*r.final_status))
+            .bind(2, r.error)
+            .bind(3, r.finished_at)
+            .bind(4, r.run_id)
+            .run();
+      }
+    }
+    return new_ids;
+  });
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] != 0) batch.series[i].series_id = ids[i];
+  }
+}
+
+void SqliteBackend::change_tags(const std::string& run_id, const std::vector<std::string>& tags,
+                                bool add) {
+  write("changing tags", [&] {
+    auto& stmt = writer_.cached(add ? "INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)"
+                                    : "DELETE FROM tags WHERE run_id = ?1 AND tag = ?2");
+    for (const auto& tag : tags) {
+      stmt.reset();
+      stmt.bind(1, run_id).bind(2, tag).run();
+    }
+  });
+}
+
+void SqliteBackend::delete_runs(const std::vector<std::string>& run_ids) {
+  write("deleting runs", [&] {
+    static const char* const kStatements[] = {
+        "DELETE FROM chunks WHERE series_id IN (SELECT id FROM series WHERE run_id = ?1)",
+        "DELETE FROM series WHERE run_id = ?1",
+        "DELETE FROM tags WHERE run_id = ?1",
+        "DELETE FROM validations WHERE run_id = ?1",
+        "DELETE FROM runs WHERE id = ?1",
+    };
+    for (const auto& id : run_ids) {
+      for (const char* sql : kStatements) writer_.cached(sql).bind(1, id).run();
+    }
+  });
+}
+
+bool SqliteBackend::set_status(const std::string& run_id, RunStatus status, std::string_view error,
+                               Timestamp finished_at, bool only_if_running) {
+  return write("setting a run status", [&] {
+    writer_
+        .cached(only_if_running
+                    ? "UPDATE runs SET status = ?1, error = ?2, finished_at = ?3 "
+                      "WHERE id = ?4 AND status = 'running'"
+                    : "UPDATE runs SET status = ?1, error = ?2, finished_at = ?3 WHERE id = ?4")
+        .bind(1, to_string(status))
+        .bind(2, error)
+        .bind(3, finished_at)
+        .bind(4, run_id)
+        .run();
+    return sqlite3_changes(writer_.get()) > 0;
+  });
+}
+
+std::int64_t SqliteBackend::add_validation(const ValidationRecord& record) {
+  return write("adding a validation", [&] {
+    auto& exists = writer_.cached("SELECT 1 FROM runs WHERE id = ?1");
+    exists.bind(1, record.run_id);
+    if (!exists.step()) throw RunNotFound("no run with id '" + record.run_id + "'");
+    exists.reset();
+    writer_
+        .cached(
+            "INSERT INTO validations(run_id, rules_name, rules_hash, phase, verdict, score, "
+            "violations, report, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+        .bind(1, record.run_id)
+        .bind(2, record.rules_name)
+        .bind(3, record.rules_hash)
+        .bind(4, record.phase)
+        .bind(5, record.verdict)
+        .bind(6, record.score)
+        .bind(7, record.violations.dump())
+        .bind(8, record.report.dump())
+        .bind(9, record.created_at)
+        .run();
+    std::int64_t id = sqlite3_last_insert_rowid(writer_.get());
+    const std::string other = record.verdict == "PASS" ? "FAIL" : "PASS";
+    auto& add = writer_.cached("INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)");
+    add.bind(1, record.run_id).bind(2, "validated").run();
+    add.reset();
+    add.bind(1, record.run_id).bind(2, record.verdict).run();
+    writer_.cached("DELETE FROM tags WHERE run_id = ?1 AND tag = ?2")
+        .bind(1, record.run_id)
+        .bind(2, other)
+        .run();
+    return id;
+  });
+}
+
+}  // namespace vigil::tracker::detail

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "backend.h"
+#include "sqlite_util.h"
+
+namespace vigil::tracker::detail {
+
+/// Backend on one SQLite file in WAL mode. Two connections: one for writes (serialised by
+/// write_mu_, transactions BEGIN IMMEDIATE with retries) and one for reads (read_mu_), so
+/// reads never wait for this process's writes and never block other writers.
+/// Thread-safe.
+class SqliteBackend final : public Backend {
+ public:
+  /// Opens (or with !read_only creates, with parent directories) the store file. Throws
+  /// StoreError naming the file; the file is not modified when it is not a usable store.
+  SqliteBackend(std::string path, bool read_only);
+  ~SqliteBackend() override = default;
+
+  const std::string& location() const override { return path_; }
+
+  void create_run(const NewRun& run) override;
+  void commit(WriteBatch& batch) override;
+  void change_tags(const std::string& run_id, const std::vector<std::string>& tags,
+                   bool add) override;
+  void delete_runs(const std::vector<std::string>& run_ids) override;
+  bool set_status(const std::string& run_id, RunStatus status, std::string_view error,
+                  Timestamp finished_at, bool only_if_running) override;
+  std::int64_t add_validation(const ValidationRecord& record) override;
+
+  std::vector<RunInfo> load_runs(const RunQuery& query) override;
+  std::vector<std::string> ids_with_prefix(std::string_view prefix, std::size_t limit) override;
+  std::vector<std::string> experiments() override;
+  std::optional<std::pair<std::int64_t, SeriesSummary>> find_series(const std::string& run_id,
+                                                                    const SeriesKey& key) override;
+  std::vector<SeriesSummary> series(const std::string& run_id) override;
+  void scan_chunks(std::int64_t series_id, const std::function<bool(const ChunkMeta&)>& want,
+                   const std::function<void(const ChunkMeta&, std::string_view)>& consume) override;
+  std::vector<ValidationRecord> validations(const std::string& run_id) override;
+
+ private:
+  void require_writable() const;
+  /// Runs `body` under write_mu_ inside a transaction, retrying while the file is busy.
+  template <typename Body>
+  auto write(const char* what, Body&& body);
+  /// Runs `body` under read_mu_, retrying while the file is busy (WAL recovery).
+  template <typename Body>
+  auto read(const char* what, Body&& body);
+
+  std::string path_;
+  bool read_only_;
+  std::mutex write_mu_;
+  Connection writer_;  // guarded by write_mu_; empty when read_only_
+  std::mutex read_mu_;
+  Connection reader_;  // guarded by read_mu_
+};
+
+}  // namespace vigil::tracker::detail

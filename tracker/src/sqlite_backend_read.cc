@@ -1,0 +1,286 @@
+// SqliteBackend: queries. Batched: list_runs issues a fixed number of statements whatever
+// the number of runs (no query per run).
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <unordered_map>
+
+#include "sqlite_backend.h"
+
+namespace vigil::tracker::detail {
+namespace {
+
+// Parses a JSON column; a damaged value becomes an empty object rather than failing the
+// whole listing (the rest of the run is still useful).
+nlohmann::json parse_json_column(const std::string& text) {
+  auto parsed = nlohmann::json::parse(text, nullptr, false);
+  if (parsed.is_discarded()) return nlohmann::json::object();
+  return parsed;
+}
+
+const nlohmann::json& cached_context(std::unordered_map<std::string, nlohmann::json>& cache,
+                                     const std::string& text) {
+  auto it = cache.find(text);
+  if (it == cache.end()) it = cache.emplace(text, parse_json_column(text)).first;
+  return it->second;
+}
+
+bool qualified_less(const SeriesSummary& a, const SeriesSummary& b) {
+  return a.key.qualified_name() < b.key.qualified_name();
+}
+
+}  // namespace
+
+template <typename Body>
+auto SqliteBackend::read(const char* what, Body&& body) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    try {
+      return body();
+    } catch (const SqliteError& e) {
+      if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) {
+        throw Error(std::string(what) + " failed in store " + path_ + ": " + e.what());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
+
+std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
+  return read("listing runs", [&] {
+    std::vector<RunInfo> runs;
+    // One read transaction: a consistent snapshot across the statements below.
+    reader_.exec("BEGIN");
+    struct EndRead {
+      Connection& c;
+      ~EndRead() { sqlite3_exec(c.get(), "COMMIT", nullptr, nullptr, nullptr); }
+    } end_read{reader_};
+
+    auto& stmt = reader_.cached(
+        "SELECT r.id, r.name, e.name, r.status, r.created_at, r.started_at, r.finished_at, "
+        "r.heartbeat_at, r.host, r.pid, r.command, r.error, r.params, r.results "
+        "FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+        "WHERE (?1 IS NULL OR e.name = ?1) AND (?2 IS NULL OR r.created_at >= ?2) "
+        "AND (?3 IS NULL OR r.created_at <= ?3) AND (?4 = 0 OR r.status = 'running') "
+        "AND (?5 IS NULL OR r.id IN (SELECT value FROM json_each(?5))) "
+        "ORDER BY r.created_at DESC, r.id DESC LIMIT ?6");
+    if (query.experiment) stmt.bind(1, *query.experiment);
+    if (query.created_since) stmt.bind(2, *query.created_since);
+    if (query.created_until) stmt.bind(3, *query.created_until);
+    stmt.bind(4, query.running_only ? 1 : 0);
+    if (!query.ids.empty()) stmt.bind(5, nlohmann::json(query.ids).dump());
+    stmt.bind(6, query.limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(query.limit));
+    while (stmt.step()) {
+      RunInfo run;
+      run.id = stmt.column_text(0);
+      run.name = stmt.column_text(1);
+      run.experiment = stmt.column_text(2);
+      std::string status = stmt.column_text(3);
+      try {
+        run.status = parse_run_status(status);
+      } catch (const InvalidArgument&) {
+        run.status = RunStatus::kCrashed;  // unknown text written by a foreign tool
+      }
+      run.created_at = stmt.column_double(4);
+      run.started_at = stmt.column_double(5);
+      if (!stmt.is_null(6)) run.finished_at = stmt.column_double(6);
+      run.heartbeat_at = stmt.column_double(7);
+      run.host = stmt.column_text(8);
+      run.pid = stmt.column_int64(9);
+      run.command = stmt.column_text(10);
+      run.error = stmt.column_text(11);
+      run.params = parse_json_column(stmt.column_text(12));
+      run.results = parse_json_column(stmt.column_text(13));
+      runs.push_back(std::move(run));
+    }
+    stmt.reset();
+    if (runs.empty()) return runs;
+
+    std::unordered_map<std::string, std::size_t> index;
+    index.reserve(runs.size());
+    nlohmann::json id_list = nlohmann::json::array();
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      index.emplace(runs[i].id, i);
+      id_list.push_back(runs[i].id);
+    }
+    const std::string ids = id_list.dump();
+
+    auto& tags = reader_.cached(
+        "SELECT run_id, tag FROM tags WHERE run_id IN (SELECT value FROM json_each(?1)) "
+        "ORDER BY run_id, tag");
+    tags.bind(1, ids);
+    while (tags.step()) {
+      auto it = index.find(tags.column_text(0));
+      if (it != index.end()) runs[it->second].tags.push_back(tags.column_text(1));
+    }
+    tags.reset();
+
+    std::unordered_map<std::string, nlohmann::json> contexts;
+    auto& series = reader_.cached(
+        "SELECT run_id, name, context, count, last, min, max, last_step, last_time FROM series "
+        "WHERE run_id IN (SELECT value FROM json_each(?1))");
+    series.bind(1, ids);
+    while (series.step()) {
+      auto it = index.find(series.column_text(0));
+      if (it == index.end()) continue;
+      SeriesSummary s;
+      s.key.name = series.column_text(1);
+      s.key.context = cached_context(contexts, series.column_text(2));
+      s.count = series.column_int64(3);
+      s.last = series.column_double(4);
+      s.min = series.column_double(5);
+      s.max = series.column_double(6);
+      s.last_step = series.column_int64(7);
+      s.last_time = series.column_double(8);
+      runs[it->second].metrics.push_back(std::move(s));
+    }
+    series.reset();
+    for (auto& run : runs) std::sort(run.metrics.begin(), run.metrics.end(), qualified_less);
+
+    auto& verdicts = reader_.cached(
+        "SELECT run_id, verdict, score FROM validations WHERE id IN (SELECT max(id) FROM "
+        "validations WHERE run_id IN (SELECT value FROM json_each(?1)) GROUP BY run_id)");
+    verdicts.bind(1, ids);
+    while (verdicts.step()) {
+      auto it = index.find(verdicts.column_text(0));
+      if (it == index.end()) continue;
+      runs[it->second].verdict = verdicts.column_text(1);
+      runs[it->second].score = verdicts.column_double(2);
+    }
+    verdicts.reset();
+    return runs;
+  });
+}
+
+std::vector<std::string> SqliteBackend::ids_with_prefix(std::string_view prefix,
+                                                        std::size_t limit) {
+  return read("resolving a run id", [&] {
+    std::vector<std::string> ids;
+    // Range scan on the primary key: ids are lower-case hex, so every id with the prefix
+    // sorts in [prefix, prefix + '~').
+    auto& stmt =
+        reader_.cached("SELECT id FROM runs WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3");
+    stmt.bind(1, prefix)
+        .bind(2, std::string(prefix) + "~")
+        .bind(3, static_cast<std::int64_t>(limit));
+    while (stmt.step()) ids.push_back(stmt.column_text(0));
+    stmt.reset();
+    return ids;
+  });
+}
+
+std::vector<std::string> SqliteBackend::experiments() {
+  return read("listing experiments", [&] {
+    std::vector<std::string> names;
+    auto& stmt = reader_.cached("SELECT name FROM experiments ORDER BY name");
+    while (stmt.step()) names.push_back(stmt.column_text(0));
+    stmt.reset();
+    return names;
+  });
+}
+
+std::optional<std::pair<std::int64_t, SeriesSummary>> SqliteBackend::find_series(
+    const std::string& run_id, const SeriesKey& key) {
+  return read("reading a series", [&]() -> std::optional<std::pair<std::int64_t, SeriesSummary>> {
+    auto& stmt = reader_.cached(
+        "SELECT id, count, last, min, max, last_step, last_time FROM series "
+        "WHERE run_id = ?1 AND name = ?2 AND context = ?3");
+    stmt.bind(1, run_id).bind(2, key.name).bind(3, canonical_context(key.context));
+    if (!stmt.step()) return std::nullopt;
+    SeriesSummary s;
+    s.key = key;
+    if (s.key.context.is_null()) s.key.context = nlohmann::json::object();
+    std::int64_t id = stmt.column_int64(0);
+    s.count = stmt.column_int64(1);
+    s.last = stmt.column_double(2);
+    s.min = stmt.column_double(3);
+    s.max = stmt.column_double(4);
+    s.last_step = stmt.column_int64(5);
+    s.last_time = stmt.column_double(6);
+    stmt.reset();
+    return std::make_pair(id, std::move(s));
+  });
+}
+
+std::vector<SeriesSummary> SqliteBackend::series(const std::string& run_id) {
+  return read("listing series", [&] {
+    std::vector<SeriesSummary> out;
+    auto& stmt = reader_.cached(
+        "SELECT name, context, count, last, min, max, last_step, last_time FROM series "
+        "WHERE run_id = ?1");
+    stmt.bind(1, run_id);
+    while (stmt.step()) {
+      SeriesSummary s;
+      s.key.name = stmt.column_text(0);
+      s.key.context = parse_json_column(stmt.column_text(1));
+      s.count = stmt.column_int64(2);
+      s.last = stmt.column_double(3);
+      s.min = stmt.column_double(4);
+      s.max = stmt.column_double(5);
+      s.last_step = stmt.column_int64(6);
+      s.last_time = stmt.column_double(7);
+      out.push_back(std::move(s));
+    }
+    stmt.reset();
+    std::sort(out.begin(), out.end(), qualified_less);
+    return out;
+  });
+}
+
+void SqliteBackend::scan_chunks(
+    std::int64_t series_id, const std::function<bool(const ChunkMeta&)>& want,
+    const std::function<void(const ChunkMeta&, std::string_view)>& consume) {
+  read("reading points", [&] {
+    reader_.exec("BEGIN");
+    struct EndRead {
+      Connection& c;
+      ~EndRead() { sqlite3_exec(c.get(), "COMMIT", nullptr, nullptr, nullptr); }
+    } end_read{reader_};
+    auto& stmt = reader_.cached(
+        "SELECT seq, first_step, last_step, n, min, max, data FROM chunks WHERE series_id = ?1 "
+        "ORDER BY seq");
+    stmt.bind(1, series_id);
+    while (stmt.step()) {
+      ChunkMeta meta;
+      meta.seq = stmt.column_int64(0);
+      meta.first_step = stmt.column_int64(1);
+      meta.last_step = stmt.column_int64(2);
+      meta.n = static_cast<std::uint32_t>(stmt.column_int64(3));
+      meta.min = stmt.column_double(4);
+      meta.max = stmt.column_double(5);
+      // The blob column is only read (overflow pages loaded) for chunks that are wanted.
+      if (want(meta)) consume(meta, stmt.column_blob(6));
+    }
+    stmt.reset();
+  });
+}
+
+std::vector<ValidationRecord> SqliteBackend::validations(const std::string& run_id) {
+  return read("listing validations", [&] {
+    std::vector<ValidationRecord> out;
+    auto& stmt = reader_.cached(
+        "SELECT id, run_id, rules_name, rules_hash, phase, verdict, score, violations, report, "
+        "created_at FROM validations WHERE run_id = ?1 ORDER BY id");
+    stmt.bind(1, run_id);
+    while (stmt.step()) {
+      ValidationRecord r;
+      r.id = stmt.column_int64(0);
+      r.run_id = stmt.column_text(1);
+      r.rules_name = stmt.column_text(2);
+      r.rules_hash = stmt.column_text(3);
+      r.phase = stmt.column_text(4);
+      r.verdict = stmt.column_text(5);
+      r.score = stmt.column_double(6);
+      r.violations = parse_json_column(stmt.column_text(7));
+      r.report = parse_json_column(stmt.column_text(8));
+      r.created_at = stmt.column_double(9);
+      out.push_back(std::move(r));
+    }
+    stmt.reset();
+    return out;
+  });
+}
+
+}  // namespace vigil::tracker::detail

@@ -1,0 +1,262 @@
+// Store: opening, writing entry points, and run-level queries. Point queries are in
+// store_points.cc.
+
+#include "vigil/tracker/store.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "backend.h"
+#include "log.h"
+#include "process_info.h"
+#include "run_state.h"
+#include "signals.h"
+#include "store_internal.h"
+#include "vigil/tracker/errors.h"
+#include "writer.h"
+
+namespace vigil::tracker {
+namespace {
+
+void validate(const StoreOptions& options) {
+  if (options.flush_interval.count() <= 0) {
+    throw InvalidArgument("StoreOptions::flush_interval must be > 0, got " +
+                          std::to_string(options.flush_interval.count()) + " ms");
+  }
+  if (options.max_buffered_points == 0) {
+    throw InvalidArgument("StoreOptions::max_buffered_points must be > 0");
+  }
+  if (options.heartbeat_interval.count() <= 0 || options.stale_after.count() <= 0) {
+    throw InvalidArgument("StoreOptions::heartbeat_interval and stale_after must be > 0 seconds");
+  }
+}
+
+bool contains_case_insensitive(const std::string& haystack, const std::string& needle) {
+  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                        [](char a, char b) {
+                          return std::tolower(static_cast<unsigned char>(a)) ==
+                                 std::tolower(static_cast<unsigned char>(b));
+                        });
+  return it != haystack.end();
+}
+
+bool has_all_tags(const std::vector<std::string>& run_tags,
+                  const std::vector<std::string>& wanted) {
+  for (const auto& tag : wanted) {
+    if (std::find(run_tags.begin(), run_tags.end(), tag) == run_tags.end()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+namespace detail {
+
+bool derive_crash(RunInfo& run, const StoreOptions& options, Timestamp now_time) {
+  if (run.status != RunStatus::kRunning) return false;
+  if (run.host == host_name() && process_is_dead(run.pid)) {
+    run.error = "process " + std::to_string(run.pid) + " on " + run.host +
+                " ended without finishing the run";
+  } else if (now_time - run.heartbeat_at > static_cast<double>(options.stale_after.count())) {
+    run.error = "no heartbeat since " + format_time(run.heartbeat_at) + " (process " +
+                std::to_string(run.pid) + " on " + run.host + ")";
+  } else {
+    return false;
+  }
+  run.status = RunStatus::kCrashed;
+  run.finished_at = run.heartbeat_at;
+  return true;
+}
+
+void derive_crashes(Backend& backend, const StoreOptions& options, std::vector<RunInfo>& runs) {
+  const Timestamp now_time = now();
+  for (RunInfo& run : runs) {
+    if (!derive_crash(run, options, now_time) || options.read_only) continue;
+    try {  // persist, so other readers agree; best effort (the reading still holds)
+      backend.set_status(run.id, RunStatus::kCrashed, run.error, run.heartbeat_at, true);
+    } catch (const std::exception& e) {
+      logger()->debug("could not persist crashed status of run {}: {}", run.id, e.what());
+    }
+  }
+}
+
+}  // namespace detail
+
+Store::Store(std::string_view uri, StoreOptions options) : uri_(resolve_uri(uri)) {
+  validate(options);
+  backend_ = detail::open_backend(uri_, options);
+  writer_ = std::make_shared<detail::Writer>(backend_, options);
+  if (!options.read_only) {
+    detail::RunQuery running;
+    running.running_only = true;
+    auto runs = backend_->load_runs(running);
+    detail::derive_crashes(*backend_, options, runs);
+  }
+}
+
+Store::~Store() noexcept = default;
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+
+const std::string& Store::uri() const { return uri_; }
+
+namespace {
+detail::Backend& backend_of(const std::shared_ptr<detail::Backend>& backend) {
+  if (!backend) throw Error("use of a moved-from vigil::tracker::Store");
+  return *backend;
+}
+}  // namespace
+
+Run Store::start_run(const RunOptions& options) {
+  auto& backend = backend_of(backend_);
+  const StoreOptions& store_options = writer_->options();
+  if (store_options.read_only) throw Error("store " + uri_ + " was opened read-only");
+  if (!options.params.is_object() && !options.params.is_null()) {
+    throw InvalidArgument("RunOptions::params: expected a JSON object, got " +
+                          options.params.dump());
+  }
+  for (const auto& tag : options.tags) {
+    if (tag.empty()) throw InvalidArgument("RunOptions::tags: empty tag");
+  }
+  detail::NewRun row;
+  row.id = detail::random_run_id();
+  row.name = options.name;
+  row.experiment = options.experiment.empty() ? "default" : options.experiment;
+  row.created_at = now();
+  row.host = detail::host_name();
+  row.pid = static_cast<std::int64_t>(getpid());
+  row.command = options.command.empty() ? detail::own_command_line() : options.command;
+  row.params = options.params.is_null() ? nlohmann::json::object() : options.params;
+  row.tags = options.tags;
+  backend.create_run(row);
+  auto state = std::make_shared<detail::RunState>(row.id, row.name, row.experiment, row.params,
+                                                  writer_, store_options.max_buffered_points);
+  writer_->add_run(state);
+  if (store_options.handle_signals) detail::watch_signals(state);
+  return Run(std::move(state));
+}
+
+void Store::add_tags(std::string_view run_id, const std::vector<std::string>& tags) {
+  for (const auto& tag : tags) {
+    if (tag.empty()) throw InvalidArgument("add_tags: empty tag");
+  }
+  backend_of(backend_).change_tags(resolve_run_id(run_id), tags, true);
+}
+
+void Store::remove_tags(std::string_view run_id, const std::vector<std::string>& tags) {
+  backend_of(backend_).change_tags(resolve_run_id(run_id), tags, false);
+}
+
+void Store::delete_runs(const std::vector<std::string>& run_ids) {
+  std::vector<std::string> ids;
+  for (const auto& id : run_ids) ids.push_back(resolve_run_id(id));  // all or nothing
+  backend_of(backend_).delete_runs(ids);
+}
+
+void Store::set_status(std::string_view run_id, RunStatus status, std::string_view error) {
+  if (status == RunStatus::kRunning) {
+    throw InvalidArgument("set_status: 'running' is not a terminal status");
+  }
+  backend_of(backend_).set_status(resolve_run_id(run_id), status, error, now(), false);
+}
+
+std::int64_t Store::add_validation(const ValidationRecord& record) {
+  if (record.verdict != "PASS" && record.verdict != "FAIL") {
+    throw InvalidArgument("add_validation: verdict '" + record.verdict +
+                          "': expected PASS or FAIL");
+  }
+  ValidationRecord stored = record;
+  stored.run_id = resolve_run_id(record.run_id);
+  if (stored.created_at == 0.0) stored.created_at = now();
+  if (stored.violations.is_null()) stored.violations = nlohmann::json::array();
+  if (stored.report.is_null()) stored.report = nlohmann::json::object();
+  return backend_of(backend_).add_validation(stored);
+}
+
+std::vector<RunInfo> Store::list_runs(const RunFilter& filter) const {
+  auto& backend = backend_of(backend_);
+  detail::RunQuery query;
+  for (const auto& id : filter.ids) {
+    try {
+      query.ids.push_back(resolve_run_id(id));
+    } catch (const RunNotFound&) {  // no such run: it simply matches nothing
+    }
+  }
+  if (!filter.ids.empty() && query.ids.empty()) return {};
+  query.experiment = filter.experiment;
+  query.created_since = filter.created_since;
+  query.created_until = filter.created_until;
+  const bool post_filters = filter.name_contains || !filter.tags.empty() ||
+                            !filter.statuses.empty() || !filter.params.empty() ||
+                            !filter.metrics.empty() || filter.verdict;
+  query.limit = post_filters ? 0 : filter.limit;
+  std::vector<RunInfo> runs = backend.load_runs(query);
+  detail::derive_crashes(backend, writer_->options(), runs);
+  if (!post_filters) return runs;
+
+  std::vector<RunInfo> out;
+  for (auto& run : runs) {
+    if (filter.name_contains && !contains_case_insensitive(run.name, *filter.name_contains)) {
+      continue;
+    }
+    if (!has_all_tags(run.tags, filter.tags)) continue;
+    if (!filter.statuses.empty() && std::find(filter.statuses.begin(), filter.statuses.end(),
+                                              run.status) == filter.statuses.end()) {
+      continue;
+    }
+    if (filter.verdict && run.verdict != filter.verdict) continue;
+    bool ok = true;
+    for (const auto& condition : filter.params) ok = ok && condition.matches(run.params);
+    for (const auto& condition : filter.metrics) ok = ok && condition.matches(run.metrics);
+    if (!ok) continue;
+    out.push_back(std::move(run));
+    if (filter.limit != 0 && out.size() >= filter.limit) break;
+  }
+  return out;
+}
+
+std::string Store::resolve_run_id(std::string_view id_or_prefix) const {
+  auto& backend = backend_of(backend_);
+  std::string prefix = detail::normalize_prefix(id_or_prefix);
+  if (prefix.empty()) throw InvalidArgument("empty run id: expected a run id or a prefix of one");
+  auto matches = backend.ids_with_prefix(prefix, 11);
+  if (matches.empty()) throw RunNotFound("no run matches id '" + std::string(id_or_prefix) + "'");
+  if (matches.size() == 1 || matches[0] == prefix) return matches[0];
+  std::string candidates;
+  for (std::size_t i = 0; i < matches.size() && i < 10; ++i) {
+    candidates += (i ? ", " : "") + matches[i];
+  }
+  if (matches.size() > 10) candidates += ", ...";
+  throw AmbiguousRunId("run id prefix '" + std::string(id_or_prefix) + "' is ambiguous: matches " +
+                       candidates);
+}
+
+RunInfo Store::get_run(std::string_view id_or_prefix) const {
+  detail::RunQuery query;
+  query.ids.push_back(resolve_run_id(id_or_prefix));
+  auto runs = backend_of(backend_).load_runs(query);
+  if (runs.empty()) throw RunNotFound("no run matches id '" + std::string(id_or_prefix) + "'");
+  detail::derive_crashes(*backend_, writer_->options(), runs);
+  return std::move(runs.front());
+}
+
+std::vector<std::string> Store::experiments() const { return backend_of(backend_).experiments(); }
+
+std::vector<SeriesSummary> Store::series(std::string_view run_id) const {
+  return backend_of(backend_).series(resolve_run_id(run_id));
+}
+
+std::vector<ValidationRecord> Store::validations(std::string_view run_id) const {
+  return backend_of(backend_).validations(resolve_run_id(run_id));
+}
+
+std::optional<ValidationRecord> Store::latest_validation(std::string_view run_id) const {
+  auto all = validations(run_id);
+  if (all.empty()) return std::nullopt;
+  return std::move(all.back());
+}
+
+}  // namespace vigil::tracker

@@ -1,0 +1,36 @@
+#pragma once
+
+// Helpers shared by the Store implementation files.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend.h"
+#include "vigil/tracker/store.h"
+
+namespace vigil::tracker::detail {
+
+/// Lower-cases a run id or prefix (ids are stored lower-case) and trims spaces.
+inline std::string normalize_prefix(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+/// Reports a `running` run as `crashed` when its process is gone (same host, pid dead) or
+/// its heartbeat is older than options.stale_after. Returns whether it changed `run`.
+bool derive_crash(RunInfo& run, const StoreOptions& options, Timestamp now_time);
+
+/// derive_crash over `runs`, persisting each derived crash unless the store is read-only.
+void derive_crashes(Backend& backend, const StoreOptions& options, std::vector<RunInfo>& runs);
+
+/// Points of a series, whole or downsampled (see Store::points).
+std::vector<MetricPoint> read_points(Backend& backend, std::int64_t series_id,
+                                     std::size_t max_points, std::int64_t count);
+
+}  // namespace vigil::tracker::detail

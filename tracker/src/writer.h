@@ -1,0 +1,72 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "backend.h"
+#include "chunk_codec.h"
+#include "run_state.h"
+#include "vigil/tracker/store.h"
+
+namespace vigil::tracker::detail {
+
+/// The background writer of one Store: a single thread that takes buffered points and
+/// pending changes from every live run, packs points into chunks and commits each round in
+/// one transaction (at least every flush_interval, sooner when asked). A failed commit
+/// keeps the data and is retried; heartbeats of live runs are refreshed every
+/// heartbeat_interval. The thread starts with the first run.
+/// Thread-safe.
+class Writer {
+ public:
+  Writer(std::shared_ptr<Backend> backend, const StoreOptions& options);
+  /// Commits what is left (a few attempts) and stops the thread.
+  ~Writer() noexcept;
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  const StoreOptions& options() const { return options_; }
+  Backend& backend() const { return *backend_; }
+
+  /// Starts writing for `run` (starting the thread if needed).
+  void add_run(std::shared_ptr<RunState> run);
+  /// Asks for a round now rather than at the next flush_interval.
+  void request_flush();
+
+ private:
+  struct SeriesSink {
+    std::int64_t id = 0;  // 0 until the series row exists
+    SeriesKey key;
+    ChunkBuilder open;  // points of the chunk with seq open_seq
+    std::int64_t open_seq = 0;
+    SeriesSummary summary;
+  };
+  struct RunSink {
+    std::shared_ptr<RunState> state;
+    std::vector<SeriesSink> series;
+    std::vector<PointRecord> spare;  // storage handed back to the run at the next drain
+    RunDrain pending;                // drained, not yet committed
+    bool has_pending = false;
+  };
+
+  void loop();
+  /// One round over every run; returns false when the commit failed.
+  bool round(bool heartbeat);
+
+  const std::shared_ptr<Backend> backend_;
+  const StoreOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool flush_requested_ = false;                     // guarded by mu_
+  bool stop_ = false;                                // guarded by mu_
+  std::vector<std::shared_ptr<RunState>> incoming_;  // guarded by mu_
+  std::thread thread_;                               // guarded by mu_ (started once)
+
+  std::vector<RunSink> runs_;  // writer thread only
+};
+
+}  // namespace vigil::tracker::detail
