@@ -42,6 +42,9 @@ std::optional<double> as_number(const nlohmann::json& value) {
 
 std::string number_text(double value) {
   if (!std::isfinite(value)) return number_json(value).get<std::string>();
+  if (value == std::trunc(value) && std::fabs(value) < 1e15) {
+    return std::to_string(static_cast<long long>(value));  // "10", not "10.0"
+  }
   return nlohmann::json(value).dump();  // shortest round-trip form
 }
 

@@ -26,9 +26,14 @@ const nlohmann::json* RuleFields::find(std::string_view key) {
 }
 
 void RuleFields::problem(std::string_view key, std::string message) {
+  add_problem(key.empty() ? pointer_ : pointer_ + "/" + detail::pointer_escape(key),
+              std::move(message));
+}
+
+void RuleFields::add_problem(std::string pointer, std::string message) {
   Problem p;
   p.source = source_;
-  p.pointer = key.empty() ? pointer_ : pointer_ + "/" + detail::pointer_escape(key);
+  p.pointer = std::move(pointer);
   p.message = std::move(message);
   if (!id_.empty()) p.message += " (rule '" + id_ + "')";
   problems_.push_back(std::move(p));
@@ -138,22 +143,23 @@ PathAlternatives RuleFields::paths(std::string_view key) {
     return {};
   }
   PathAlternatives out;
-  auto parse_one = [&](const nlohmann::json& item, const std::string& sub_key) {
+  const std::string field_pointer = pointer_ + "/" + detail::pointer_escape(key);
+  auto parse_one = [&](const nlohmann::json& item, const std::string& item_pointer) {
     if (!item.is_string()) {
-      problem(sub_key, wrong("a path string", item));
+      add_problem(item_pointer, wrong("a path string", item));
       return;
     }
     try {
       out.push_back(ValuePath::parse(item.get<std::string>()));
     } catch (const InvalidArgument& e) {
-      problem(sub_key, e.what());
+      add_problem(item_pointer, e.what());
     }
   };
   if (v->is_string()) {
-    parse_one(*v, std::string(key));
+    parse_one(*v, field_pointer);
   } else if (v->is_array() && !v->empty()) {
     for (std::size_t i = 0; i < v->size(); ++i) {
-      parse_one((*v)[i], std::string(key) + "/" + std::to_string(i));
+      parse_one((*v)[i], field_pointer + "/" + std::to_string(i));
     }
   } else {
     problem(key, wrong(kExpected, *v));

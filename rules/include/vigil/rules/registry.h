@@ -65,6 +65,7 @@ class RuleFields {
 
  private:
   const nlohmann::json* find(std::string_view key);
+  void add_problem(std::string pointer, std::string message);
   const nlohmann::json& object_;
   std::string pointer_;
   std::string source_;

@@ -1,0 +1,58 @@
+#include "vigil/rules/format.h"
+
+#include <gtest/gtest.h>
+
+#include "rules_test_util.h"
+
+namespace vigil::rules {
+namespace {
+
+TEST(FormatReport, GroupsBySeverityThenScoreAndVerdict) {
+  auto run = testing::make_run({{"lr", 0.5}, {"epochs", 3}}, {{"final_accuracy", 0.9}});
+  auto text = format_report(evaluate(RuleSet::default_rules(), run));
+  const auto errors = text.find("Errors (1):");
+  const auto warnings = text.find("Warnings (1):");
+  ASSERT_NE(errors, std::string::npos) << text;
+  ASSERT_NE(warnings, std::string::npos) << text;
+  EXPECT_LT(errors, warnings);
+  EXPECT_LT(errors, text.find("learning-rate-range"));
+  EXPECT_LT(warnings, text.find("min-epochs"));
+  EXPECT_NE(text.find("expected: in [0.0001, 0.1]"), std::string::npos) << text;
+  EXPECT_NE(text.find("Score: 70/100 (1 error, 1 warning, 0 info; 4 rules checked)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Verdict: FAIL"), std::string::npos) << text;
+  EXPECT_EQ(text.find("\033["), std::string::npos);  // no color by default
+  EXPECT_NE(format_report(evaluate(RuleSet::default_rules(), run), {true}).find("\033["),
+            std::string::npos);
+}
+
+TEST(FormatReport, WarnOnlySaysWhatEnforceWouldGive) {
+  auto rules = RuleSet::default_rules();
+  rules.set_enforcement(Enforcement::kWarnOnly);
+  auto text = format_report(evaluate(rules, testing::make_run({{"lr", 0.5}})));
+  EXPECT_NE(text.find("Verdict: PASS (warn_only; enforce would give FAIL)"), std::string::npos)
+      << text;
+}
+
+TEST(FormatRuleSet, TableListsEveryRule) {
+  auto text = format_rule_set(RuleSet::default_rules());
+  EXPECT_NE(text.find("Rules 'default'"), std::string::npos) << text;
+  EXPECT_NE(text.find("ID"), std::string::npos);
+  EXPECT_NE(text.find("CONDITION"), std::string::npos);
+  for (const char* needle :
+       {"learning-rate-range", "min-epochs", "run-name", "final-accuracy", "in [0.0001, 0.1]",
+        "params.lr | params.learning_rate | params.optimizer.lr", ">= 10", "post", "pre"}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
+  }
+}
+
+TEST(FormatValue, ShortForms) {
+  EXPECT_EQ(format_value(nullptr), "missing");
+  EXPECT_EQ(format_value("abc"), "abc");
+  EXPECT_EQ(format_value(0.0001), "0.0001");
+  EXPECT_EQ(format_value(10), "10");
+}
+
+}  // namespace
+}  // namespace vigil::rules

@@ -1,0 +1,214 @@
+// range, min, max, required, enum, pattern, compare: boundaries, missing and mistyped values.
+#include <gtest/gtest.h>
+
+#include "rules_test_util.h"
+
+namespace vigil::rules {
+namespace {
+
+using nlohmann::json;
+using testing::check_one;
+using testing::make_run;
+
+const json kLrRange = {{"id", "lr"},
+                       {"kind", "range"},
+                       {"path", {"params.lr", "params.learning_rate", "params.optimizer.lr"}},
+                       {"min", 0.0001},
+                       {"max", 0.1}};
+
+TEST(RangeRule, BoundsAreInclusiveByDefault) {
+  EXPECT_TRUE(check_one(kLrRange, make_run({{"lr", 0.0001}})).violations.empty());
+  EXPECT_TRUE(check_one(kLrRange, make_run({{"lr", 0.1}})).violations.empty());
+  EXPECT_TRUE(check_one(kLrRange, make_run({{"lr", 0.01}})).violations.empty());
+  EXPECT_EQ(check_one(kLrRange, make_run({{"lr", 0.0000999}})).violations.size(), 1u);
+  EXPECT_EQ(check_one(kLrRange, make_run({{"lr", 0.1000001}})).violations.size(), 1u);
+  EXPECT_EQ(check_one(kLrRange, make_run({{"lr", 0}})).violations.size(), 1u);
+}
+
+TEST(RangeRule, ViolationRecordsPathActualAndExpected) {
+  auto report = check_one(kLrRange, make_run({{"optimizer", {{"lr", 0.5}}}}));
+  ASSERT_EQ(report.violations.size(), 1u);
+  const auto& v = report.violations[0];
+  EXPECT_EQ(v.rule_id, "lr");
+  EXPECT_EQ(v.kind, "range");
+  EXPECT_EQ(v.phase, Phase::kPre);
+  EXPECT_EQ(v.severity, Severity::kError);
+  EXPECT_EQ(v.path, "params.optimizer.lr");
+  EXPECT_EQ(v.actual, 0.5);
+  EXPECT_EQ(v.expected, "in [0.0001, 0.1]");
+  EXPECT_FALSE(v.not_evaluable);
+  EXPECT_NE(v.message.find("0.5"), std::string::npos) << v.message;
+}
+
+TEST(RangeRule, ExclusiveBounds) {
+  json rule = {{"id", "r"}, {"kind", "range"},        {"path", "params.x"},    {"min", 0},
+               {"max", 1},  {"min_inclusive", false}, {"max_inclusive", false}};
+  EXPECT_EQ(check_one(rule, make_run({{"x", 0}})).violations.size(), 1u);
+  EXPECT_EQ(check_one(rule, make_run({{"x", 1}})).violations.size(), 1u);
+  EXPECT_TRUE(check_one(rule, make_run({{"x", 1e-12}})).violations.empty());
+  EXPECT_TRUE(check_one(rule, make_run({{"x", 0.999999}})).violations.empty());
+  auto report = check_one(rule, make_run({{"x", 1}}));
+  EXPECT_EQ(report.violations[0].expected, "in (0, 1)");
+}
+
+TEST(RangeRule, AliasesResolveInOrder) {
+  EXPECT_TRUE(check_one(kLrRange, make_run({{"learning_rate", 0.01}})).violations.empty());
+  EXPECT_TRUE(check_one(kLrRange, make_run({{"optimizer", {{"lr", 0.01}}}})).violations.empty());
+  // The first present alias decides, even when a later one would pass.
+  auto report = check_one(kLrRange, make_run({{"lr", 0.5}, {"optimizer", {{"lr", 0.01}}}}));
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].path, "params.lr");
+}
+
+TEST(RangeRule, MissingValueIsNotEvaluableViolation) {
+  auto report = check_one(kLrRange, make_run({{"epochs", 10}}));
+  ASSERT_EQ(report.violations.size(), 1u);
+  const auto& v = report.violations[0];
+  EXPECT_TRUE(v.not_evaluable);
+  EXPECT_EQ(v.severity, Severity::kError);
+  EXPECT_TRUE(v.actual.is_null());
+  EXPECT_EQ(v.path, "params.lr | params.learning_rate | params.optimizer.lr");
+  EXPECT_EQ(report.verdict, Verdict::kFail);
+}
+
+TEST(RangeRule, WronglyTypedValueIsNotEvaluableViolation) {
+  for (const json& bad : {json("0.01"), json(true), json::array({0.01}), json::object()}) {
+    auto report = check_one(kLrRange, make_run({{"lr", bad}}));
+    ASSERT_EQ(report.violations.size(), 1u) << bad.dump();
+    EXPECT_TRUE(report.violations[0].not_evaluable) << bad.dump();
+    EXPECT_EQ(report.violations[0].actual, bad);
+    EXPECT_NE(report.violations[0].message.find("expected a number"), std::string::npos);
+  }
+}
+
+TEST(MinRule, EpochsAtAndAroundTheBound) {
+  json rule = {{"id", "epochs"}, {"kind", "min"}, {"path", "params.epochs"}, {"min", 10}};
+  EXPECT_EQ(check_one(rule, make_run({{"epochs", 9}})).violations.size(), 1u);
+  EXPECT_TRUE(check_one(rule, make_run({{"epochs", 10}})).violations.empty());
+  EXPECT_TRUE(check_one(rule, make_run({{"epochs", 11}})).violations.empty());
+  rule["inclusive"] = false;
+  EXPECT_EQ(check_one(rule, make_run({{"epochs", 10}})).violations.size(), 1u);
+  EXPECT_TRUE(check_one(rule, make_run({{"epochs", 10.5}})).violations.empty());
+}
+
+TEST(MaxRule, InclusiveAndExclusive) {
+  json rule = {{"id", "bs"}, {"kind", "max"}, {"path", "params.batch_size"}, {"max", 512}};
+  EXPECT_TRUE(check_one(rule, make_run({{"batch_size", 512}})).violations.empty());
+  EXPECT_EQ(check_one(rule, make_run({{"batch_size", 513}})).violations.size(), 1u);
+  rule["inclusive"] = false;
+  EXPECT_EQ(check_one(rule, make_run({{"batch_size", 512}})).violations.size(), 1u);
+  EXPECT_EQ(check_one(rule, make_run({{"batch_size", 512}})).violations[0].expected, "< 512");
+}
+
+TEST(MinRule, NaNMetricFailsTheBound) {
+  json rule = {{"id", "acc"}, {"kind", "min"}, {"path", "metrics.accuracy.last"}, {"min", 0.5}};
+  auto run = make_run();
+  testing::add_series(run, "accuracy", std::nan(""), 0.1, 0.2);
+  auto report = check_one(rule, run);
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_FALSE(report.violations[0].not_evaluable);
+  EXPECT_EQ(report.violations[0].actual, "NaN");
+  EXPECT_EQ(report.violations[0].phase, Phase::kPost);
+}
+
+TEST(RequiredRule, AbsentOrNullFails) {
+  json rule = {{"id", "seed"}, {"kind", "required"}, {"path", {"params.seed", "params.rng.seed"}}};
+  EXPECT_TRUE(check_one(rule, make_run({{"seed", 0}})).violations.empty());
+  EXPECT_TRUE(check_one(rule, make_run({{"rng", {{"seed", 1}}}})).violations.empty());
+  auto report = check_one(rule, make_run({{"seed", nullptr}}));
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_FALSE(report.violations[0].not_evaluable);  // absence is what it checks
+  EXPECT_EQ(report.violations[0].expected, "present");
+}
+
+TEST(EnumRule, MatchesJsonValuesNumbersNumerically) {
+  json rule = {{"id", "opt"},
+               {"kind", "enum"},
+               {"path", "params.optimizer.name"},
+               {"values", {"adam", "sgd"}}};
+  EXPECT_TRUE(check_one(rule, make_run({{"optimizer", {{"name", "sgd"}}}})).violations.empty());
+  auto report = check_one(rule, make_run({{"optimizer", {{"name", "rmsprop"}}}}));
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].expected, R"(one of ["adam","sgd"])");
+  EXPECT_TRUE(check_one(rule, make_run()).violations[0].not_evaluable);
+
+  json numeric = {{"id", "bs"}, {"kind", "enum"}, {"path", "params.bs"}, {"values", {32, 64}}};
+  EXPECT_TRUE(check_one(numeric, make_run({{"bs", 64.0}})).violations.empty());
+  EXPECT_EQ(check_one(numeric, make_run({{"bs", "64"}})).violations.size(), 1u);
+}
+
+TEST(PatternRule, FullMatchByDefaultSearchOnRequest) {
+  json rule = {
+      {"id", "name"}, {"kind", "pattern"}, {"path", "run.name"}, {"pattern", "run-[0-9]+"}};
+  auto run = make_run();
+  run.name = "run-42";
+  EXPECT_TRUE(check_one(rule, run).violations.empty());
+  run.name = "my-run-42";
+  EXPECT_EQ(check_one(rule, run).violations.size(), 1u);
+  rule["match"] = "search";
+  EXPECT_TRUE(check_one(rule, run).violations.empty());
+}
+
+TEST(PatternRule, ParamPatternAndNonStringValue) {
+  json rule = {
+      {"id", "dev"}, {"kind", "pattern"}, {"path", "params.device"}, {"pattern", "cuda:\\d"}};
+  EXPECT_TRUE(check_one(rule, make_run({{"device", "cuda:0"}})).violations.empty());
+  EXPECT_EQ(check_one(rule, make_run({{"device", "cpu"}})).violations.size(), 1u);
+  auto report = check_one(rule, make_run({{"device", 0}}));
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_TRUE(report.violations[0].not_evaluable);
+}
+
+TEST(CompareRule, ParamAgainstParam) {
+  json rule = {{"id", "warmup"},
+               {"kind", "compare"},
+               {"left", "params.warmup_steps"},
+               {"op", "<"},
+               {"right", "params.total_steps"}};
+  EXPECT_TRUE(
+      check_one(rule, make_run({{"warmup_steps", 99}, {"total_steps", 100}})).violations.empty());
+  auto report = check_one(rule, make_run({{"warmup_steps", 100}, {"total_steps", 100}}));
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].path, "params.warmup_steps < params.total_steps");
+  EXPECT_EQ(report.violations[0].actual,
+            (json{{"params.warmup_steps", 100}, {"params.total_steps", 100}}));
+  rule["op"] = "<=";
+  EXPECT_TRUE(
+      check_one(rule, make_run({{"warmup_steps", 100}, {"total_steps", 100}})).violations.empty());
+  // Missing right side: not evaluable.
+  auto missing = check_one(rule, make_run({{"warmup_steps", 1}}));
+  ASSERT_EQ(missing.violations.size(), 1u);
+  EXPECT_TRUE(missing.violations[0].not_evaluable);
+  EXPECT_EQ(missing.violations[0].path, "params.total_steps");
+}
+
+TEST(CompareRule, StringsCompareForEqualityOnly) {
+  json rule = {{"id", "same"},
+               {"kind", "compare"},
+               {"left", "params.a"},
+               {"op", "=="},
+               {"right", "params.b"}};
+  EXPECT_TRUE(check_one(rule, make_run({{"a", "x"}, {"b", "x"}})).violations.empty());
+  EXPECT_EQ(check_one(rule, make_run({{"a", "x"}, {"b", "y"}})).violations.size(), 1u);
+  rule["op"] = ">";
+  auto report = check_one(rule, make_run({{"a", "x"}, {"b", "y"}}));
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_TRUE(report.violations[0].not_evaluable);
+}
+
+TEST(ValueRules, PhaseFollowsFromPaths) {
+  auto rules = testing::rules_of(
+      json::array({{{"id", "a"}, {"kind", "min"}, {"path", "params.x"}, {"min", 1}},
+                   {{"id", "b"}, {"kind", "min"}, {"path", {"params.x", "results.x"}}, {"min", 1}},
+                   {{"id", "c"},
+                    {"kind", "compare"},
+                    {"left", "params.x"},
+                    {"op", "<"},
+                    {"right", "metrics.loss.min"}}}));
+  EXPECT_EQ(rules.find("a")->phase(), Phase::kPre);
+  EXPECT_EQ(rules.find("b")->phase(), Phase::kPost);
+  EXPECT_EQ(rules.find("c")->phase(), Phase::kPost);
+}
+
+}  // namespace
+}  // namespace vigil::rules
