@@ -13,6 +13,9 @@ namespace vigil::tracker {
 namespace detail {
 namespace {
 
+// 128-bit: (step - lo) * buckets overflows 64 bits for extreme steps.
+__extension__ using Wide = __int128;
+
 bool step_less(const MetricPoint& a, const MetricPoint& b) { return a.step < b.step; }
 
 struct Bucket {
@@ -29,11 +32,13 @@ struct Bucket {
 class Downsampler {
  public:
   Downsampler(std::int64_t lo, std::int64_t hi, std::size_t buckets)
-      : lo_(lo), span_(static_cast<long double>(hi) - lo + 1), buckets_(buckets) {}
+      : lo_(lo), span_(static_cast<Wide>(hi) - lo + 1), buckets_(buckets) {}
 
+  // Exact integer arithmetic: bucket b holds steps [lo + b*span/n, lo + (b+1)*span/n).
   std::size_t bucket_of(std::int64_t step) const {
-    long double position = (static_cast<long double>(step) - lo_) / span_ * buckets_.size();
-    auto index = static_cast<std::size_t>(position < 0 ? 0 : position);
+    Wide offset = static_cast<Wide>(step) - lo_;
+    if (offset < 0) return 0;
+    auto index = static_cast<std::size_t>(offset * static_cast<Wide>(buckets_.size()) / span_);
     return std::min(index, buckets_.size() - 1);
   }
 
@@ -93,7 +98,7 @@ class Downsampler {
 
  private:
   std::int64_t lo_;
-  long double span_;
+  Wide span_;
   std::vector<Bucket> buckets_;
   std::uint64_t order_ = 0;
 };

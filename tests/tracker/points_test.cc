@@ -1,0 +1,109 @@
+// Store::points: whole series, chunk boundaries, step order, and min/max downsampling.
+#include <algorithm>
+#include <cmath>
+
+#include "store_fixture.h"
+
+namespace vigil::tracker {
+namespace {
+
+using Points = StoreTest;
+
+TEST_F(Points, SpanManyChunksAndSlowFlushesWithoutLoss) {
+  Store store = open();
+  auto run = store.start_run();
+  auto loss = run.metric("loss");
+  // Several flushes per chunk (the open chunk is rewritten) and several chunks.
+  for (int i = 0; i < 10000; ++i) {
+    loss.log(i * 0.5, i, i / 1000);
+    if (i % 3000 == 1234) run.flush();
+  }
+  run.finish();
+  auto points = store.points(run.id(), SeriesKey{"loss", {}});
+  ASSERT_EQ(points.size(), 10000u);
+  for (int i = 0; i < 10000; ++i) {
+    ASSERT_EQ(points[i].step, i);
+    ASSERT_EQ(points[i].value, i * 0.5);
+    ASSERT_EQ(points[i].epoch, i / 1000);
+  }
+}
+
+TEST_F(Points, ComeBackInStepOrder) {
+  Store store = open();
+  auto run = store.start_run();
+  for (int step : {5, 1, 3, 2, 4}) run.log_metric("x", step * 10.0, step);
+  run.finish();
+  auto points = store.points(run.id(), SeriesKey{"x", {}});
+  ASSERT_EQ(points.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(points[i].step, i + 1);
+    EXPECT_EQ(points[i].value, (i + 1) * 10.0);
+  }
+}
+
+TEST_F(Points, DownsamplingKeepsMinAndMaxOfEveryBucket) {
+  Store store = open();
+  auto run = store.start_run();
+  auto loss = run.metric("loss");
+  constexpr int kPoints = 50000;
+  std::vector<double> values(kPoints);
+  for (int i = 0; i < kPoints; ++i) {
+    values[i] = std::sin(i * 0.01);
+    if (i == 12345) values[i] = 100.0;   // a spike
+    if (i == 40001) values[i] = -100.0;  // a dip
+    if (i == 777) values[i] = std::nan("");
+    loss.log(values[i], i);
+  }
+  run.finish();
+
+  constexpr std::size_t kMax = 200;
+  auto sampled = store.points(run.id(), SeriesKey{"loss", {}}, kMax);
+  ASSERT_LE(sampled.size(), kMax);
+  EXPECT_GE(sampled.size(), kMax - 2);
+  EXPECT_TRUE(std::is_sorted(sampled.begin(), sampled.end(),
+                             [](const auto& a, const auto& b) { return a.step < b.step; }));
+  auto has_step = [&](std::int64_t step) {
+    return std::any_of(sampled.begin(), sampled.end(),
+                       [&](const MetricPoint& p) { return p.step == step; });
+  };
+  EXPECT_TRUE(has_step(12345));
+  EXPECT_TRUE(has_step(40001));
+  // Every bucket (steps split into kMax/2 equal ranges) keeps its exact min and max.
+  const int buckets = kMax / 2;
+  for (int b = 0; b < buckets; ++b) {
+    int lo = static_cast<int>(static_cast<long long>(b) * kPoints / buckets);
+    int hi = static_cast<int>(static_cast<long long>(b + 1) * kPoints / buckets);
+    double mn = INFINITY, mx = -INFINITY;
+    for (int i = lo; i < hi; ++i) {
+      if (std::isnan(values[i])) continue;
+      mn = std::min(mn, values[i]);
+      mx = std::max(mx, values[i]);
+    }
+    bool found_min = false, found_max = false;
+    for (const auto& p : sampled) {
+      if (p.step < lo || p.step >= hi) continue;
+      found_min = found_min || p.value == mn;
+      found_max = found_max || p.value == mx;
+    }
+    EXPECT_TRUE(found_min && found_max) << "bucket " << b;
+  }
+  // Fewer points than the limit: everything, unchanged.
+  EXPECT_EQ(store.points(run.id(), SeriesKey{"loss", {}}, kPoints).size(),
+            static_cast<std::size_t>(kPoints));
+}
+
+TEST_F(Points, DownsamplingAConstantSeriesSkipsButKeepsShape) {
+  Store store = open();
+  auto run = store.start_run();
+  auto flat = run.metric("flat");
+  for (int i = 0; i < 20000; ++i) flat.log(1.0, i);
+  run.finish();
+  auto sampled = store.points(run.id(), SeriesKey{"flat", {}}, 4);
+  ASSERT_FALSE(sampled.empty());
+  ASSERT_LE(sampled.size(), 4u);
+  for (const auto& p : sampled) EXPECT_EQ(p.value, 1.0);
+  EXPECT_EQ(sampled.front().step, 0);  // first point of the first bucket
+}
+
+}  // namespace
+}  // namespace vigil::tracker
