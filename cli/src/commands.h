@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace vigil::cli {
+
+/// State shared by the commands of one `vigil` invocation. Not thread-safe.
+struct Context {
+  std::string store_uri;  ///< value of --store; empty = Store::resolve_uri's default
+  int exit_code = 0;      ///< set by a command that succeeded but reports a failure (validate)
+};
+
+/// Each function registers one top-level command on `app`; its callback runs the command.
+/// Errors are thrown (UsageError, tracker/rules exceptions) and mapped to exit codes by main().
+void add_runs_command(CLI::App& app, Context* context);
+void add_export_command(CLI::App& app, Context* context);
+void add_validate_command(CLI::App& app, Context* context);
+void add_rules_command(CLI::App& app, Context* context);
+
+}  // namespace vigil::cli

@@ -1,0 +1,73 @@
+// The `vigil` command-line tool: builds the CLI11 app, runs the chosen command, and turns
+// every error into one line on stderr and an exit code (0 ok, 1 failure, 2 usage error,
+// 3 run not found or ambiguous).
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "errors.h"
+#include "ui_command.h"
+#include "vigil/rules/errors.h"
+#include "vigil/tracker/errors.h"
+
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitRunNotFound = 3;
+
+int report(const std::string& message, int exit_code) {
+  std::string line = message;
+  // One line, whatever the message: a multi-line what() would break scripts parsing stderr.
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::cerr << "vigil: error: " << line << '\n';
+  return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  vigil::cli::Context context;
+  CLI::App app("vigil: experiment tracking and governance for C++ LibTorch training", "vigil");
+  app.set_version_flag("--version", "vigil " VIGIL_VERSION);
+  app.add_option("--store", context.store_uri,
+                 "Store URI: a path or sqlite:///abs/path.db (default: $VIGIL_STORE, else "
+                 "./.vigil/vigil.db)");
+  app.require_subcommand(1);
+  vigil::cli::add_runs_command(app, &context);
+  vigil::cli::add_export_command(app, &context);
+  vigil::cli::add_validate_command(app, &context);
+  vigil::cli::add_rules_command(app, &context);
+  vigil::cli::add_ui_command(app, &context.store_uri);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return report(std::string(e.what()) + " (see --help)", kExitUsage);
+  } catch (const vigil::cli::UsageError& e) {
+    return report(e.what(), kExitUsage);
+  } catch (const vigil::tracker::InvalidArgument& e) {
+    return report(e.what(), kExitUsage);
+  } catch (const vigil::rules::InvalidArgument& e) {
+    return report(e.what(), kExitUsage);
+  } catch (const vigil::tracker::RunNotFound& e) {
+    return report(e.what(), kExitRunNotFound);
+  } catch (const vigil::tracker::AmbiguousRunId& e) {
+    return report(e.what(), kExitRunNotFound);
+  } catch (const std::exception& e) {
+    return report(e.what(), kExitFailure);
+  } catch (...) {
+    return report("unexpected error", kExitFailure);
+  }
+  std::cout.flush();
+  if (!std::cout) return report("writing to stdout failed", kExitFailure);
+  return context.exit_code;
+}

@@ -1,0 +1,70 @@
+// `vigil rules check|show`: inspect rules files without touching a store.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "output.h"
+#include "vigil/rules/format.h"
+#include "vigil/rules/rule_set.h"
+
+namespace vigil::cli {
+
+namespace {
+
+struct CheckOptions {
+  std::vector<std::string> files;
+};
+
+struct ShowOptions {
+  std::string file;  // empty = the default policy
+  Format format = Format::kTable;
+};
+
+void run_check(Context& context, const CheckOptions& options) {
+  for (const std::string& file : options.files) {
+    std::vector<rules::Problem> problems = rules::RuleSet::check_file(file);
+    if (problems.empty()) {
+      std::size_t count = rules::RuleSet::load_file(file).rules().size();
+      std::cout << file << ": ok, " << count << (count == 1 ? " rule" : " rules") << '\n';
+      continue;
+    }
+    for (const rules::Problem& problem : problems) std::cout << problem.to_string() << '\n';
+    std::cout << file << ": " << problems.size()
+              << (problems.size() == 1 ? " problem" : " problems") << '\n';
+    context.exit_code = 1;
+  }
+}
+
+void run_show(const ShowOptions& options) {
+  rules::RuleSet rule_set = options.file.empty() ? rules::RuleSet::default_rules()
+                                                 : rules::RuleSet::load_file(options.file);
+  if (options.format == Format::kJson) {
+    std::cout << rule_set.document().dump(2) << '\n';
+    return;
+  }
+  std::cout << rules::format_rule_set(rule_set);
+}
+
+}  // namespace
+
+void add_rules_command(CLI::App& app, Context* context) {
+  CLI::App* rules_app = app.add_subcommand("rules", "Check and show governance rules files");
+  rules_app->require_subcommand(1);
+
+  auto check_options = std::make_shared<CheckOptions>();
+  CLI::App* check = rules_app->add_subcommand(
+      "check", "Report every problem of rules files (exit 1 if any), else 'FILE: ok, N rules'");
+  check->add_option("files", check_options->files, "Rules files (JSON)")->required();
+  check->callback([context, check_options] { run_check(*context, *check_options); });
+
+  auto show_options = std::make_shared<ShowOptions>();
+  CLI::App* show = rules_app->add_subcommand(
+      "show", "Print the effective rules of FILE (default: the shipped default policy)");
+  show->add_option("file", show_options->file, "Rules file (JSON)");
+  add_format_option(show, &show_options->format, {Format::kTable, Format::kJson});
+  show->callback([show_options] { run_show(*show_options); });
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,108 @@
+#include "run_details.h"
+
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "validation_output.h"
+
+namespace vigil::cli {
+
+namespace {
+
+constexpr int kLabelWidth = 12;
+
+void field(std::ostream& out, const std::string& label, const std::string& value) {
+  std::string padded = label;
+  padded.resize(kLabelWidth, ' ');
+  out << padded << value << '\n';
+}
+
+std::string time_text(tracker::Timestamp t) {
+  return tracker::format_time(t) + " (" + format_local_time(t) + " local)";
+}
+
+void print_tree(std::ostream& out, const std::string& title, const nlohmann::json& object) {
+  out << '\n' << title << '\n';
+  auto leaves = flatten_json(object);
+  if (leaves.empty()) {
+    out << "  (none)\n";
+    return;
+  }
+  Table table;
+  table.add_column("  PATH");
+  table.add_column("VALUE", Align::kLeft, 20);
+  for (const auto& [path, value] : leaves) table.add_row({"  " + path, json_scalar_text(value)});
+  std::ostringstream rendered;
+  table.render(rendered, output_width());
+  // Drop the header line: the section title says what the rows are.
+  std::string text = rendered.str();
+  out << text.substr(text.find('\n') + 1);
+}
+
+void print_series(std::ostream& out, const std::vector<tracker::SeriesSummary>& series) {
+  out << "\nMetrics\n";
+  if (series.empty()) {
+    out << "  (none)\n";
+    return;
+  }
+  Table table;
+  table.add_column("  SERIES", Align::kLeft, 16);
+  table.add_column("LAST", Align::kRight);
+  table.add_column("MIN", Align::kRight);
+  table.add_column("MAX", Align::kRight);
+  table.add_column("COUNT", Align::kRight);
+  table.add_column("LAST STEP", Align::kRight);
+  for (const tracker::SeriesSummary& summary : series) {
+    table.add_row({"  " + summary.key.qualified_name(), format_number(summary.last),
+                   format_number(summary.min), format_number(summary.max),
+                   std::to_string(summary.count), std::to_string(summary.last_step)});
+  }
+  table.render(out, output_width());
+}
+
+void print_text(std::ostream& out, const tracker::Store& store, const tracker::RunInfo& run) {
+  field(out, "Run", run.id);
+  field(out, "Name", run.name.empty() ? "-" : run.name);
+  field(out, "Experiment", run.experiment);
+  field(out, "Status", std::string(tracker::to_string(run.status)));
+  if (!run.error.empty()) field(out, "Error", run.error);
+  field(out, "Created", time_text(run.created_at));
+  field(out, "Started", time_text(run.started_at));
+  field(out, "Finished", run.finished_at ? time_text(*run.finished_at) : "-");
+  field(out, "Duration", format_duration(run_duration(run)));
+  field(out, "Host", run.host.empty() ? "-" : run.host + " (pid " + std::to_string(run.pid) + ")");
+  field(out, "Command", run.command.empty() ? "-" : run.command);
+  std::string tags;
+  for (const std::string& tag : run.tags) tags += (tags.empty() ? "" : ", ") + tag;
+  field(out, "Tags", tags.empty() ? "-" : tags);
+  field(out, "Verdict",
+        run.verdict ? *run.verdict + (run.score ? " (score " + format_score(*run.score) + ")" : "")
+                    : "not validated");
+  print_tree(out, "Params", run.params);
+  print_tree(out, "Results", run.results);
+  print_series(out, run.metrics);
+  if (std::optional<tracker::ValidationRecord> record = store.latest_validation(run.id)) {
+    out << "\nLatest validation\n";
+    print_validation_record(out, *record);
+  }
+}
+
+}  // namespace
+
+void print_run_details(std::ostream& out, const tracker::Store& store, const tracker::RunInfo& run,
+                       Format format) {
+  if (format == Format::kJson) {
+    nlohmann::json j = run;
+    std::optional<tracker::ValidationRecord> record = store.latest_validation(run.id);
+    j["validation"] = record ? nlohmann::json(*record) : nlohmann::json(nullptr);
+    out << j.dump(2) << '\n';
+    return;
+  }
+  print_text(out, store, run);
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,74 @@
+#include "run_filter_options.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "vigil/tracker/errors.h"
+#include "vigil/tracker/types.h"
+
+namespace vigil::cli {
+
+namespace {
+
+constexpr std::size_t kDateOnlyLength = 10;  // "YYYY-MM-DD"
+constexpr double kEndOfDay = 86400.0 - 0.001;
+
+}  // namespace
+
+tracker::RunFilter RunFilterOptions::to_filter() const {
+  tracker::RunFilter filter;
+  if (!experiment.empty()) filter.experiment = experiment;
+  if (!name.empty()) filter.name_contains = name;
+  filter.tags = tags;
+  for (const std::string& status : statuses) {
+    filter.statuses.push_back(tracker::parse_run_status(status));
+  }
+  if (!since.empty()) filter.created_since = tracker::parse_time(since);
+  if (!until.empty()) {
+    // "--until 2026-11-26" means up to the end of that day, as a reader expects.
+    tracker::Timestamp t = tracker::parse_time(until);
+    filter.created_until = until.size() == kDateOnlyLength ? t + kEndOfDay : t;
+  }
+  for (const std::string& expression : params) {
+    filter.params.push_back(tracker::ParamCondition::parse(expression));
+  }
+  for (const std::string& expression : metrics) {
+    filter.metrics.push_back(tracker::MetricCondition::parse(expression));
+  }
+  if (!verdict.empty()) {
+    std::string upper = verdict;
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (upper != "PASS" && upper != "FAIL") {
+      throw tracker::InvalidArgument("--verdict '" + verdict + "': expected PASS or FAIL");
+    }
+    filter.verdict = upper;
+  }
+  filter.limit = limit;
+  return filter;
+}
+
+void add_run_filter_options(CLI::App* command, RunFilterOptions* options,
+                            const std::string& metric_option) {
+  command->add_option("--experiment", options->experiment, "Only runs of this experiment");
+  command->add_option("--name", options->name, "Only runs whose name contains this text");
+  command->add_option("--tag", options->tags, "Only runs with this tag (repeatable: all)");
+  command
+      ->add_option("--status", options->statuses,
+                   "Only runs with this status (repeatable or comma list: any of them)")
+      ->delimiter(',');
+  command->add_option("--since", options->since,
+                      "Only runs created at or after DATE (YYYY-MM-DD[THH:MM[:SS]][Z], UTC)");
+  command->add_option("--until", options->until,
+                      "Only runs created at or before DATE (a date alone: end of that day)");
+  command->add_option("--param", options->params,
+                      "Param condition, e.g. \"optimizer.lr < 0.01\" (repeatable: all)");
+  command->add_option(metric_option, options->metrics,
+                      "Condition on a metric's last value, e.g. \"loss{subset=val} < 0.5\" "
+                      "(repeatable: all)");
+  command->add_option("--verdict", options->verdict,
+                      "Only runs whose latest validation is PASS or FAIL");
+  command->add_option("--limit", options->limit, "At most N runs, newest first (0 = all)");
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,154 @@
+// `vigil runs ls|show|tag|untag|rm`.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "errors.h"
+#include "output.h"
+#include "run_details.h"
+#include "run_filter_options.h"
+#include "run_list.h"
+#include "store_access.h"
+#include "vigil/tracker/store.h"
+
+namespace vigil::cli {
+
+namespace {
+
+struct LsOptions {
+  RunFilterOptions filter;
+  Format format = Format::kTable;
+};
+
+struct ShowOptions {
+  std::string run;
+  Format format = Format::kTable;
+};
+
+struct TagOptions {
+  std::string run;
+  std::vector<std::string> tags;
+};
+
+struct RmOptions {
+  std::vector<std::string> runs;
+  bool yes = false;
+};
+
+void run_ls(const Context& context, const LsOptions& options) {
+  tracker::RunFilter filter = options.filter.to_filter();
+  tracker::Store store = open_store(context.store_uri, StoreAccess::kRead);
+  print_runs(std::cout, store.list_runs(filter), options.format);
+}
+
+void run_show(const Context& context, const ShowOptions& options) {
+  tracker::Store store = open_store(context.store_uri, StoreAccess::kRead);
+  tracker::RunInfo run = store.get_run(options.run);
+  print_run_details(std::cout, store, run, options.format);
+}
+
+void check_user_tags(const std::vector<std::string>& tags) {
+  for (const std::string& tag : tags) {
+    if (tag.empty() || std::any_of(tag.begin(), tag.end(), [](unsigned char c) {
+          return std::isspace(c) || std::iscntrl(c);
+        })) {
+      throw UsageError("tag '" + tag + "': expected a non-empty tag without spaces");
+    }
+    if (is_verdict_tag(tag)) {
+      throw UsageError("tag '" + tag +
+                       "' is managed by 'vigil validate' (validated/PASS/FAIL); choose another");
+    }
+  }
+}
+
+void run_tag(const Context& context, const TagOptions& options, bool add) {
+  check_user_tags(options.tags);
+  tracker::Store store = open_store(context.store_uri, StoreAccess::kWrite);
+  std::string id = store.resolve_run_id(options.run);
+  if (add) {
+    store.add_tags(id, options.tags);
+  } else {
+    store.remove_tags(id, options.tags);
+  }
+  tracker::RunInfo run = store.get_run(id);
+  std::string tags;
+  for (const std::string& tag : run.tags) tags += (tags.empty() ? "" : ", ") + tag;
+  std::cout << short_id(id) << " tags: " << (tags.empty() ? "(none)" : tags) << '\n';
+}
+
+bool confirm_on_terminal(std::size_t count) {
+  std::cerr << "Delete " << count << (count == 1 ? " run" : " runs") << "? [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  std::transform(answer.begin(), answer.end(), answer.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return answer == "y" || answer == "yes";
+}
+
+void run_rm(Context& context, const RmOptions& options) {
+  tracker::Store store = open_store(context.store_uri, StoreAccess::kWrite);
+  // Resolve every argument first: one unknown id deletes nothing.
+  std::vector<std::string> ids;
+  for (const std::string& run : options.runs) {
+    std::string id = store.resolve_run_id(run);
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  if (!options.yes) {
+    if (!::isatty(STDIN_FILENO)) {
+      throw UsageError("refusing to delete " + std::to_string(ids.size()) +
+                       " run(s) without confirmation (stdin is not a terminal); pass --yes");
+    }
+    if (!confirm_on_terminal(ids.size())) {
+      std::cerr << "Nothing deleted.\n";
+      context.exit_code = 1;
+      return;
+    }
+  }
+  store.delete_runs(ids);
+  for (const std::string& id : ids) std::cout << "deleted " << id << '\n';
+}
+
+}  // namespace
+
+void add_runs_command(CLI::App& app, Context* context) {
+  CLI::App* runs = app.add_subcommand("runs", "List, inspect, tag and delete runs");
+  runs->require_subcommand(1);
+
+  auto ls_options = std::make_shared<LsOptions>();
+  CLI::App* ls = runs->add_subcommand("ls", "List runs, newest first");
+  add_run_filter_options(ls, &ls_options->filter);
+  add_format_option(ls, &ls_options->format, {Format::kTable, Format::kJson, Format::kCsv});
+  ls->callback([context, ls_options] { run_ls(*context, *ls_options); });
+
+  auto show_options = std::make_shared<ShowOptions>();
+  CLI::App* show = runs->add_subcommand("show", "Show everything about one run");
+  show->add_option("run", show_options->run, "Run id or unique prefix")->required();
+  add_format_option(show, &show_options->format, {Format::kTable, Format::kJson});
+  show->callback([context, show_options] { run_show(*context, *show_options); });
+
+  for (bool add : {true, false}) {
+    auto tag_options = std::make_shared<TagOptions>();
+    CLI::App* tag = runs->add_subcommand(add ? "tag" : "untag",
+                                         add ? "Add tags to a run" : "Remove tags from a run");
+    tag->add_option("run", tag_options->run, "Run id or unique prefix")->required();
+    tag->add_option("tags", tag_options->tags, "Tags")->required();
+    tag->callback([context, tag_options, add] { run_tag(*context, *tag_options, add); });
+  }
+
+  auto rm_options = std::make_shared<RmOptions>();
+  CLI::App* rm = runs->add_subcommand(
+      "rm",
+      "Delete runs with all their data. Asks on a terminal; without a terminal --yes is "
+      "required (else exit 2). Declining exits 1.");
+  rm->add_option("runs", rm_options->runs, "Run ids or unique prefixes")->required();
+  rm->add_flag("-y,--yes", rm_options->yes, "Delete without asking");
+  rm->callback([context, rm_options] { run_rm(*context, *rm_options); });
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,119 @@
+// `vigil validate`: evaluates stored runs against a rule set after the fact and stores each
+// validation with its run.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "output.h"
+#include "run_filter_options.h"
+#include "store_access.h"
+#include "validation_output.h"
+#include "vigil/rules/evaluate.h"
+#include "vigil/rules/rule_set.h"
+#include "vigil/rules/storage.h"
+#include "vigil/tracker/store.h"
+
+namespace vigil::cli {
+
+namespace {
+
+/// Which outcome makes `vigil validate` exit 1.
+enum class FailOn { kError, kWarning };
+
+struct ValidateOptions {
+  std::vector<std::string> runs;  // ids or prefixes; empty = every run the filters select
+  RunFilterOptions filter;
+  std::string rules_file;  // empty = the shipped default policy
+  Format format = Format::kTable;
+  FailOn fail_on = FailOn::kError;
+};
+
+bool fails_at(const rules::Report& report, FailOn level) {
+  if (report.verdict == rules::Verdict::kFail) return true;
+  return level == FailOn::kWarning && (report.counts.warning > 0 || report.counts.error > 0);
+}
+
+void run_validate(Context& context, const ValidateOptions& options) {
+  tracker::RunFilter filter = options.filter.to_filter();
+  rules::RuleSet rule_set = options.rules_file.empty()
+                                ? rules::RuleSet::default_rules()
+                                : rules::RuleSet::load_file(options.rules_file);
+  tracker::Store store = open_store(context.store_uri, StoreAccess::kWrite);
+  if (!options.runs.empty()) {
+    // Resolve first so an unknown or ambiguous id is an error (exit 3), not an empty selection.
+    for (const std::string& run : options.runs) filter.ids.push_back(store.resolve_run_id(run));
+  } else if (filter.statuses.empty()) {
+    // By default only runs that ended normally: others have no complete results to judge.
+    filter.statuses.push_back(tracker::RunStatus::kFinished);
+  }
+
+  rules::EvaluationOptions evaluation;
+  evaluation.store = &store;
+  int passed = 0;
+  int failed = 0;
+  int failing_at_level = 0;
+  nlohmann::json reports = nlohmann::json::array();
+  for (const tracker::RunInfo& run : store.list_runs(filter)) {
+    rules::Report report = rules::evaluate(rule_set, run, evaluation);
+    rules::store_report(store, report);
+    (report.passed() ? passed : failed) += 1;
+    if (fails_at(report, options.fail_on)) ++failing_at_level;
+    if (options.format == Format::kJson) {
+      reports.push_back(report);
+    } else {
+      print_report(std::cout, report);
+      std::cout << '\n';
+    }
+  }
+  int total = passed + failed;
+  if (options.format == Format::kJson) {
+    nlohmann::json document = {
+        {"reports", reports},
+        {"summary",
+         {{"validated", total},
+          {"pass", passed},
+          {"fail", failed},
+          {"fail_on", options.fail_on == FailOn::kError ? "error" : "warning"},
+          {"failing", failing_at_level}}}};
+    std::cout << document.dump(2) << '\n';
+  } else {
+    std::cout << "validated " << total << (total == 1 ? " run: " : " runs: ") << passed << " PASS, "
+              << failed << " FAIL";
+    if (options.fail_on == FailOn::kWarning && failing_at_level > failed) {
+      std::cout << " (" << failing_at_level - failed << " PASS with warnings)";
+    }
+    std::cout << '\n';
+  }
+  if (failing_at_level > 0) context.exit_code = 1;
+}
+
+}  // namespace
+
+void add_validate_command(CLI::App& app, Context* context) {
+  auto options = std::make_shared<ValidateOptions>();
+  CLI::App* command = app.add_subcommand(
+      "validate",
+      "Validate stored runs against a rule set, store each validation with its run (tags "
+      "validated + PASS/FAIL) and print a report per run. Selects every finished run unless RUN "
+      "arguments or --status are given. Exits 1 when a run fails at the --fail-on level.");
+  command->add_option("runs", options->runs, "Run ids or unique prefixes (default: all)");
+  add_run_filter_options(command, &options->filter);
+  command->add_option("--rules", options->rules_file,
+                      "Rules file (JSON); default: the shipped default policy");
+  add_format_option(command, &options->format, {Format::kTable, Format::kJson});
+  command
+      ->add_option("--fail-on", options->fail_on,
+                   "Exit 1 when a run has a FAIL verdict (error, default) or any warning or "
+                   "error violation (warning)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, FailOn>{{"error", FailOn::kError}, {"warning", FailOn::kWarning}},
+          CLI::ignore_case))
+      ->default_str("error");
+  command->callback([context, options] { run_validate(*context, *options); });
+}
+
+}  // namespace vigil::cli
