@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "detail.h"
+#include "vigil/rules/errors.h"
 
 namespace vigil::rules {
 
@@ -55,10 +56,25 @@ MonitorResult TrainingMonitor::observe_epoch(std::string_view metric, std::int64
   return observe(Observation{metric, epoch, true, value});
 }
 
+const std::string& TrainingMonitor::canonical(std::string_view metric) const {
+  auto it = canonical_.find(metric);
+  if (it == canonical_.end()) {
+    std::string name(metric);
+    try {
+      name = detail::normalize_series(metric);
+    } catch (const InvalidArgument&) {
+      // Not a valid series name: no rule can watch it; keep it as given.
+    }
+    it = canonical_.emplace(std::string(metric), std::move(name)).first;
+  }
+  return it->second;
+}
+
 bool TrainingMonitor::watches(std::string_view metric) const {
+  const auto& name = canonical(metric);
   for (const auto& slot : slots_) {
-    for (const auto& name : slot.metrics) {
-      if (name == metric) return true;
+    if (std::find(slot.metrics.begin(), slot.metrics.end(), name) != slot.metrics.end()) {
+      return true;
     }
   }
   return false;
@@ -72,8 +88,11 @@ std::vector<std::string> TrainingMonitor::watched_metrics() const {
   return out;
 }
 
-MonitorResult TrainingMonitor::observe(const Observation& observation) {
+MonitorResult TrainingMonitor::observe(const Observation& given) {
   MonitorResult result;
+  if (slots_.empty()) return result;
+  Observation observation = given;
+  observation.metric = canonical(given.metric);
   for (auto& slot : slots_) {
     if (slot.fired) continue;
     if (std::find(slot.metrics.begin(), slot.metrics.end(), observation.metric) ==

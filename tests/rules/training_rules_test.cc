@@ -154,6 +154,16 @@ TEST(TrainingMonitor, IgnoresPreAndPostRulesAndOffRules) {
   EXPECT_FALSE(monitor.observe_step("loss", 1, kNaN).stop());
 }
 
+TEST(TrainingMonitor, MatchesSeriesNamesWhateverTheContextKeyOrder) {
+  TrainingMonitor monitor(
+      rules_of({{"id", "nan"}, {"kind", "non_finite"}, {"metric", "loss{subset=val,fold=1}"}}));
+  EXPECT_EQ(monitor.watched_metrics(), std::vector<std::string>{"loss{fold=1,subset=val}"});
+  EXPECT_TRUE(monitor.watches("loss{subset=val,fold=1}"));
+  EXPECT_FALSE(monitor.watches("loss{subset=val}"));
+  EXPECT_FALSE(monitor.watches("not{valid"));
+  EXPECT_TRUE(monitor.observe_epoch("loss{subset=val,fold=1}", 1, kNaN).stop());
+}
+
 /// Points held in memory, as the plugin would provide them.
 class MemorySeries : public SeriesSource {
  public:

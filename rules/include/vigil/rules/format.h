@@ -21,8 +21,8 @@ std::string format_report(const Report& report, const FormatOptions& options = {
 /// preceded by its name, hash, enforcement and scoring. Ends with a newline.
 std::string format_rule_set(const RuleSet& rules, const FormatOptions& options = {});
 
-/// Short form of a JSON value for messages: numbers with up to 6 significant digits kept
-/// exact ("0.0001", "20"), strings unquoted, null as "missing".
+/// Short form of a JSON value for messages: numbers as JSON writes them ("0.0001", "20"),
+/// strings unquoted, null as "missing", arrays/objects as compact JSON.
 std::string format_value(const nlohmann::json& value);
 
 }  // namespace vigil::rules

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,7 +41,8 @@ class TrainingMonitor {
   TrainingMonitor(TrainingMonitor&&) noexcept;
   TrainingMonitor& operator=(TrainingMonitor&&) noexcept;
 
-  /// A per-step value of series `metric` (qualified name, e.g. "loss").
+  /// A per-step value of series `metric` (qualified name, e.g. "loss"; context keys in any
+  /// order, as tracker::SeriesKey::parse accepts them).
   MonitorResult observe_step(std::string_view metric, std::int64_t step, double value);
   /// A per-epoch value of series `metric` (e.g. "loss{subset=val}").
   MonitorResult observe_epoch(std::string_view metric, std::int64_t epoch, double value);
@@ -62,11 +65,13 @@ class TrainingMonitor {
 
  private:
   MonitorResult observe(const Observation& observation);
+  const std::string& canonical(std::string_view metric) const;
   struct Slot;
   RuleSet rules_;
   std::vector<Slot> slots_;
   Decision decision_ = Decision::kContinue;
   std::vector<Violation> violations_;
+  mutable std::map<std::string, std::string, std::less<>> canonical_;  // metric -> canonical
 };
 
 }  // namespace vigil::rules
