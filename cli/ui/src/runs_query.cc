@@ -167,7 +167,52 @@ void collect_paths(const nlohmann::json& value, const std::string& prefix, int d
   }
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 &&
+               hex_digit(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+QueryParams parse_query_string(std::string_view target) {
+  QueryParams params;
+  const auto mark = target.find('?');
+  if (mark == std::string_view::npos) return params;
+  auto query = target.substr(mark + 1);
+  query = query.substr(0, query.find('#'));
+  while (!query.empty()) {
+    const auto end = std::min(query.find('&'), query.size());
+    const auto pair = query.substr(0, end);
+    if (!pair.empty()) {
+      const auto eq = pair.find('=');
+      params.emplace(percent_decode(pair.substr(0, eq)), eq == std::string_view::npos
+                                                             ? std::string()
+                                                             : percent_decode(pair.substr(eq + 1)));
+    }
+    query = end < query.size() ? query.substr(end + 1) : std::string_view();
+  }
+  return params;
+}
 
 const nlohmann::json* find_param(const nlohmann::json& params, const std::string& path) {
   const nlohmann::json* node = &params;

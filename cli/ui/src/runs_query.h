@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,11 @@ namespace vigil::ui {
 
 /// Query-string parameters as parsed by the HTTP server (a key may repeat).
 using QueryParams = std::multimap<std::string, std::string>;
+
+/// Parses the query string of a request target ("/api/runs?a=1&b=x%3Dy"): pairs split at '&',
+/// key and value split at the FIRST '=' (so "param=lr==0.1" keeps its "=="), both
+/// percent-decoded with '+' as space. httplib's own parser splits at every '='.
+QueryParams parse_query_string(std::string_view target);
 
 /// A column to sort runs by: a fixed field, a param path or a metric's last value.
 struct SortKey {

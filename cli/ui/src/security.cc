@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "runs_query.h"
+
 namespace vigil::ui {
 namespace {
 
@@ -57,7 +59,9 @@ bool has_token(const httplib::Request& request, const std::string& token) {
       return true;
     }
   }
-  return request.has_param("token") && constant_time_equal(request.get_param_value("token"), token);
+  const auto params = parse_query_string(request.target);
+  const auto it = params.find("token");
+  return it != params.end() && constant_time_equal(it->second, token);
 }
 
 std::optional<std::string> cross_origin_problem(const httplib::Request& request) {

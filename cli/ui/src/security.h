@@ -18,7 +18,8 @@ inline constexpr const char* kContentSecurityPolicy =
 /// True for addresses only this machine can reach: "localhost", 127.0.0.0/8, "::1".
 bool is_loopback_host(std::string_view host);
 
-/// True when the request carries `token` as "Authorization: Bearer TOKEN" or ?token=TOKEN.
+/// True when the request carries `token` as "Authorization: Bearer TOKEN" or ?token=TOKEN
+/// (in the request target).
 /// Compares in constant time.
 bool has_token(const httplib::Request& request, const std::string& token);
 

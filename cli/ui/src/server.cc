@@ -126,6 +126,12 @@ const std::string& Server::store_uri() const { return api_->store_uri(); }
 void Server::install_routes() {
   auto& http = *http_;
   http.set_payload_max_length(kMaxRequestBody);
+  // httplib's default sets SO_REUSEPORT, which would let a second `vigil ui` share the port
+  // silently; SO_REUSEADDR alone still allows a quick restart.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   http.set_default_headers({{"Content-Security-Policy", kContentSecurityPolicy},
                             {"X-Content-Type-Options", "nosniff"},
                             {"X-Frame-Options", "DENY"},
@@ -161,7 +167,7 @@ void Server::install_routes() {
 
   const std::string run = "/api/runs/([^/]+)";
   http.Get("/api/runs", [this](const httplib::Request& req, httplib::Response& res) {
-    answer(res, [&] { return api_->list_runs(req.params); });
+    answer(res, [&] { return api_->list_runs(parse_query_string(req.target)); });
   });
   http.Get(run, [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] { return api_->get_run(req.matches[1]); });
@@ -170,7 +176,7 @@ void Server::install_routes() {
     answer(res, [&] { return api_->series(req.matches[1]); });
   });
   http.Get(run + "/points", [this](const httplib::Request& req, httplib::Response& res) {
-    answer(res, [&] { return api_->points(req.matches[1], req.params); });
+    answer(res, [&] { return api_->points(req.matches[1], parse_query_string(req.target)); });
   });
   http.Get(run + "/validations", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] { return api_->validations(req.matches[1]); });

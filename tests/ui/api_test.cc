@@ -1,0 +1,471 @@
+// The dashboard's JSON API, served by vigil::ui::Server in-process on an ephemeral port and
+// called over HTTP with httplib::Client, against a store filled by ui_fixture.
+#include <httplib.h>
+
+#include <set>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "server.h"
+#include "temp_dir.h"
+#include "ui_fixture.h"
+
+namespace vigil::ui {
+namespace {
+
+using nlohmann::json;
+using testing::DemoRuns;
+
+constexpr std::size_t kBulkRuns = 30;
+
+/// A Server serving on its own thread until destroyed.
+class RunningServer {
+ public:
+  explicit RunningServer(ServerOptions options) : server_(std::move(options)) {
+    port_ = server_.bind();
+    thread_ = std::thread([this] { server_.serve(); });
+  }
+  ~RunningServer() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  Server server_;
+  int port_ = -1;
+  std::thread thread_;
+};
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_path_ = dir_.file("store.db");
+    ids_ = testing::fill_demo_store(store_path_);
+    testing::add_bulk_runs(store_path_, kBulkRuns);
+    ServerOptions options;
+    options.store_uri = store_path_;
+    options.port = 0;
+    server_ = std::make_unique<RunningServer>(options);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(10, 0);
+  }
+
+  /// GET `path`, expecting `status`; returns the parsed JSON body.
+  json get(const std::string& path, int status = 200, const httplib::Headers& headers = {}) {
+    auto res = client_->Get(path.c_str(), headers);
+    EXPECT_TRUE(res) << path;
+    if (!res) return nullptr;
+    EXPECT_EQ(res->status, status) << path << ": " << res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/json") << path;
+    return json::parse(res->body);
+  }
+
+  httplib::Result post_tags(const std::string& id, const std::string& body,
+                            const httplib::Headers& headers = {},
+                            const char* type = "application/json") {
+    return client_->Post(("/api/runs/" + id + "/tags").c_str(), headers, body, type);
+  }
+
+  static std::set<std::string> names(const json& result) {
+    std::set<std::string> out;
+    for (const auto& run : result.at("runs")) out.insert(run.at("name").get<std::string>());
+    return out;
+  }
+
+  vigil::testing::TempDir dir_;
+  std::string store_path_;
+  DemoRuns ids_;
+  std::unique_ptr<RunningServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(ApiTest, RunsListsEveryRunNewestFirstAsRunObjects) {
+  const auto result = get("/api/runs");
+  const auto& runs = result.at("runs");
+  ASSERT_EQ(runs.size(), 5 + kBulkRuns);
+  EXPECT_EQ(result.at("total"), 5 + kBulkRuns);
+  EXPECT_EQ(runs.front().at("name"), "bulk-00029");  // written last
+  for (const char* key :
+       {"id", "name", "experiment", "status", "created_at", "started_at", "finished_at", "duration",
+        "params", "results", "tags", "metrics", "verdict", "score"}) {
+    EXPECT_TRUE(runs.front().contains(key)) << key;
+  }
+  for (std::size_t i = 1; i < runs.size(); ++i) {
+    EXPECT_GE(runs[i - 1].at("created_at").get<std::string>(),
+              runs[i].at("created_at").get<std::string>());
+  }
+}
+
+TEST_F(ApiTest, RunsFilterByTagStatusExperimentVerdictAndName) {
+  EXPECT_EQ(names(get("/api/runs?tag=sgd")), (std::set<std::string>{"sgd-high-lr", "diverged"}));
+  EXPECT_EQ(names(get("/api/runs?tag=sgd&tag=adam")), std::set<std::string>{});
+  EXPECT_EQ(names(get("/api/runs?status=crashed")), std::set<std::string>{"crashed-run"});
+  EXPECT_EQ(names(get("/api/runs?status=crashed,failed&experiment=mnist")),
+            (std::set<std::string>{"crashed-run", "diverged"}));
+  EXPECT_EQ(names(get("/api/runs?verdict=fail")), std::set<std::string>{"sgd-high-lr"});
+  EXPECT_EQ(names(get("/api/runs?verdict=PASS")), std::set<std::string>{"baseline-adam"});
+  EXPECT_EQ(names(get("/api/runs?name=HIGH")), std::set<std::string>{"sgd-high-lr"});
+  EXPECT_EQ(get("/api/runs?experiment=bulk-0").at("total"), kBulkRuns / 5);
+  EXPECT_EQ(get("/api/runs?since=2000-01-01&until=2999-12-31").at("total"), 5 + kBulkRuns);
+  EXPECT_EQ(get("/api/runs?until=2000-01-01").at("total"), 0);
+}
+
+TEST_F(ApiTest, RunsFilterByParamAndMetricConditions) {
+  EXPECT_EQ(names(get("/api/runs?experiment=mnist&param=optimizer.lr%20%3E%3D%200.1")),
+            (std::set<std::string>{"sgd-high-lr", "diverged"}));
+  EXPECT_EQ(names(get("/api/runs?experiment=mnist&param=optimizer.name==adam&param=batch_size<64")),
+            std::set<std::string>{"crashed-run"});
+  // Last value of accuracy{subset=val}: baseline 0.91, sgd 0.72.
+  EXPECT_EQ(names(get("/api/runs?experiment=mnist&metric=" +
+                      httplib::detail::encode_query_param("accuracy{subset=val} > 0.9"))),
+            std::set<std::string>{"baseline-adam"});
+}
+
+TEST_F(ApiTest, RunsBadFilterIs400NamingTheParameter) {
+  for (const char* query : {"status=sleeping", "since=yesterday", "param=optimizer.lr%20%3C",
+                            "metric=loss%20%3C%20abc", "verdict=MAYBE", "limit=-1", "limit=x",
+                            "sort=colour", "order=up", "bogus=1", "name=a&name=b"}) {
+    const auto body = get(std::string("/api/runs?") + query, 400);
+    ASSERT_TRUE(body.contains("error")) << query;
+    EXPECT_FALSE(body.at("error").get<std::string>().empty()) << query;
+  }
+  EXPECT_NE(get("/api/runs?status=sleeping", 400).at("error").get<std::string>().find("status"),
+            std::string::npos);
+}
+
+TEST_F(ApiTest, RunsSortAndPageWithTotal) {
+  const auto page = get("/api/runs?tag=bulk&sort=name&order=asc&offset=10&limit=5");
+  EXPECT_EQ(page.at("total"), kBulkRuns);
+  EXPECT_EQ(page.at("offset"), 10);
+  ASSERT_EQ(page.at("runs").size(), 5u);
+  EXPECT_EQ(page.at("runs")[0].at("name"), "bulk-00010");
+  EXPECT_EQ(page.at("runs")[4].at("name"), "bulk-00014");
+
+  const auto by_lr = get("/api/runs?experiment=mnist&sort=param:optimizer.lr&order=desc");
+  ASSERT_EQ(by_lr.at("runs").size(), 4u);
+  EXPECT_EQ(by_lr.at("runs")[0].at("name"), "diverged");       // lr 1.0
+  EXPECT_EQ(by_lr.at("runs")[3].at("name"), "baseline-adam");  // lr 0.001
+
+  // Runs without the metric go last in either direction.
+  for (const char* order : {"asc", "desc"}) {
+    const auto by_acc = get(
+        std::string("/api/runs?experiment=mnist&sort=metric:accuracy{subset=val}&order=") + order);
+    const auto& runs = by_acc.at("runs");
+    ASSERT_EQ(runs.size(), 4u);
+    EXPECT_EQ(runs[0].at("name"), order == std::string("asc") ? "sgd-high-lr" : "baseline-adam");
+    EXPECT_FALSE(runs[2].at("metrics").contains("accuracy{subset=val}"));
+  }
+  const auto limited = get("/api/runs?limit=3");
+  EXPECT_EQ(limited.at("runs").size(), 3u);
+  EXPECT_EQ(limited.at("runs")[0].at("name"), "bulk-00029");
+}
+
+TEST_F(ApiTest, RunsFacetsListParamPathsMetricsAndTags) {
+  const auto facets = get("/api/runs?experiment=mnist&facets=1").at("facets");
+  const auto has = [](const json& list, const std::string& value) {
+    return std::find(list.begin(), list.end(), value) != list.end();
+  };
+  EXPECT_TRUE(has(facets.at("params"), "optimizer.lr"));
+  EXPECT_TRUE(has(facets.at("params"), "optimizer.betas"));
+  EXPECT_FALSE(has(facets.at("params"), "optimizer"));
+  EXPECT_TRUE(has(facets.at("metrics"), "accuracy{subset=val}"));
+  EXPECT_TRUE(has(facets.at("tags"), "PASS"));
+  EXPECT_FALSE(has(facets.at("tags"), "bulk"));
+}
+
+TEST_F(ApiTest, RunByIdOrUniquePrefix) {
+  EXPECT_EQ(get("/api/runs/" + ids_.baseline).at("name"), "baseline-adam");
+  EXPECT_EQ(get("/api/runs/" + ids_.baseline.substr(0, 12)).at("id"), ids_.baseline);
+  const auto crashed = get("/api/runs/" + ids_.crashed);
+  EXPECT_EQ(crashed.at("status"), "crashed");
+  EXPECT_EQ(get("/api/runs/" + ids_.failed).at("error"), "loss became NaN at step 3");
+}
+
+TEST_F(ApiTest, UnknownRunIs404AndAmbiguousPrefixIs409) {
+  EXPECT_TRUE(get("/api/runs/ffffffffffffffffffffffffffffffff", 404).contains("error"));
+  EXPECT_TRUE(get("/api/runs/not-a-run", 404).contains("error"));
+  // 35 runs over 16 hex digits: some first digit is shared (pigeonhole).
+  std::map<char, int> first_digits;
+  const auto all = get("/api/runs");
+  for (const auto& run : all.at("runs")) {
+    ++first_digits[run.at("id").get<std::string>()[0]];
+  }
+  const auto shared = std::find_if(first_digits.begin(), first_digits.end(),
+                                   [](const auto& entry) { return entry.second > 1; });
+  ASSERT_NE(shared, first_digits.end());
+  const auto body = get(std::string("/api/runs/") + shared->first, 409);
+  EXPECT_TRUE(body.contains("error"));
+  EXPECT_TRUE(get(std::string("/api/runs/") + shared->first + "/series", 409).contains("error"));
+}
+
+TEST_F(ApiTest, SeriesListsSummaries) {
+  const auto series = get("/api/runs/" + ids_.baseline + "/series");
+  ASSERT_EQ(series.size(), 3u);
+  std::set<std::string> qualified;
+  for (const auto& s : series) qualified.insert(s.at("qualified_name").get<std::string>());
+  EXPECT_EQ(qualified, (std::set<std::string>{"accuracy{subset=val}", "loss", "loss{subset=val}"}));
+  for (const auto& s : series) {
+    if (s.at("qualified_name") == "loss") {
+      EXPECT_EQ(s.at("count"), 300);
+      EXPECT_EQ(s.at("last_step"), 299);
+      EXPECT_EQ(s.at("context"), json::object());
+    }
+  }
+}
+
+TEST_F(ApiTest, PointsComeBackColumnarAndDownsampled) {
+  const auto all = get("/api/runs/" + ids_.baseline + "/points?metric=loss");
+  ASSERT_EQ(all.at("step").size(), 300u);
+  EXPECT_EQ(all.at("value").size(), 300u);
+  EXPECT_EQ(all.at("epoch").size(), 300u);
+  EXPECT_EQ(all.at("time").size(), 300u);
+  EXPECT_EQ(all.at("downsampled"), false);
+  EXPECT_EQ(all.at("step")[299], 299);
+  EXPECT_EQ(all.at("epoch")[150], 1);
+
+  const auto few = get("/api/runs/" + ids_.baseline + "/points?metric=loss&max_points=20");
+  EXPECT_LE(few.at("step").size(), 20u);
+  EXPECT_GE(few.at("step").size(), 10u);
+  EXPECT_EQ(few.at("downsampled"), true);
+  EXPECT_EQ(few.at("count"), 300);
+  // min/max per bucket keeps the extremes: the first (largest) loss survives.
+  EXPECT_DOUBLE_EQ(few.at("value")[0].get<double>(), all.at("value")[0].get<double>());
+  for (std::size_t i = 1; i < few.at("step").size(); ++i) {
+    EXPECT_LT(few.at("step")[i - 1].get<int>(), few.at("step")[i].get<int>());
+  }
+
+  const auto val = get("/api/runs/" + ids_.baseline + "/points?metric=" +
+                       httplib::detail::encode_query_param("accuracy{subset=val}"));
+  EXPECT_EQ(val.at("value"), json({0.80, 0.88, 0.91}));
+}
+
+TEST_F(ApiTest, PointsKeepNonFiniteValuesAsStrings) {
+  const auto points = get("/api/runs/" + ids_.failed + "/points?metric=loss");
+  EXPECT_EQ(points.at("value"), json({2.0, 9.0, "Infinity", "NaN"}));
+}
+
+TEST_F(ApiTest, PointsRefuseBadRequests) {
+  get("/api/runs/" + ids_.baseline + "/points", 400);                       // no metric
+  get("/api/runs/" + ids_.baseline + "/points?metric=accuracy", 404);       // no such series
+  get("/api/runs/" + ids_.baseline + "/points?metric=loss%7Bsubset", 400);  // malformed name
+  get("/api/runs/" + ids_.baseline + "/points?metric=loss&max_points=1", 400);
+  get("/api/runs/" + ids_.baseline + "/points?metric=loss&max_points=lots", 400);
+  get("/api/runs/ffffffffffffffffffffffffffffffff/points?metric=loss", 404);
+}
+
+TEST_F(ApiTest, ValidationsAndExperiments) {
+  const auto validations = get("/api/runs/" + ids_.sgd + "/validations");
+  ASSERT_EQ(validations.size(), 1u);
+  EXPECT_EQ(validations[0].at("verdict"), "FAIL");
+  EXPECT_EQ(validations[0].at("score"), 40.0);
+  ASSERT_EQ(validations[0].at("violations").size(), 2u);
+  EXPECT_EQ(validations[0].at("violations")[0].at("severity"), "error");
+  EXPECT_EQ(get("/api/runs/" + ids_.xss + "/validations"), json::array());
+
+  const auto experiments = get("/api/experiments");
+  std::set<std::string> names(experiments.begin(), experiments.end());
+  EXPECT_TRUE(names.count("mnist"));
+  EXPECT_TRUE(names.count("security"));
+  EXPECT_TRUE(names.count("bulk-4"));
+}
+
+TEST_F(ApiTest, TagPostAddsAndRemovesTags) {
+  auto res = post_tags(ids_.baseline, R"({"add": ["keep", "best"], "remove": ["adam"]})");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const auto run = json::parse(res->body);
+  EXPECT_EQ(run.at("tags"), json({"PASS", "baseline", "best", "keep", "validated"}));
+  EXPECT_EQ(get("/api/runs/" + ids_.baseline).at("tags"), run.at("tags"));
+  EXPECT_EQ(names(get("/api/runs?tag=best")), std::set<std::string>{"baseline-adam"});
+}
+
+TEST_F(ApiTest, TagPostRefusesBadBodies) {
+  for (const char* body :
+       {"not json", "[]", R"({"add": "x"})", R"({"add": [1]})", R"({"add": [""]})",
+        R"({"color": ["x"]})", "{}", R"({"add": ["PASS"]})", R"({"remove": ["validated"]})"}) {
+    auto res = post_tags(ids_.baseline, body);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << body;
+    EXPECT_TRUE(json::parse(res->body).contains("error")) << body;
+  }
+  auto res = post_tags("ffffffffffffffffffffffffffffffff", R"({"add": ["x"]})");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+}
+
+TEST_F(ApiTest, CrossOriginTagPostIsRefused) {
+  const std::string body = R"({"add": ["pwned"]})";
+  auto res = post_tags(ids_.baseline, body, {{"Origin", "http://evil.example"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+  res = post_tags(ids_.baseline, body, {{"Sec-Fetch-Site", "cross-site"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+  // A form post (no JSON content type) is refused even from this origin.
+  res = post_tags(ids_.baseline, body, {}, "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 415);
+  EXPECT_EQ(get("/api/runs/" + ids_.baseline).at("tags").size(), 4u);  // unchanged
+
+  const std::string self = "http://127.0.0.1:" + std::to_string(server_->port());
+  res = post_tags(ids_.baseline, body, {{"Origin", self}, {"Sec-Fetch-Site", "same-origin"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+}
+
+TEST_F(ApiTest, WrongMethodIs405AndUnknownEndpointIs404) {
+  auto res = client_->Get(("/api/runs/" + ids_.baseline + "/tags").c_str());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "POST");
+  EXPECT_TRUE(json::parse(res->body).contains("error"));
+  res = client_->Post("/api/runs", "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  res = client_->Delete(("/api/runs/" + ids_.baseline).c_str());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  get("/api/nothing", 404);
+  get("/api/runs/" + ids_.baseline + "/nothing", 404);
+}
+
+TEST_F(ApiTest, XssRunNameComesBackAsJsonText) {
+  auto res = client_->Get(("/api/runs/" + ids_.xss).c_str());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->get_header_value("X-Content-Type-Options"), "nosniff");
+  const auto run = json::parse(res->body);
+  EXPECT_EQ(run.at("name"), testing::kXssName);
+  EXPECT_EQ(run.at("params").at("note"), "<script>alert(2)</script>");
+  EXPECT_NE(res->body.find(R"("name":"<img src=x onerror=alert(1)>")"), std::string::npos);
+}
+
+TEST_F(ApiTest, StaticFilesAreServedFromTheBinaryOnly) {
+  auto res = client_->Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(res->body.find("/app.js"), std::string::npos);
+  const auto csp = res->get_header_value("Content-Security-Policy");
+  EXPECT_NE(csp.find("default-src 'self'"), std::string::npos);
+  EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos);
+  for (const char* path : {"/app.js", "/style.css", "/vendor/uPlot.iife.min.js",
+                           "/vendor/uPlot.min.css", "/lib/runs_view.js"}) {
+    res = client_->Get(path);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << path;
+    EXPECT_FALSE(res->body.empty()) << path;
+  }
+  EXPECT_EQ(client_->Get("/app.js")->get_header_value("Content-Type"),
+            "text/javascript; charset=utf-8");
+}
+
+TEST_F(ApiTest, PathTraversalFindsNothing) {
+  for (const char* path :
+       {"/../etc/passwd", "/%2e%2e/etc/passwd", "/%2E%2E%2Fetc%2Fpasswd",
+        "/assets/../../etc/passwd", "/vendor/../../../../etc/passwd", "/..%2f..%2fCMakeLists.txt",
+        "/lib/../../CMakeLists.txt", "/index.html/../../api.cc", "//etc/passwd",
+        "/vendor/../index.html", "/node_modules/uplot/package.json", "/web/app.js", "/%00",
+        "/app.js%00.html"}) {
+    auto res = client_->Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 404) << path;
+    EXPECT_EQ(res->body.find("root:"), std::string::npos) << path;
+  }
+}
+
+TEST_F(ApiTest, ForeignHostHeaderIsRefusedOnLoopback) {
+  auto res = client_->Get("/api/runs", {{"Host", "evil.example:43800"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+  res = client_->Get("/", {{"Host", "rebind.attacker.test"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+  res = client_->Get("/api/experiments", {{"Host", "localhost:1234"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+class TokenTest : public ::testing::Test {
+ protected:
+  vigil::testing::TempDir dir_;
+};
+
+TEST_F(TokenTest, EveryApiCallNeedsTheTokenButThePageLoads) {
+  const auto store_path = dir_.file("store.db");
+  const auto ids = testing::fill_demo_store(store_path);
+  ServerOptions options;
+  options.store_uri = store_path;
+  options.port = 0;
+  options.token = "s3cret-token";
+  RunningServer server(options);
+  httplib::Client client("127.0.0.1", server.port());
+
+  EXPECT_EQ(client.Get("/")->status, 200);
+  EXPECT_EQ(client.Get("/app.js")->status, 200);
+  for (const std::string& path :
+       {std::string("/api/runs"), std::string("/api/experiments"), "/api/runs/" + ids.baseline}) {
+    EXPECT_EQ(client.Get(path.c_str())->status, 403) << path;
+    EXPECT_EQ(client.Get(path.c_str(), {{"Authorization", "Bearer wrong"}})->status, 403);
+    EXPECT_EQ(client.Get(path.c_str(), {{"Authorization", "Bearer s3cret-token"}})->status, 200);
+  }
+  EXPECT_EQ(client.Get("/api/runs?token=s3cret-token")->status, 200);
+  EXPECT_EQ(client.Get("/api/runs?token=s3cret-tokeN")->status, 403);
+  EXPECT_EQ(client.Get("/api/runs", {{"Authorization", "Basic s3cret-token"}})->status, 403);
+  auto res = client.Post(("/api/runs/" + ids.baseline + "/tags").c_str(), R"({"add": ["x"]})",
+                         "application/json");
+  EXPECT_EQ(res->status, 403);
+  const auto error = json::parse(res->body).at("error").get<std::string>();
+  EXPECT_NE(error.find("token"), std::string::npos);
+}
+
+TEST(ServerOptionsTest, NonLoopbackHostNeedsTokenOrInsecure) {
+  vigil::testing::TempDir dir;
+  testing::fill_demo_store(dir.file("store.db"));
+  ServerOptions options;
+  options.store_uri = dir.file("store.db");
+  options.port = 0;
+  options.host = "0.0.0.0";
+  EXPECT_THROW(Server{options}, UsageError);
+  options.token = "t";
+  EXPECT_NO_THROW(Server{options});
+  options.token.clear();
+  options.insecure = true;
+  EXPECT_NO_THROW(Server{options});
+  options.host = "127.0.0.1";
+  options.insecure = false;
+  options.port = 70000;
+  EXPECT_THROW(Server{options}, UsageError);
+}
+
+TEST(ServerOptionsTest, MissingStoreIsAStoreErrorNotAnEmptyStore) {
+  vigil::testing::TempDir dir;
+  ServerOptions options;
+  options.store_uri = dir.file("absent.db");
+  EXPECT_THROW(Server{options}, std::runtime_error);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("absent.db")));
+}
+
+TEST(ServerLifecycleTest, StopBeforeServeReturnsAtOnceAndPortInUseIsABindError) {
+  vigil::testing::TempDir dir;
+  testing::fill_demo_store(dir.file("store.db"));
+  ServerOptions options;
+  options.store_uri = dir.file("store.db");
+  options.port = 0;
+  Server first(options);
+  const int port = first.bind();
+  EXPECT_GT(port, 0);
+  EXPECT_EQ(first.url(), "http://127.0.0.1:" + std::to_string(port) + "/");
+  options.port = port;
+  Server second(options);
+  EXPECT_THROW(second.bind(), BindError);
+  first.stop();
+  first.serve();  // returns immediately: stop() came first
+}
+
+}  // namespace
+}  // namespace vigil::ui

@@ -1,0 +1,89 @@
+// vigil_ui_fixture: writes the dashboard's test runs into a store, for the browser end-to-end
+// test (e2e.mjs) and the page benchmark (bench/ui_page_bench.mjs).
+//
+//   vigil_ui_fixture STORE [--bulk N] [--long-points N] [--live SECONDS] [--no-demo]
+//
+// Prints one JSON line with the run ids ({"baseline": ..., "long": ..., "live": ...}), then,
+// with --live, keeps a run "live-run" running and logging a point every 100 ms for SECONDS.
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "ui_fixture.h"
+#include "vigil/tracker.h"
+
+namespace {
+
+std::size_t count_arg(int argc, char** argv, int& i) {
+  if (i + 1 >= argc) throw std::invalid_argument(std::string(argv[i]) + " needs a number");
+  const std::string text = argv[++i];
+  std::size_t used = 0;
+  const auto value = std::stoull(text, &used);
+  if (used != text.size()) throw std::invalid_argument(text + " is not a whole number");
+  return value;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc < 2) {
+      std::cerr << "usage: vigil_ui_fixture STORE [--bulk N] [--long-points N] [--live SECONDS] "
+                   "[--no-demo]\n";
+      return 2;
+    }
+    const std::string path = argv[1];
+    std::size_t bulk = 0;
+    std::size_t long_points = 0;
+    std::size_t live_seconds = 0;
+    bool demo = true;
+    for (int i = 2; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg == "--bulk") {
+        bulk = count_arg(argc, argv, i);
+      } else if (arg == "--long-points") {
+        long_points = count_arg(argc, argv, i);
+      } else if (arg == "--live") {
+        live_seconds = count_arg(argc, argv, i);
+      } else if (arg == "--no-demo") {
+        demo = false;
+      } else {
+        throw std::invalid_argument("unknown argument " + arg);
+      }
+    }
+    nlohmann::json ids = nlohmann::json::object();
+    if (demo) ids = vigil::testing::fill_demo_store(path).to_json();
+    if (bulk > 0) vigil::testing::add_bulk_runs(path, bulk);
+    if (long_points > 0) ids["long"] = vigil::testing::add_long_series_run(path, long_points);
+    if (live_seconds == 0) {
+      std::cout << ids.dump() << std::endl;
+      return 0;
+    }
+    vigil::tracker::StoreOptions options;
+    options.flush_interval = std::chrono::milliseconds(100);
+    vigil::tracker::Store store(path, options);
+    vigil::tracker::RunOptions run_options;
+    run_options.name = "live-run";
+    run_options.experiment = "mnist";
+    run_options.tags = {"live"};
+    auto run = store.start_run(run_options);
+    auto loss = run.metric("loss");
+    loss.log(2.0, 0);
+    run.flush();
+    ids["live"] = run.id();
+    std::cout << ids.dump() << std::endl;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(live_seconds);
+    for (int step = 1; std::chrono::steady_clock::now() < end; ++step) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      loss.log(2.0 / (1.0 + 0.05 * step), step);
+    }
+    run.finish();
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "vigil_ui_fixture: " << e.what() << '\n';
+    return 1;
+  }
+}

@@ -1,0 +1,230 @@
+#include "ui_fixture.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+
+#include "vigil/tracker.h"
+
+namespace vigil::testing {
+namespace {
+
+tracker::StoreOptions quiet_options() {
+  tracker::StoreOptions options;
+  options.handle_signals = false;
+  options.flush_interval = std::chrono::milliseconds(50);
+  return options;
+}
+
+tracker::ValidationRecord validation(const std::string& run_id, const std::string& verdict,
+                                     double score, nlohmann::json violations) {
+  tracker::ValidationRecord record;
+  record.run_id = run_id;
+  record.rules_name = "default";
+  record.rules_hash = "0123abcd";
+  record.phase = "all";
+  record.verdict = verdict;
+  record.score = score;
+  record.violations = std::move(violations);
+  record.report = {{"verdict", verdict}, {"score", score}};
+  return record;
+}
+
+nlohmann::json violation(const std::string& rule, const std::string& severity,
+                         const std::string& path, const std::string& message, nlohmann::json actual,
+                         const std::string& expected) {
+  return {{"rule_id", rule},
+          {"kind", "range"},
+          {"phase", "pre"},
+          {"severity", severity},
+          {"path", path},
+          {"message", message},
+          {"actual", std::move(actual)},
+          {"expected", expected},
+          {"not_evaluable", false}};
+}
+
+// A run left `running` by a process that no longer exists: readers report it crashed.
+std::string write_crashed_run(const std::string& path) {
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  const pid_t child = fork();
+  if (child < 0) throw std::runtime_error("fork failed");
+  if (child == 0) {
+    close(fds[0]);
+    tracker::Store store(path, quiet_options());
+    tracker::RunOptions options;
+    options.name = "crashed-run";
+    options.experiment = "mnist";
+    options.params = {{"optimizer", {{"name", "adam"}, {"lr", 0.003}}}, {"batch_size", 32}};
+    auto run = store.start_run(options);
+    for (int step = 0; step < 20; ++step) run.log_metric("loss", 2.0 - 0.05 * step, step);
+    run.flush();
+    const auto& id = run.id();
+    ssize_t written = write(fds[1], id.data(), id.size());
+    (void)written;
+    _exit(0);  // no finish(), no destructors: the run stays `running`, its pid dies
+  }
+  close(fds[1]);
+  char buffer[64] = {};
+  const ssize_t n = read(fds[0], buffer, sizeof(buffer) - 1);
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (n <= 0) throw std::runtime_error("crashed-run child wrote no id");
+  return std::string(buffer, static_cast<std::size_t>(n));
+}
+
+void write_finished_runs(const std::string& path, DemoRuns& ids) {
+  tracker::Store store(path, quiet_options());
+  {
+    tracker::RunOptions options;
+    options.name = "baseline-adam";
+    options.experiment = "mnist";
+    options.tags = {"baseline", "adam"};
+    options.params = {{"optimizer", {{"name", "adam"}, {"lr", 0.001}, {"betas", {0.9, 0.999}}}},
+                      {"batch_size", 64},
+                      {"epochs", 3},
+                      {"seed", 1},
+                      {"model", {{"name", "mlp"}, {"parameters", 101770}}}};
+    auto run = store.start_run(options);
+    auto loss = run.metric("loss");
+    for (int step = 0; step < 300; ++step) {
+      loss.log(2.3 * std::exp(-step / 100.0) + 0.05, step, step / 100);
+    }
+    const double val_acc[] = {0.80, 0.88, 0.91};
+    for (int epoch = 0; epoch < 3; ++epoch) {
+      run.log_metric("accuracy", val_acc[epoch], (epoch + 1) * 100, epoch, {{"subset", "val"}});
+      run.log_metric("loss", 0.6 - 0.15 * epoch, (epoch + 1) * 100, epoch, {{"subset", "val"}});
+    }
+    run.log_results({{"final_accuracy", 0.91}, {"best_accuracy", 0.91}, {"final_loss", 0.3}});
+    run.finish();
+    ids.baseline = run.id();
+  }
+  {
+    tracker::RunOptions options;
+    options.name = "sgd-high-lr";
+    options.experiment = "mnist";
+    options.tags = {"sgd"};
+    options.params = {{"optimizer", {{"name", "sgd"}, {"lr", 0.1}, {"momentum", 0.9}}},
+                      {"batch_size", 128},
+                      {"epochs", 3},
+                      {"seed", 2}};
+    auto run = store.start_run(options);
+    auto loss = run.metric("loss");
+    for (int step = 0; step < 300; ++step) {
+      loss.log(1.5 * std::exp(-step / 200.0) + 0.3 + 0.05 * std::sin(step), step, step / 100);
+    }
+    const double val_acc[] = {0.60, 0.70, 0.72};
+    for (int epoch = 0; epoch < 3; ++epoch) {
+      run.log_metric("accuracy", val_acc[epoch], (epoch + 1) * 100, epoch, {{"subset", "val"}});
+    }
+    run.log_results({{"final_accuracy", 0.72}});
+    run.finish();
+    ids.sgd = run.id();
+  }
+  {
+    tracker::RunOptions options;
+    options.name = kXssName;
+    options.experiment = "security";
+    options.tags = {"xss"};
+    options.params = {{"note", "<script>alert(2)</script>"}};
+    auto run = store.start_run(options);
+    run.log_metric("loss", 1.0, 0);
+    run.log_metric("loss", 0.5, 1);
+    run.finish();
+    ids.xss = run.id();
+  }
+  {
+    tracker::RunOptions options;
+    options.name = "diverged";
+    options.experiment = "mnist";
+    options.tags = {"sgd"};
+    options.params = {{"optimizer", {{"name", "sgd"}, {"lr", 1.0}}}, {"batch_size", 64}};
+    auto run = store.start_run(options);
+    run.log_metric("loss", 2.0, 0);
+    run.log_metric("loss", 9.0, 1);
+    run.log_metric("loss", std::numeric_limits<double>::infinity(), 2);
+    run.log_metric("loss", std::numeric_limits<double>::quiet_NaN(), 3);
+    run.finish(tracker::RunStatus::kFailed, "loss became NaN at step 3");
+    ids.failed = run.id();
+  }
+}
+
+}  // namespace
+
+nlohmann::json DemoRuns::to_json() const {
+  return {
+      {"baseline", baseline}, {"sgd", sgd}, {"xss", xss}, {"failed", failed}, {"crashed", crashed}};
+}
+
+DemoRuns fill_demo_store(const std::string& path) {
+  DemoRuns ids;
+  write_finished_runs(path, ids);
+  // Forked only now, while no Store (and none of its threads) lives in this process.
+  ids.crashed = write_crashed_run(path);
+  tracker::Store store(path, quiet_options());
+  store.add_validation(validation(
+      ids.baseline, "PASS", 95.0,
+      nlohmann::json::array(
+          {violation("seed-set", "warning", "seed", "seed is fixed to 1", 1, "not 1")})));
+  store.add_validation(validation(
+      ids.sgd, "FAIL", 40.0,
+      nlohmann::json::array({violation("lr-range", "error", "optimizer.lr",
+                                       "learning rate 0.1 is too high", 0.1, "in [0.0001, 0.01]"),
+                             violation("batch-size", "warning", "batch_size",
+                                       "batch size 128 is large", 128, "<= 64")})));
+  return ids;
+}
+
+void add_bulk_runs(const std::string& path, std::size_t count) {
+  tracker::Store store(path, quiet_options());
+  for (std::size_t i = 0; i < count; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "bulk-%05zu", i);
+    tracker::RunOptions options;
+    options.name = name;
+    options.experiment = "bulk-" + std::to_string(i % 5);
+    options.tags = {"bulk", i % 2 == 0 ? "even" : "odd"};
+    options.params = {
+        {"optimizer",
+         {{"name", i % 3 == 0 ? "sgd" : "adam"}, {"lr", std::pow(10.0, -1.0 - i % 4)}}},
+        {"batch_size", 32 << (i % 3)},
+        {"seed", i}};
+    options.command = "bulk";
+    auto run = store.start_run(options);
+    auto loss = run.metric("loss");
+    for (int step = 0; step < 10; ++step) {
+      loss.log(1.0 / (1.0 + step) + 0.001 * static_cast<double>(i % 100), step);
+    }
+    for (int epoch = 0; epoch < 3; ++epoch) {
+      run.log_metric("accuracy", 0.5 + 0.1 * epoch + 0.001 * static_cast<double>(i % 50),
+                     epoch * 10, epoch, {{"subset", "val"}});
+    }
+    run.finish(i % 10 == 9 ? tracker::RunStatus::kFailed : tracker::RunStatus::kFinished,
+               i % 10 == 9 ? "bulk failure" : "");
+  }
+}
+
+std::string add_long_series_run(const std::string& path, std::size_t points) {
+  tracker::StoreOptions options = quiet_options();
+  options.max_buffered_points = points + 1;
+  tracker::Store store(path, options);
+  tracker::RunOptions run_options;
+  run_options.name = "long-series";
+  run_options.experiment = "bench";
+  auto run = store.start_run(run_options);
+  auto loss = run.metric("loss");
+  for (std::size_t step = 0; step < points; ++step) {
+    const double x = static_cast<double>(step);
+    loss.log(1.0 / (1.0 + x / 1000.0) + 0.01 * std::sin(x / 50.0), static_cast<std::int64_t>(step));
+  }
+  run.finish();
+  return run.id();
+}
+
+}  // namespace vigil::testing
