@@ -54,6 +54,7 @@ std::string plural(int n, const char* word) {
 std::string format_value(const nlohmann::json& value) {
   if (value.is_null()) return "missing";
   if (value.is_string()) return value.get<std::string>();
+  if (value.is_number_float()) return detail::number_text(value.get<double>());  // 80, not 80.0
   return value.dump();
 }
 

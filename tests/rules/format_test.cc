@@ -52,6 +52,9 @@ TEST(FormatValue, ShortForms) {
   EXPECT_EQ(format_value("abc"), "abc");
   EXPECT_EQ(format_value(0.0001), "0.0001");
   EXPECT_EQ(format_value(10), "10");
+  EXPECT_EQ(format_value(80.0), "80");
+  EXPECT_EQ(format_value(33.25), "33.25");
+  EXPECT_EQ(format_value({1, 2}), "[1,2]");
 }
 
 }  // namespace

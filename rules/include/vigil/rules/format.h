@@ -21,7 +21,8 @@ std::string format_report(const Report& report, const FormatOptions& options = {
 /// preceded by its name, hash, enforcement and scoring. Ends with a newline.
 std::string format_rule_set(const RuleSet& rules, const FormatOptions& options = {});
 
-/// Short form of a JSON value for messages: numbers as JSON writes them ("0.0001", "20"),
+/// Short form of a JSON value for messages: numbers in their shortest exact form ("0.0001",
+/// "80" for 80.0, "NaN"),
 /// strings unquoted, null as "missing", arrays/objects as compact JSON.
 std::string format_value(const nlohmann::json& value);
 
