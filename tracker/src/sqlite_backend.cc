@@ -34,6 +34,12 @@ void enable_wal(Connection& db, const std::string& path) {
   }
 }
 
+// Listing thousands of runs reads most of the small tables: memory-map the file and keep a
+// larger page cache instead of one pread per page.
+void tune_reader(Connection& db) {
+  db.exec("PRAGMA mmap_size = 268435456; PRAGMA cache_size = -32768");
+}
+
 }  // namespace
 
 SqliteBackend::SqliteBackend(std::string path, bool read_only)
@@ -70,6 +76,7 @@ SqliteBackend::SqliteBackend(std::string path, bool read_only)
                        std::to_string(kSchemaVersion) + " (open it once for writing)");
     }
     reader_ = std::move(db);
+    tune_reader(reader_);
     return;
   }
   enable_wal(db, path_);
@@ -77,6 +84,7 @@ SqliteBackend::SqliteBackend(std::string path, bool read_only)
   db.exec("PRAGMA synchronous=NORMAL");
   writer_ = std::move(db);
   reader_ = Connection(path_, SQLITE_OPEN_READWRITE);
+  tune_reader(reader_);
 }
 
 void SqliteBackend::require_writable() const {

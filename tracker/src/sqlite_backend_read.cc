@@ -98,33 +98,56 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
     stmt.reset();
     if (runs.empty()) return runs;
 
-    std::unordered_map<std::string, std::size_t> index;
-    index.reserve(runs.size());
+    // The per-run tables are read ordered by run_id and merged with the runs sorted by id:
+    // no lookup structure, one pass each.
+    std::vector<std::size_t> by_id(runs.size());
     nlohmann::json id_list = nlohmann::json::array();
     for (std::size_t i = 0; i < runs.size(); ++i) {
-      index.emplace(runs[i].id, i);
+      by_id[i] = i;
       id_list.push_back(runs[i].id);
     }
-    const std::string ids = id_list.dump();
+    std::sort(by_id.begin(), by_id.end(),
+              [&](std::size_t a, std::size_t b) { return runs[a].id < runs[b].id; });
+    // Series rows are read in table order (an ordered index scan would cost a table lookup
+    // per row): they are matched through a hash of the ids instead.
+    std::unordered_map<std::string_view, std::size_t> index(runs.size() * 2);
+    for (std::size_t i = 0; i < runs.size(); ++i) index.emplace(runs[i].id, i);
+    // Every run listed: scanning whole tables beats probing them id by id.
+    const bool all_runs = query.ids.empty() && !query.experiment && !query.created_since &&
+                          !query.created_until && !query.running_only && query.limit == 0;
+    const std::string ids = all_runs ? std::string() : id_list.dump();
+    const std::string restrict_to_ids =
+        all_runs ? "" : " WHERE run_id IN (SELECT value FROM json_each(?1))";
+    auto bind_ids = [&](Statement& statement) {
+      if (!all_runs) statement.bind(1, ids);
+    };
+    std::size_t cursor = 0;
+    auto find_run = [&](const Statement& row) -> RunInfo* {
+      std::string_view id = row.column_blob(0);  // text bytes, no copy
+      while (cursor < by_id.size() && std::string_view(runs[by_id[cursor]].id) < id) ++cursor;
+      if (cursor < by_id.size() && runs[by_id[cursor]].id == id) return &runs[by_id[cursor]];
+      return nullptr;
+    };
 
-    auto& tags = reader_.cached(
-        "SELECT run_id, tag FROM tags WHERE run_id IN (SELECT value FROM json_each(?1)) "
-        "ORDER BY run_id, tag");
-    tags.bind(1, ids);
+    auto& tags =
+        reader_.cached("SELECT run_id, tag FROM tags" + restrict_to_ids + " ORDER BY run_id, tag");
+    bind_ids(tags);
+    cursor = 0;
     while (tags.step()) {
-      auto it = index.find(tags.column_text(0));
-      if (it != index.end()) runs[it->second].tags.push_back(tags.column_text(1));
+      if (RunInfo* run = find_run(tags)) run->tags.push_back(tags.column_text(1));
     }
     tags.reset();
 
     std::unordered_map<std::string, nlohmann::json> contexts;
+    std::vector<std::vector<std::pair<std::string, SeriesSummary>>> named(runs.size());
     auto& series = reader_.cached(
-        "SELECT run_id, name, context, count, last, min, max, last_step, last_time FROM series "
-        "WHERE run_id IN (SELECT value FROM json_each(?1))");
-    series.bind(1, ids);
+        "SELECT run_id, name, context, count, last, min, max, last_step, last_time FROM series" +
+        restrict_to_ids);
+    bind_ids(series);
     while (series.step()) {
-      auto it = index.find(series.column_text(0));
-      if (it == index.end()) continue;
+      auto found = index.find(series.column_blob(0));
+      if (found == index.end()) continue;
+      RunInfo* run = &runs[found->second];
       SeriesSummary s;
       s.key.name = series.column_text(1);
       s.key.context = cached_context(contexts, series.column_text(2));
@@ -134,20 +157,30 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
       s.max = series.column_double(6);
       s.last_step = series.column_int64(7);
       s.last_time = series.column_double(8);
-      runs[it->second].metrics.push_back(std::move(s));
+      std::string qualified = s.key.qualified_name();
+      named[static_cast<std::size_t>(run - runs.data())].emplace_back(std::move(qualified),
+                                                                      std::move(s));
     }
     series.reset();
-    for (auto& run : runs) std::sort(run.metrics.begin(), run.metrics.end(), qualified_less);
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      auto& list = named[i];
+      std::sort(list.begin(), list.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      runs[i].metrics.reserve(list.size());
+      for (auto& entry : list) runs[i].metrics.push_back(std::move(entry.second));
+    }
 
     auto& verdicts = reader_.cached(
         "SELECT run_id, verdict, score FROM validations WHERE id IN (SELECT max(id) FROM "
-        "validations WHERE run_id IN (SELECT value FROM json_each(?1)) GROUP BY run_id)");
-    verdicts.bind(1, ids);
+        "validations" +
+        restrict_to_ids + " GROUP BY run_id) ORDER BY run_id");
+    bind_ids(verdicts);
+    cursor = 0;
     while (verdicts.step()) {
-      auto it = index.find(verdicts.column_text(0));
-      if (it == index.end()) continue;
-      runs[it->second].verdict = verdicts.column_text(1);
-      runs[it->second].score = verdicts.column_double(2);
+      if (RunInfo* run = find_run(verdicts)) {
+        run->verdict = verdicts.column_text(1);
+        run->score = verdicts.column_double(2);
+      }
     }
     verdicts.reset();
     return runs;

@@ -1,0 +1,195 @@
+// vigil::tracker performance:
+//   BM_MetricHandleLog     cost of MetricHandle::log on the caller's thread (ns per point)
+//   BM_RunLogMetric        the same through Run::log_metric (series lookup by name)
+//   BM_SustainedCommit     log N points then flush: committed points/s, bytes/point on disk
+//   BM_ListRuns10k         list_runs over 10,000 runs with params, tags and metric summaries
+//   BM_Downsample1M        points() of a 1,000,000-point series down to 2,000 points
+// Run with --benchmark_repetitions=5 for medians.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "vigil/tracker.h"
+
+namespace {
+
+using namespace vigil::tracker;
+namespace fs = std::filesystem;
+
+/// A scratch directory removed at the end of the benchmark.
+class Scratch {
+ public:
+  Scratch() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base && *base ? base : "/tmp") + "/vigil-bench-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) std::abort();
+    path_ = pattern;
+  }
+  ~Scratch() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+StoreOptions bench_options() {
+  StoreOptions options;
+  options.handle_signals = false;
+  return options;
+}
+
+std::uintmax_t store_bytes(const std::string& path) {
+  std::uintmax_t total = 0;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ec;
+    auto size = fs::file_size(path + suffix, ec);
+    if (!ec && std::string(suffix) != "-shm") total += size;
+  }
+  return total;
+}
+
+void BM_MetricHandleLog(benchmark::State& state) {
+  Scratch scratch;
+  Store store(scratch.file("bench.db"), bench_options());
+  auto run = store.start_run();
+  auto loss = run.metric("loss");
+  std::int64_t step = 0;
+  for (auto _ : state) {
+    loss.log(0.5, step++);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["backpressure_waits"] = static_cast<double>(run.stats().backpressure_waits);
+  run.finish();
+}
+BENCHMARK(BM_MetricHandleLog);
+
+void BM_RunLogMetric(benchmark::State& state) {
+  Scratch scratch;
+  Store store(scratch.file("bench.db"), bench_options());
+  auto run = store.start_run();
+  std::int64_t step = 0;
+  for (auto _ : state) {
+    run.log_metric("loss", 0.5, step++);
+  }
+  state.SetItemsProcessed(state.iterations());
+  run.finish();
+}
+BENCHMARK(BM_RunLogMetric);
+
+// Realistic values: a noisy decreasing loss, a step per point, an epoch every 1,000 steps.
+void BM_SustainedCommit(benchmark::State& state) {
+  const std::int64_t points = state.range(0);
+  double bytes_per_point = 0.0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    Scratch scratch;
+    const std::string path = scratch.file("bench.db");
+    auto store = std::make_unique<Store>(path, bench_options());
+    auto run = store->start_run();
+    auto loss = run.metric("loss", {{"subset", "train"}});
+    std::uint64_t noise = 88172645463325252ULL;
+    state.ResumeTiming();
+    for (std::int64_t i = 0; i < points; ++i) {
+      noise ^= noise << 13;
+      noise ^= noise >> 7;
+      noise ^= noise << 17;
+      double value = 2.0 / (1.0 + i * 1e-4) + static_cast<double>(noise % 1000) * 1e-5;
+      loss.log(value, i, i / 1000);
+    }
+    run.flush();
+    state.PauseTiming();
+    if (run.stats().points_committed != static_cast<std::uint64_t>(points)) {
+      state.SkipWithError("points were lost");
+    }
+    state.counters["backpressure_waits"] = static_cast<double>(run.stats().backpressure_waits);
+    run.finish();
+    store.reset();  // last connection closed: WAL checkpointed into the file
+    bytes_per_point = static_cast<double>(store_bytes(path)) / static_cast<double>(points);
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * points);
+  state.counters["bytes_per_point"] = bytes_per_point;
+}
+BENCHMARK(BM_SustainedCommit)->Arg(5'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_ListRuns10k(benchmark::State& state) {
+  Scratch scratch;
+  const std::string path = scratch.file("bench.db");
+  {
+    Store store(path, bench_options());
+    std::vector<Run> runs;
+    runs.reserve(10000);
+    for (int r = 0; r < 10000; ++r) {
+      RunOptions options;
+      options.name = "run-" + std::to_string(r);
+      options.experiment = r % 2 ? "mnist" : "cifar";
+      options.params = {{"optimizer", {{"name", "sgd"}, {"lr", 0.001 * (r % 10)}}},
+                        {"batch_size", 64},
+                        {"epochs", 10}};
+      options.tags = {"bench", r % 3 ? "gpu" : "cpu"};
+      runs.push_back(store.start_run(options));
+      Run& run = runs.back();
+      for (int s = 0; s < 10; ++s) {
+        run.log_metric("loss", 1.0 / (s + 1), s);
+        run.log_metric("accuracy", 0.1 * s, s);
+        run.log_metric("loss", 1.0 / (s + 1), s, s, {{"subset", "val"}});
+        run.log_metric("accuracy", 0.1 * s, s, s, {{"subset", "val"}});
+        run.log_metric("lr", 0.01, s);
+      }
+      run.log_results({{"final_accuracy", 0.9}, {"final_loss", 0.1}});
+      if (runs.size() == 500) {  // end runs in batches: one writer round each
+        std::vector<std::thread> enders;
+        for (int t = 0; t < 4; ++t) {
+          enders.emplace_back([&runs, t] {
+            for (std::size_t i = t; i < runs.size(); i += 4) runs[i].finish();
+          });
+        }
+        for (auto& t : enders) t.join();
+        runs.clear();
+      }
+    }
+  }
+  Store store(path, bench_options());
+  std::size_t listed = 0;
+  for (auto _ : state) {
+    auto runs = store.list_runs();
+    listed = runs.size();
+    benchmark::DoNotOptimize(runs.data());
+  }
+  state.counters["runs"] = static_cast<double>(listed);
+}
+BENCHMARK(BM_ListRuns10k)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Downsample1M(benchmark::State& state) {
+  Scratch scratch;
+  const std::string path = scratch.file("bench.db");
+  std::string id;
+  {
+    Store store(path, bench_options());
+    auto run = store.start_run();
+    auto loss = run.metric("loss");
+    for (int i = 0; i < 1'000'000; ++i) loss.log(1.0 / (1 + i) + (i % 97) * 1e-6, i);
+    run.finish();
+    id = run.id();
+  }
+  Store store(path, bench_options());
+  std::size_t returned = 0;
+  for (auto _ : state) {
+    auto points = store.points(id, SeriesKey{"loss", {}}, 2000);
+    returned = points.size();
+    benchmark::DoNotOptimize(points.data());
+  }
+  state.counters["points_returned"] = static_cast<double>(returned);
+}
+BENCHMARK(BM_Downsample1M)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
