@@ -19,4 +19,9 @@ void add_export_command(CLI::App& app, Context* context);
 void add_validate_command(CLI::App& app, Context* context);
 void add_rules_command(CLI::App& app, Context* context);
 
+/// Makes `command` fail with a UsageError listing its subcommands when run without one.
+/// (CLI11's require_subcommand() reports a mistyped subcommand as "a subcommand is required";
+/// this way the mistyped word is reported as unexpected.)
+void require_subcommand(CLI::App* command);
+
 }  // namespace vigil::cli

@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   app.add_option("--store", context.store_uri,
                  "Store URI: a path or sqlite:///abs/path.db (default: $VIGIL_STORE, else "
                  "./.vigil/vigil.db)");
-  app.require_subcommand(1);
+  vigil::cli::require_subcommand(&app);
   vigil::cli::add_runs_command(app, &context);
   vigil::cli::add_export_command(app, &context);
   vigil::cli::add_validate_command(app, &context);

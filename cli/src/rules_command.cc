@@ -51,7 +51,7 @@ void run_show(const ShowOptions& options) {
 
 void add_rules_command(CLI::App& app, Context* context) {
   CLI::App* rules_app = app.add_subcommand("rules", "Check and show governance rules files");
-  rules_app->require_subcommand(1);
+  require_subcommand(rules_app);
 
   auto check_options = std::make_shared<CheckOptions>();
   CLI::App* check = rules_app->add_subcommand(

@@ -68,7 +68,8 @@ void add_run_filter_options(CLI::App* command, RunFilterOptions* options,
                       "(repeatable: all)");
   command->add_option("--verdict", options->verdict,
                       "Only runs whose latest validation is PASS or FAIL");
-  command->add_option("--limit", options->limit, "At most N runs, newest first (0 = all)");
+  command->add_option("--limit", options->limit, "At most N runs, newest first (0 = all)")
+      ->check(CLI::NonNegativeNumber);
 }
 
 }  // namespace vigil::cli

@@ -118,7 +118,7 @@ void run_rm(Context& context, const RmOptions& options) {
 
 void add_runs_command(CLI::App& app, Context* context) {
   CLI::App* runs = app.add_subcommand("runs", "List, inspect, tag and delete runs");
-  runs->require_subcommand(1);
+  require_subcommand(runs);
 
   auto ls_options = std::make_shared<LsOptions>();
   CLI::App* ls = runs->add_subcommand("ls", "List runs, newest first");
