@@ -43,7 +43,6 @@ RunAborted::RunAborted(const std::string& message, rules::Report report, std::in
 std::string describe_violation(const rules::Violation& violation) {
   std::string line = violation.rule_id + " (" + std::string(rules::to_string(violation.severity)) +
                      "): " + violation.message;
-  if (violation.step) line += " [at step " + std::to_string(*violation.step) + "]";
   return line;
 }
 
@@ -135,7 +134,7 @@ void GuardCallback::handle(TrainingState& state, const rules::MonitorResult& res
   const std::int64_t step = first.step.value_or(state.step);
   std::ostringstream summary;
   summary << "run aborted by rules '" << rules_.name() << "' at step " << step << " (value "
-          << value << "):";
+          << rules::format_value(tracker::finite_or_string(value)) << "):";
   const std::string message = guard_message(summary.str(), result.violations);
   rules::Report report = monitor_->report(live_run_info());
   store(report);

@@ -127,8 +127,6 @@ void TrackingCallback::on_train_begin(TrainingState& state) {
     run_options.tags = options_.tags();
     run_ = std::make_unique<tracker::Run>(store_->start_run(run_options));
     run_id_ = run_->id();
-    loss_ = run_->metric("loss");
-    lr_ = run_->metric("lr");
   });
 }
 
@@ -205,12 +203,16 @@ void TrackingCallback::read_pending() {
       epoch_samples_ += std::max<std::int64_t>(record.samples, 1);
       ++epoch_batches_;
       if (recording) {
+        if (!loss_) loss_ = run_->metric("loss");
         loss_->log(record.loss, record.step, record.epoch);
         if (record.accuracy) {
           if (!accuracy_) accuracy_ = run_->metric("accuracy");
           accuracy_->log(*record.accuracy, record.step, record.epoch);
         }
-        if (record.lr) lr_->log(*record.lr, record.step, record.epoch);
+        if (record.lr) {
+          if (!lr_) lr_ = run_->metric("lr");
+          lr_->log(*record.lr, record.step, record.epoch);
+        }
       }
       steps_read_.push_back(record);
     }

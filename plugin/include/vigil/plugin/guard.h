@@ -127,7 +127,8 @@ class GuardCallback : public Callback {
   std::string stop_reason_;
 };
 
-/// One-line description of a violation: "RULE_ID (SEVERITY): MESSAGE [at step N]".
+/// One-line description of a violation: "RULE_ID (SEVERITY): MESSAGE" (during-training
+/// messages name the step or epoch).
 std::string describe_violation(const rules::Violation& violation);
 
 }  // namespace vigil::plugin

@@ -158,8 +158,9 @@ class TrackingCallback : public Callback {
   nlohmann::json results_ = nlohmann::json::object();
   std::int64_t log_every_ = 1;
 
+  // Series handles, created with their first point (a refused run has no empty series).
   std::optional<tracker::MetricHandle> loss_;
-  std::optional<tracker::MetricHandle> accuracy_;  // created with the first accuracy value
+  std::optional<tracker::MetricHandle> accuracy_;
   std::optional<tracker::MetricHandle> lr_;
 
   std::unique_ptr<Pending> pending_;  // per-step tensors not read back yet

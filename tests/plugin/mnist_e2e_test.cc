@@ -1,0 +1,207 @@
+// End-to-end tests of vigil-mnist: the real binary on small IDX fixtures written here.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <vigil/tracker.h>
+
+#include "process.h"
+#include "temp_dir.h"
+
+namespace {
+
+using vigil::testing::run_process;
+using vigil::tracker::RunStatus;
+
+std::vector<std::uint8_t> idx_bytes(std::uint8_t dims, const std::vector<std::uint32_t>& sizes,
+                                    const std::vector<std::uint8_t>& data) {
+  std::vector<std::uint8_t> bytes = {0, 0, 0x08, dims};
+  for (std::uint32_t size : sizes) {
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back((size >> shift) & 0xff);
+  }
+  bytes.insert(bytes.end(), data.begin(), data.end());
+  return bytes;
+}
+
+void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes, bool gzip) {
+  if (gzip) {
+    gzFile file = gzopen((path + ".gz").c_str(), "wb");
+    ASSERT_NE(file, nullptr);
+    ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())),
+              static_cast<int>(bytes.size()));
+    gzclose(file);
+  } else {
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+  }
+}
+
+// A learnable 10-class problem: class c lights up rows 2c..2c+3 of a 28x28 image.
+void write_split(const std::string& dir, const std::string& prefix, std::uint32_t count, bool gzip,
+                 unsigned seed) {
+  std::mt19937 random(seed);
+  std::uniform_int_distribution<int> noise(0, 60);
+  std::vector<std::uint8_t> images(count * 28 * 28);
+  std::vector<std::uint8_t> labels(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const int label = static_cast<int>(i % 10);
+    labels[i] = static_cast<std::uint8_t>(label);
+    for (int r = 0; r < 28; ++r) {
+      for (int c = 0; c < 28; ++c) {
+        const bool lit = r >= 2 * label && r < 2 * label + 4;
+        images[(i * 28 + r) * 28 + c] =
+            static_cast<std::uint8_t>(lit ? 200 + noise(random) / 2 : noise(random));
+      }
+    }
+  }
+  write_file(dir + "/" + prefix + "-images-idx3-ubyte", idx_bytes(3, {count, 28, 28}, images),
+             gzip);
+  write_file(dir + "/" + prefix + "-labels-idx1-ubyte", idx_bytes(1, {count}, labels), gzip);
+}
+
+class MnistExample : public ::testing::Test {
+ protected:
+  void write_dataset(bool gzip) {
+    write_split(data_dir(), "train", 300, gzip, 1);
+    write_split(data_dir(), "t10k", 100, gzip, 2);
+  }
+  std::string data_dir() const { return dir.path().string(); }
+  std::string store() const { return dir.file("store/vigil.db"); }
+
+  vigil::testing::ProcessResult run(std::vector<std::string> args) const {
+    std::vector<std::string> argv = {
+        VIGIL_MNIST_BINARY, "--data-dir", data_dir(),  "--store", store(),
+        "--model",          "mlp",        "--threads", "1"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    vigil::testing::ProcessOptions options;
+    options.env["VIGIL_STORE"] = std::nullopt;
+    return run_process(argv, options);
+  }
+
+  static int lines(const std::string& text) {
+    return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+  }
+
+  vigil::testing::TempDir dir;
+};
+
+TEST_F(MnistExample, TrainsOnPlainIdxFilesAndRecordsTheRun) {
+  write_dataset(/*gzip=*/false);
+  const auto result = run({"--epochs", "2", "--name", "plain-run", "--batch-size", "32"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("done: 2 epoch(s)"), std::string::npos) << result.out;
+
+  vigil::tracker::Store store(this->store());
+  const auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].name, "plain-run");
+  EXPECT_EQ(runs[0].status, RunStatus::kFinished);
+  EXPECT_EQ(runs[0].params.at("batch_size"), 32);
+  EXPECT_EQ(runs[0].params.at("optimizer").at("name"), "adam");
+  EXPECT_EQ(runs[0].params.at("dataset").at("train_samples"), 300);
+  // 300 samples / 32 = 10 steps per epoch, one loss point each.
+  const auto loss = store.points(runs[0].id, vigil::tracker::SeriesKey{"loss"});
+  EXPECT_EQ(loss.size(), 20u);
+  // Two epochs: the default policy's min-epochs warning, no error: PASS with a lower score.
+  EXPECT_EQ(runs[0].verdict, "PASS");
+  EXPECT_LT(*runs[0].score, 100.0);
+  EXPECT_GT(runs[0].results.at("final_accuracy").get<double>(), 0.5);
+}
+
+TEST_F(MnistExample, TrainsOnGzipFilesWithLimit) {
+  write_dataset(/*gzip=*/true);
+  const auto result = run({"--epochs", "1", "--limit", "100", "--optimizer", "sgd"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("100 training and 100 test images"), std::string::npos) << result.out;
+  vigil::tracker::Store store(this->store());
+  const auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].params.at("optimizer").at("name"), "sgd");
+  EXPECT_EQ(runs[0].name, "mlp-sgd-lr0.05");
+}
+
+TEST_F(MnistExample, MalformedFileIsAOneLineErrorNamingTheFile) {
+  write_dataset(/*gzip=*/false);
+  const std::string images = data_dir() + "/train-images-idx3-ubyte";
+  std::fstream(images, std::ios::in | std::ios::out | std::ios::binary).put('\x01');
+  const auto result = run({"--epochs", "1"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(lines(result.err), 1) << result.err;
+  EXPECT_NE(result.err.find(images + ": magic number 0x01000803; expected 0x00000803"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST_F(MnistExample, TruncatedFileIsAOneLineErrorNamingTheFile) {
+  write_dataset(/*gzip=*/true);
+  write_file(data_dir() + "/t10k-labels-idx1-ubyte",
+             idx_bytes(1, {100}, std::vector<std::uint8_t>(40, 1)),
+             /*gzip=*/true);
+  const auto result = run({"--epochs", "1"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(lines(result.err), 1) << result.err;
+  EXPECT_NE(result.err.find("t10k-labels-idx1-ubyte.gz: truncated: expected 100 data bytes, "
+                            "found 40"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST_F(MnistExample, MissingFileIsAOneLineError) {
+  const auto result = run({"--epochs", "1"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(lines(result.err), 1) << result.err;
+  EXPECT_NE(result.err.find("train-images-idx3-ubyte: not found"), std::string::npos) << result.err;
+}
+
+TEST_F(MnistExample, LearningRateOutsideThePolicyIsRefusedWithExitCode3) {
+  write_dataset(/*gzip=*/false);
+  const auto result = run({"--epochs", "10", "--lr", "0.5", "--name", "too-fast"});
+  EXPECT_EQ(result.exit_code, 3) << result.out << result.err;
+  EXPECT_NE(result.err.find("learning-rate-range (error)"), std::string::npos) << result.err;
+  EXPECT_EQ(result.out.find("epoch 1/10"), std::string::npos) << "no epoch may start";
+  vigil::tracker::Store store(this->store());
+  const auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, RunStatus::kRejected);
+  EXPECT_EQ(runs[0].verdict, "FAIL");
+}
+
+TEST_F(MnistExample, DivergingLossIsAbortedWithExitCode4) {
+  write_dataset(/*gzip=*/false);
+  const std::string rules = dir.file("strict.json");
+  std::ofstream(rules) << R"({"rules": [{"id": "tiny-loss", "kind": "divergence",
+                                         "metric": "loss", "max": 0.001}]})";
+  const auto result = run({"--epochs", "1", "--rules", rules});
+  EXPECT_EQ(result.exit_code, 4) << result.out << result.err;
+  EXPECT_NE(result.err.find("at step 0"), std::string::npos) << result.err;
+  vigil::tracker::Store store(this->store());
+  EXPECT_EQ(store.list_runs().at(0).status, RunStatus::kAborted);
+}
+
+TEST_F(MnistExample, NoTrackTrainsWithoutTouchingTheStore) {
+  write_dataset(/*gzip=*/false);
+  const auto result = run({"--epochs", "1", "--no-track", "--lr", "0.5"});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;  // no rules: not refused
+  EXPECT_NE(result.out.find("done: 1 epoch(s)"), std::string::npos) << result.out;
+  EXPECT_FALSE(std::filesystem::exists(store()));
+}
+
+TEST_F(MnistExample, HelpExplainsEveryFlag) {
+  const auto result = run_process({VIGIL_MNIST_BINARY, "--help"});
+  EXPECT_EQ(result.exit_code, 0);
+  for (const char* flag :
+       {"--lr", "--epochs", "--batch-size", "--optimizer", "--model", "--name", "--experiment",
+        "--rules", "--store", "--data-dir", "--seed", "--limit", "--no-track"}) {
+    EXPECT_NE(result.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace

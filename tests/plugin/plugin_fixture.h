@@ -1,0 +1,158 @@
+#pragma once
+
+// Shared setup of the plugin tests: a tiny synthetic classification problem, a tiny model, a
+// plain training loop written the way the README tells users to write theirs, and a store in
+// a fresh temporary directory.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+#include <vigil/plugin.h>
+#include <vigil/tracker.h>
+
+#include "temp_dir.h"
+
+namespace vigil::plugin::testing {
+
+/// 3 classes of 4-feature points, linearly separable; 4 batches of 16.
+struct TinyProblem {
+  torch::Tensor x;
+  torch::Tensor y;
+  static constexpr std::int64_t kBatch = 16;
+  static constexpr std::int64_t kBatches = 4;
+
+  TinyProblem() {
+    torch::manual_seed(0);
+    y = torch::randint(0, 3, {kBatch * kBatches}, torch::kLong);
+    x = torch::randn({kBatch * kBatches, 4}) * 0.3 +
+        torch::nn::functional::one_hot(y, 4).to(torch::kFloat) * 2.0;
+  }
+};
+
+/// What the test loop should do besides training.
+struct LoopOptions {
+  std::int64_t epochs = 3;
+  /// Multiplies the loss of a given global step (NaN to inject a non-finite loss).
+  std::optional<std::pair<std::int64_t, double>> scale_loss_at;
+  /// Throws std::runtime_error("data loader exploded") at this global step.
+  std::optional<std::int64_t> throw_at;
+  /// Validation metrics of an epoch; default: real accuracy and loss on the training data.
+  std::function<MetricMap(std::int64_t epoch)> validation;
+  /// Called after each epoch (e.g. scheduler.step()).
+  std::function<void()> after_epoch;
+};
+
+/// What the loop did.
+struct LoopResult {
+  std::int64_t optimizer_steps = 0;
+  std::int64_t epochs = 0;
+  std::vector<double> losses;  ///< loss of each reported step, as the loop saw it
+};
+
+/// The README's loop: callbacks around a plain LibTorch loop; exceptions propagate.
+inline LoopResult train(CallbackList& callbacks, torch::nn::Linear& model,
+                        torch::optim::Optimizer& optimizer, const TinyProblem& data,
+                        const LoopOptions& options = {}) {
+  LoopResult result;
+  std::int64_t step = 0;
+  try {
+    callbacks.on_train_begin(*model, optimizer);
+    for (std::int64_t epoch = 0; epoch < options.epochs && !callbacks.stop_requested(); ++epoch) {
+      callbacks.on_epoch_begin(epoch);
+      for (std::int64_t b = 0; b < TinyProblem::kBatches; ++b, ++step) {
+        if (options.throw_at && *options.throw_at == step) {
+          throw std::runtime_error("data loader exploded");
+        }
+        auto x = data.x.slice(0, b * TinyProblem::kBatch, (b + 1) * TinyProblem::kBatch);
+        auto y = data.y.slice(0, b * TinyProblem::kBatch, (b + 1) * TinyProblem::kBatch);
+        optimizer.zero_grad();
+        auto out = model->forward(x);
+        auto loss = torch::nn::functional::cross_entropy(out, y);
+        if (options.scale_loss_at && options.scale_loss_at->first == step) {
+          loss = loss * options.scale_loss_at->second;
+        }
+        loss.backward();
+        result.losses.push_back(loss.item<double>());
+        callbacks.on_batch_end(loss, out, y);
+        if (callbacks.stop_now()) break;
+        optimizer.step();
+        ++result.optimizer_steps;
+      }
+      MetricMap val;
+      if (options.validation) {
+        val = options.validation(epoch);
+      } else {
+        torch::NoGradGuard no_grad;
+        auto out = model->forward(data.x);
+        val = {{"loss", torch::nn::functional::cross_entropy(out, data.y).item<double>()},
+               {"accuracy", out.argmax(1).eq(data.y).to(torch::kDouble).mean().item<double>()}};
+      }
+      callbacks.on_validation_end(val);
+      callbacks.on_epoch_end(epoch);
+      if (options.after_epoch) options.after_epoch();
+      ++result.epochs;
+    }
+    callbacks.on_train_end();
+  } catch (...) {
+    callbacks.on_exception();
+    throw;
+  }
+  return result;
+}
+
+/// A fresh store per test plus a tiny model.
+class PluginTest : public ::testing::Test {
+ protected:
+  PluginTest() : model(4, 3) {
+    torch::manual_seed(0);
+    model = torch::nn::Linear(4, 3);
+  }
+
+  std::string store_uri() const { return dir.file("vigil.db"); }
+
+  /// Tracking options writing to this test's store, flushing quickly.
+  TrackingOptions tracking_options(const std::string& run_name = "tiny-run") const {
+    tracker::StoreOptions store_options;
+    store_options.flush_interval = std::chrono::milliseconds(50);
+    store_options.handle_signals = false;
+    return TrackingOptions("tests")
+        .run_name(run_name)
+        .store(store_uri())
+        .store_options(store_options)
+        .batch_size(TinyProblem::kBatch)
+        .epochs(3);
+  }
+
+  tracker::RunInfo only_run() const {
+    tracker::Store store(store_uri());
+    auto runs = store.list_runs();
+    EXPECT_EQ(runs.size(), 1u);
+    if (runs.empty()) throw std::runtime_error("no run stored");
+    return runs.front();
+  }
+
+  std::vector<tracker::MetricPoint> points(const std::string& run_id,
+                                           const std::string& qualified_name) const {
+    tracker::Store store(store_uri());
+    return store.points(run_id, tracker::SeriesKey::parse(qualified_name));
+  }
+
+  std::vector<torch::Tensor> parameter_copies() const {
+    std::vector<torch::Tensor> copies;
+    for (const auto& p : model->parameters()) copies.push_back(p.detach().clone());
+    return copies;
+  }
+
+  vigil::testing::TempDir dir;
+  TinyProblem data;
+  torch::nn::Linear model;
+};
+
+}  // namespace vigil::plugin::testing

@@ -1,0 +1,225 @@
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "plugin_fixture.h"
+
+namespace vigil::plugin::testing {
+namespace {
+
+using tracker::RunStatus;
+
+class TrackingCallbackTest : public PluginTest {
+ protected:
+  std::shared_ptr<TrackingCallback> tracking;
+  CallbackList callbacks;
+
+  void track(TrackingOptions options) {
+    tracking = std::make_shared<TrackingCallback>(std::move(options));
+    callbacks = CallbackList({tracking});
+  }
+};
+
+TEST_F(TrackingCallbackTest, LogsSgdHyperparametersFromTheOptimizer) {
+  track(tracking_options().seed(7));
+  torch::optim::SGD optimizer(
+      model->parameters(),
+      torch::optim::SGDOptions(0.05).momentum(0.9).weight_decay(1e-4).nesterov(true));
+  train(callbacks, model, optimizer, data, LoopOptions{1});
+
+  const auto run = only_run();
+  const auto& optimizer_params = run.params.at("optimizer");
+  EXPECT_EQ(optimizer_params.at("name"), "sgd");
+  EXPECT_DOUBLE_EQ(optimizer_params.at("lr").get<double>(), 0.05);
+  EXPECT_DOUBLE_EQ(optimizer_params.at("momentum").get<double>(), 0.9);
+  EXPECT_DOUBLE_EQ(optimizer_params.at("weight_decay").get<double>(), 1e-4);
+  EXPECT_DOUBLE_EQ(optimizer_params.at("dampening").get<double>(), 0.0);
+  EXPECT_EQ(optimizer_params.at("nesterov"), true);
+  EXPECT_EQ(run.params.at("batch_size"), TinyProblem::kBatch);
+  EXPECT_EQ(run.params.at("epochs"), 3);
+  EXPECT_EQ(run.params.at("seed"), 7);
+  EXPECT_EQ(run.params.at("model").at("parameters"), 4 * 3 + 3);
+  EXPECT_EQ(run.params.at("model").at("name"), "Linear");
+  EXPECT_NE(run.params.at("model").at("structure").get<std::string>().find("Linear"),
+            std::string::npos);
+  EXPECT_EQ(run.params.at("device"), "cpu");
+  EXPECT_EQ(run.params.at("libtorch_version"), std::to_string(TORCH_VERSION_MAJOR) + "." +
+                                                   std::to_string(TORCH_VERSION_MINOR) + "." +
+                                                   std::to_string(TORCH_VERSION_PATCH));
+  EXPECT_FALSE(run.params.at("host").get<std::string>().empty());
+  EXPECT_EQ(run.name, "tiny-run");
+  EXPECT_EQ(run.experiment, "tests");
+  EXPECT_EQ(run.status, RunStatus::kFinished);
+}
+
+TEST_F(TrackingCallbackTest, LogsAdamHyperparametersFromTheOptimizer) {
+  track(tracking_options().params({{"dataset", "tiny"}}));
+  torch::optim::Adam optimizer(
+      model->parameters(),
+      torch::optim::AdamOptions(2e-3).betas({0.8, 0.99}).eps(1e-7).amsgrad(true));
+  train(callbacks, model, optimizer, data, LoopOptions{1});
+
+  const auto run = only_run();
+  const auto& optimizer_params = run.params.at("optimizer");
+  EXPECT_EQ(optimizer_params.at("name"), "adam");
+  EXPECT_DOUBLE_EQ(optimizer_params.at("lr").get<double>(), 2e-3);
+  EXPECT_DOUBLE_EQ(optimizer_params.at("betas").at(0).get<double>(), 0.8);
+  EXPECT_DOUBLE_EQ(optimizer_params.at("betas").at(1).get<double>(), 0.99);
+  EXPECT_DOUBLE_EQ(optimizer_params.at("eps").get<double>(), 1e-7);
+  EXPECT_EQ(optimizer_params.at("amsgrad"), true);
+  EXPECT_EQ(run.params.at("dataset"), "tiny");
+  // Without an explicit seed, the seed torch::manual_seed set is logged.
+  EXPECT_EQ(run.params.at("seed"), 0);
+}
+
+TEST_F(TrackingCallbackTest, RecordsOneLossPointPerStepAndEpochMetrics) {
+  track(tracking_options());
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
+  const LoopResult loop = train(callbacks, model, optimizer, data);
+
+  const auto run = only_run();
+  const auto loss = points(run.id, "loss");
+  ASSERT_EQ(loss.size(), loop.losses.size());
+  ASSERT_EQ(loss.size(), 3u * TinyProblem::kBatches);
+  for (std::size_t i = 0; i < loss.size(); ++i) {
+    EXPECT_EQ(loss[i].step, static_cast<std::int64_t>(i));
+    EXPECT_EQ(loss[i].epoch, static_cast<std::int64_t>(i) / TinyProblem::kBatches);
+    EXPECT_NEAR(loss[i].value, loop.losses[i], 1e-6);
+  }
+  const auto accuracy = points(run.id, "accuracy");
+  ASSERT_EQ(accuracy.size(), loss.size());
+  for (const auto& point : accuracy) {
+    EXPECT_GE(point.value, 0.0);
+    EXPECT_LE(point.value, 1.0);
+  }
+  EXPECT_EQ(points(run.id, "loss{subset=train}").size(), 3u);
+  EXPECT_EQ(points(run.id, "accuracy{subset=train}").size(), 3u);
+  const auto val_accuracy = points(run.id, "accuracy{subset=val}");
+  ASSERT_EQ(val_accuracy.size(), 3u);
+  EXPECT_EQ(val_accuracy.back().epoch, 2);
+  EXPECT_DOUBLE_EQ(run.results.at("final_accuracy").get<double>(), val_accuracy.back().value);
+  double best = 0.0;
+  for (const auto& point : val_accuracy) best = std::max(best, point.value);
+  EXPECT_DOUBLE_EQ(run.results.at("best_accuracy").get<double>(), best);
+  EXPECT_DOUBLE_EQ(run.results.at("final_loss").get<double>(),
+                   points(run.id, "loss{subset=val}").back().value);
+  EXPECT_EQ(run.results.at("steps"), 12);
+  EXPECT_EQ(run.results.at("epochs_completed"), 3);
+}
+
+TEST_F(TrackingCallbackTest, ReadingEveryFewStepsStillGivesOnePointPerStep) {
+  track(tracking_options().log_every(5));
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
+  const LoopResult loop = train(callbacks, model, optimizer, data);
+
+  const auto loss = points(only_run().id, "loss");
+  ASSERT_EQ(loss.size(), loop.losses.size());
+  for (std::size_t i = 0; i < loss.size(); ++i) {
+    EXPECT_EQ(loss[i].step, static_cast<std::int64_t>(i));
+    EXPECT_NEAR(loss[i].value, loop.losses[i], 1e-6);
+  }
+}
+
+TEST_F(TrackingCallbackTest, SchedulerLearningRateChangesShowInTheLrSeries) {
+  track(tracking_options());
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
+  torch::optim::StepLR scheduler(optimizer, /*step_size=*/1, /*gamma=*/0.5);
+  LoopOptions options;
+  options.after_epoch = [&] { scheduler.step(); };
+  train(callbacks, model, optimizer, data, options);
+
+  const auto lr = points(only_run().id, "lr");
+  ASSERT_EQ(lr.size(), 3u * TinyProblem::kBatches);
+  for (const auto& point : lr) {
+    EXPECT_DOUBLE_EQ(point.value, 0.1 * std::pow(0.5, static_cast<double>(*point.epoch)))
+        << "step " << point.step;
+  }
+}
+
+TEST_F(TrackingCallbackTest, ExceptionInsideTheLoopLeavesTheRunFailedWithItsMessage) {
+  track(tracking_options());
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
+  LoopOptions options;
+  options.throw_at = 5;
+  EXPECT_THROW(train(callbacks, model, optimizer, data, options), std::runtime_error);
+
+  const auto run = only_run();
+  EXPECT_EQ(run.status, RunStatus::kFailed);
+  EXPECT_NE(run.error.find("data loader exploded"), std::string::npos) << run.error;
+  // The steps before the failure are kept.
+  EXPECT_EQ(points(run.id, "loss").size(), 5u);
+}
+
+TEST_F(TrackingCallbackTest, UnusableStoreDoesNotStopTrainingAndIsReported) {
+  // The store path lies below a regular file: it can never be created.
+  const std::string blocker = dir.file("not-a-directory");
+  std::ofstream(blocker) << "x";
+  track(tracking_options().store(blocker + "/sub/vigil.db"));
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
+  const LoopResult loop = train(callbacks, model, optimizer, data);
+
+  EXPECT_EQ(loop.epochs, 3);
+  EXPECT_EQ(loop.optimizer_steps, 3 * TinyProblem::kBatches);
+  const TrackingReport report = tracking->report();
+  EXPECT_FALSE(report.tracking);
+  EXPECT_GE(report.failures, 1u);
+  EXPECT_NE(report.last_failure.find("opening the store"), std::string::npos)
+      << report.last_failure;
+  // Results are still computed for the caller.
+  EXPECT_TRUE(tracking->results().contains("final_accuracy"));
+}
+
+// Sets RLIMIT_FSIZE for this process (regular files cannot grow past it: EFBIG, as on a full
+// disk) and restores the previous limit on destruction.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    previous_handler_ = signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &previous_);
+    rlimit limit = previous_;
+    limit.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &previous_);
+    signal(SIGXFSZ, previous_handler_);
+  }
+
+ private:
+  rlimit previous_{};
+  sighandler_t previous_handler_;
+};
+
+TEST_F(TrackingCallbackTest, FullDiskDuringTrainingDoesNotStopTrainingAndIsReported) {
+  track(tracking_options());
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
+  LoopResult loop;
+  {
+    // Training starts, then the files of the store cannot grow any more.
+    struct LimitAfterBegin : Callback {
+      std::optional<FileSizeLimit>* limit;
+      void on_train_begin(TrainingState&) override { limit->emplace(0); }
+    };
+    std::optional<FileSizeLimit> limit;
+    auto limiter = std::make_shared<LimitAfterBegin>();
+    limiter->limit = &limit;
+    callbacks.add(limiter);
+    LoopOptions options;
+    options.epochs = 3;
+    // Let the writer hit the limit between steps.
+    options.after_epoch = [] { std::this_thread::sleep_for(std::chrono::milliseconds(120)); };
+    loop = train(callbacks, model, optimizer, data, options);
+  }
+  EXPECT_EQ(loop.epochs, 3);
+  EXPECT_EQ(loop.optimizer_steps, 3 * TinyProblem::kBatches);
+  const TrackingReport report = tracking->report();
+  EXPECT_TRUE(report.tracking);
+  EXPECT_GT(report.failures + report.writer.write_errors, 0u)
+      << "the store's files could not grow, yet no failure was reported";
+}
+
+}  // namespace
+}  // namespace vigil::plugin::testing
