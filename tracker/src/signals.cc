@@ -100,12 +100,14 @@ void install(Registry& r) {
     std::thread(signal_thread, fds[0]).detach();
     r.thread_started = true;
   }
+  // The current disposition is checked every time (not just a flag): the host program may
+  // have installed its own handler since, and that one becomes the "previous" to chain to.
   for (int i = 0; i < 2; ++i) {
-    if (r.installed[i]) continue;
     struct sigaction current;
     if (sigaction(kSignals[i], nullptr, &current) != 0) continue;
-    if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_IGN) continue;
-    if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == vigil_on_signal) continue;
+    const bool plain = !(current.sa_flags & SA_SIGINFO);
+    if (plain && current.sa_handler == vigil_on_signal) continue;
+    if (plain && current.sa_handler == SIG_IGN) continue;  // e.g. nohup: stay ignored
     struct sigaction ours = {};
     ours.sa_handler = vigil_on_signal;
     sigemptyset(&ours.sa_mask);

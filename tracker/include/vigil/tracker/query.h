@@ -43,13 +43,13 @@ struct MetricCondition {
 
 /// Which runs list_runs returns. Every set field must match (logical AND).
 struct RunFilter {
-  std::vector<std::string> ids;             ///< exact ids or unique prefixes; empty = any
-  std::optional<std::string> experiment;    ///< exact experiment name
+  std::vector<std::string> ids;              ///< exact ids or unique prefixes; empty = any
+  std::optional<std::string> experiment;     ///< exact experiment name
   std::optional<std::string> name_contains;  ///< case-insensitive substring of the run name
-  std::vector<std::string> tags;            ///< the run carries every one of these tags
-  std::vector<RunStatus> statuses;          ///< any of these (after crash detection); empty = any
-  std::optional<Timestamp> created_since;   ///< created_at >= this
-  std::optional<Timestamp> created_until;   ///< created_at <= this
+  std::vector<std::string> tags;             ///< the run carries every one of these tags
+  std::vector<RunStatus> statuses;           ///< any of these (after crash detection); empty = any
+  std::optional<Timestamp> created_since;    ///< created_at >= this
+  std::optional<Timestamp> created_until;    ///< created_at <= this
   std::vector<ParamCondition> params;
   std::vector<MetricCondition> metrics;
   std::optional<std::string> verdict;  ///< "PASS" or "FAIL" (latest validation)
@@ -60,11 +60,11 @@ struct RunFilter {
 struct ValidationRecord {
   std::int64_t id = 0;  ///< assigned by the store
   std::string run_id;
-  std::string rules_name;  ///< rules file name (or "default")
-  std::string rules_hash;  ///< content hash of the rules file
-  std::string phase;       ///< "pre", "during", "post" or "all"
-  std::string verdict;     ///< "PASS" or "FAIL"
-  double score = 0.0;      ///< 0-100
+  std::string rules_name;                               ///< rules file name (or "default")
+  std::string rules_hash;                               ///< content hash of the rules file
+  std::string phase;                                    ///< "pre", "during", "post" or "all"
+  std::string verdict;                                  ///< "PASS" or "FAIL"
+  double score = 0.0;                                   ///< 0-100
   nlohmann::json violations = nlohmann::json::array();  ///< as produced by vigil::rules
   nlohmann::json report = nlohmann::json::object();     ///< full report (rules-defined)
   Timestamp created_at = 0.0;

@@ -19,8 +19,8 @@ class RunState;
 
 /// What the background writer did for one run; surfaced by the plugin at the end of training.
 struct WriterStats {
-  std::uint64_t points_logged = 0;     ///< points accepted by log_metric / MetricHandle::log
-  std::uint64_t points_committed = 0;  ///< points durably committed to the store
+  std::uint64_t points_logged = 0;       ///< points accepted by log_metric / MetricHandle::log
+  std::uint64_t points_committed = 0;    ///< points durably committed to the store
   std::uint64_t backpressure_waits = 0;  ///< times a caller waited because the buffer was full
   std::uint64_t write_errors = 0;        ///< failed commits (retried; points kept in memory)
   std::string last_error;                ///< message of the last failed commit, if any
@@ -33,6 +33,7 @@ class MetricHandle {
   MetricHandle() = default;
   /// Appends one point (wall time = now). Never blocks on I/O; blocks only if the run's
   /// buffer is full (backpressure, counted in WriterStats::backpressure_waits).
+  /// Points logged after the run ended are ignored (a warning is logged once).
   void log(double value, std::int64_t step, std::optional<std::int64_t> epoch = std::nullopt);
   const SeriesKey& key() const;
 
@@ -55,6 +56,10 @@ class MetricHandle {
 ///   - otherwise: stored `finished`.
 /// On SIGINT/SIGTERM (StoreOptions::handle_signals) every live run is flushed and stored
 /// `killed`, then the signal's default action runs.
+///
+/// Memory: at most StoreOptions::max_buffered_points points per run wait in memory (plus
+/// the batch being committed); when the buffer is full, logging waits for the writer
+/// (backpressure) instead of dropping points.
 ///
 /// Thread safety: all methods may be called concurrently from several threads.
 ///

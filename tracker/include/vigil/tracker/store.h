@@ -42,8 +42,8 @@ struct StoreOptions {
 
 /// Options of a new run.
 struct RunOptions {
-  std::string name;                  ///< free text; may be empty
-  std::string experiment = "default";  ///< created on first use
+  std::string name;                                  ///< free text; may be empty
+  std::string experiment = "default";                ///< created on first use
   nlohmann::json params = nlohmann::json::object();  ///< initial params (object)
   std::vector<std::string> tags;
   /// Command line stored with the run; empty = this process's (/proc/self/cmdline).

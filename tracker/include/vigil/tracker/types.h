@@ -56,6 +56,8 @@ struct SeriesKey {
 
   /// "loss" without context, "loss{subset=val}" with one (keys sorted, values unquoted when
   /// they are strings). Used as the key of `metrics` in run JSON and in CLI/export output.
+  /// A string value that would read back as another type or breaks the syntax ("2", "true",
+  /// "", or containing , { } = ") is written JSON-quoted, so parse() restores it exactly.
   std::string qualified_name() const;
 
   /// Inverse of qualified_name(). Throws InvalidArgument on malformed text.
