@@ -64,14 +64,16 @@ struct UiSettings {
 void run_ui(const UiSettings& settings, const std::string* store_uri) {
   ui::ServerOptions options = settings.options;
   if (store_uri != nullptr) options.store_uri = *store_uri;
+  // Signals are blocked before anything starts a thread (the store may), so every thread
+  // inherits the mask and SIGINT/SIGTERM reach only the watcher.
+  SignalStopper stopper;
+  ui::Server server(options);  // validates the options first
   if (!ui::is_loopback_host(options.host)) {
     std::cerr << "vigil ui: warning: --host " << options.host
               << " makes the dashboard reachable from other machines"
               << (options.token.empty() ? " WITHOUT a token (--insecure)" : "")
               << "; traffic is plain HTTP\n";
   }
-  ui::Server server(options);
-  SignalStopper stopper;  // before bind(): server threads must inherit the blocked mask
   server.bind();
   stopper.watch(server);
   std::cout << "vigil ui: serving " << server.store_uri() << " at " << server.url()

@@ -146,6 +146,7 @@ export class LineChart {
     this.note.textContent = lines.length === 0 ? 'No points for the selected runs.' : '';
     const shape = JSON.stringify([xMode, logScale, lines.map((l) => [l.label, l.color])]);
     const data = alignLines(lines);
+    this.element.dataset.points = String(data[0].length);
     if (this.plot && shape === this.shape) {
       this.plot.setData(data, !this.zoomed);
       return;
@@ -163,7 +164,7 @@ export class LineChart {
       axes: [
         { label: this.compact ? undefined : X_MODES[xMode], stroke: '#555', grid: { stroke: '#eee' } },
         { stroke: '#555', grid: { stroke: '#eee' }, size: 60,
-          values: (u, ticks) => ticks.map((v) => formatNumber(v)) },
+          values: (u, ticks) => ticks.map((v) => (v === null ? '' : formatNumber(v))) },
       ],
       series: [
         { label: X_MODES[xMode], value: (u, v) => (v === null ? '—' : xMode === 'time' ? new Date(v * 1000).toLocaleString() : formatNumber(v)) },

@@ -1,0 +1,299 @@
+#!/usr/bin/env node
+// Browser end-to-end test of `vigil ui`: starts the real binary on a store written by
+// vigil_ui_fixture (one run still being written while the dashboard reads), drives Debian's
+// Chromium through playwright-core (no browser download) and checks what a user sees.
+//
+//   node e2e.mjs --vigil PATH --fixture PATH [--chromium /usr/bin/chromium] [--artifacts DIR]
+//
+// Prints "ok - ..." / "not ok - ..." per check; exits 1 on any failure, 77 (ctest: skipped)
+// when Chromium or playwright-core is missing.
+
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const SKIP = 77;
+const TIMEOUT_MS = 15000;
+
+function parseArgs(argv) {
+  const args = { chromium: '/usr/bin/chromium', artifacts: path.join(os.tmpdir(), 'vigil-ui-e2e') };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '');
+    if (!(key in { vigil: 1, fixture: 1, chromium: 1, artifacts: 1 }) || argv[i + 1] === undefined) {
+      console.error(`e2e.mjs: bad argument ${argv[i]}`);
+      process.exit(2);
+    }
+    args[key] = argv[i + 1];
+  }
+  if (!args.vigil || !args.fixture) {
+    console.error('usage: node e2e.mjs --vigil PATH --fixture PATH [--chromium PATH] [--artifacts DIR]');
+    process.exit(2);
+  }
+  return args;
+}
+
+const args = parseArgs(process.argv.slice(2));
+if (!fs.existsSync(args.chromium)) {
+  console.log(`SKIP: no Chromium at ${args.chromium} (scripts/bootstrap.sh installs Debian's chromium)`);
+  process.exit(SKIP);
+}
+let chromium;
+try {
+  // createRequire honours NODE_PATH (ctest points it at cli/ui/web/node_modules).
+  ({ chromium } = createRequire(import.meta.url)('playwright-core'));
+} catch (error) {
+  console.log(`SKIP: playwright-core not found (run npm ci in cli/ui/web): ${error.message}`);
+  process.exit(SKIP);
+}
+
+let failures = 0;
+function check(condition, name, detail = '') {
+  if (condition) {
+    console.log(`ok - ${name}`);
+  } else {
+    failures++;
+    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+/** Starts a process and resolves with it and its first stdout line matching `pattern`. */
+function startAndWaitFor(command, argv, pattern) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const lines = readline.createInterface({ input: child.stdout });
+    const timer = setTimeout(() => reject(new Error(`${command}: no output matching ${pattern} (${stderr})`)), TIMEOUT_MS);
+    lines.on('line', (line) => {
+      const match = line.match(pattern);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+function waitExit(child, ms) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => resolve('timeout'), ms);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(code === null ? signal : code);
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function main() {
+  fs.mkdirSync(args.artifacts, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ui-e2e-'));
+  const store = path.join(dir, 'store.db');
+  const processes = [];
+  let browser = null;
+  try {
+    // The fixture writes the demo runs, then keeps "live-run" running for a minute.
+    const fixture = await startAndWaitFor(args.fixture, [store, '--bulk', '60', '--live', '60'], /^\{.*\}$/);
+    processes.push(fixture.child);
+    const ids = JSON.parse(fixture.match[0]);
+    const server = await startAndWaitFor(args.vigil, ['--store', store, 'ui', '--port', '0'], /at (http:\/\/127\.0\.0\.1:(\d+)\/)/);
+    processes.push(server.child);
+    const base = server.match[1];
+    check(Number(server.match[2]) > 0, 'vigil ui --port 0 prints the chosen port', base);
+
+    browser = await chromium.launch({
+      executablePath: args.chromium,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.setDefaultTimeout(TIMEOUT_MS);
+    const dialogs = [];
+    const consoleErrors = [];
+    const foreignRequests = [];
+    page.on('dialog', (dialog) => { dialogs.push(dialog.message()); dialog.dismiss().catch(() => {}); });
+    page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+    page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
+    page.on('request', (request) => { if (!request.url().startsWith(base)) foreignRequests.push(request.url()); });
+
+    // --- runs table ---------------------------------------------------------------------------
+    await page.goto(base);
+    await page.waitForSelector('table.runs tbody tr');
+    const rows = await page.locator('table.runs tbody tr').count();
+    check(rows === 50, 'runs table shows the first page of 50 rows', `got ${rows}`);
+    const summary = await page.locator('.toolbar .summary').textContent();
+    check(/of 66$/.test(summary), 'runs table counts all 66 runs', summary);
+    const liveRow = page.locator(`tr[data-run-id="${ids.live}"]`);
+    check((await liveRow.locator('.badge').first().textContent()) === 'running',
+          'a run being written right now is shown as running');
+    await page.screenshot({ path: path.join(args.artifacts, 'runs.png'), fullPage: false });
+
+    // Search by name (typed, debounced) finds the crashed run; its status says so.
+    await page.fill('input[aria-label="Search name"]', 'crashed');
+    await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 1);
+    const crashedRow = page.locator(`tr[data-run-id="${ids.crashed}"]`);
+    check((await crashedRow.locator('.badge').first().textContent()) === 'crashed',
+          'searching by name works and a run whose process died is shown as crashed');
+    check(page.url().includes('name=crashed'), 'the search text is in the URL', page.url());
+    await page.goto(`${base}#/runs`);
+    await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 50);
+
+    // Filter by tag through the tag input.
+    await page.fill('input[aria-label="Tag filter"]', 'sgd');
+    await page.press('input[aria-label="Tag filter"]', 'Enter');
+    await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 2);
+    const names = await page.locator('table.runs tbody td.name a').allTextContents();
+    check(JSON.stringify(names.sort()) === JSON.stringify(['diverged', 'sgd-high-lr']),
+          'filtering by tag sgd leaves its two runs', names.join(','));
+    check(page.url().includes('tag=sgd'), 'the tag filter is in the URL', page.url());
+    // The URL alone reproduces the view (shareable / reloadable).
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 2);
+    check(true, 'reloading the filtered URL shows the same two runs');
+
+    // Metric condition and sort by a param column, via the URL.
+    await page.goto(`${base}#/runs?experiment=mnist&sort=param:optimizer.lr&order=desc&metric=${encodeURIComponent('accuracy{subset=val} > 0.5')}`);
+    await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 2);
+    const sorted = await page.locator('table.runs tbody td.name a').allTextContents();
+    check(JSON.stringify(sorted) === JSON.stringify(['sgd-high-lr', 'baseline-adam']),
+          'metric condition filters and param column sorts', sorted.join(','));
+
+    // --- XSS probe ----------------------------------------------------------------------------
+    await page.goto(`${base}#/runs?tag=xss`);
+    await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 1);
+    const xssName = await page.locator('table.runs tbody td.name a').textContent();
+    check(xssName === '<img src=x onerror=alert(1)>', 'a run named like HTML shows those characters', xssName);
+    check(await page.locator('main img').count() === 0, 'no element is created from a run name');
+    await page.goto(`${base}#/run/${ids.xss}`);
+    await page.waitForSelector('.run-name');
+    check((await page.locator('.run-name').textContent()) === '<img src=x onerror=alert(1)>',
+          'the run page shows the name literally');
+    check((await page.locator('.params').textContent()).includes('<script>alert(2)</script>'),
+          'params show markup as text');
+    await sleep(300);
+    check(dialogs.length === 0, 'no alert/dialog fired', dialogs.join(','));
+
+    // --- metrics explorer: two runs, two lines -------------------------------------------------
+    await page.goto(`${base}#/explore?run=${ids.baseline}&run=${ids.sgd}&metric=loss`);
+    const chart = page.locator('.chart[data-metric="loss"]');
+    await page.waitForSelector('.chart[data-metric="loss"] canvas');
+    check((await chart.getAttribute('data-lines')) === '2', 'explorer draws one line per run',
+          await chart.getAttribute('data-lines'));
+    const legend = await chart.locator('.u-legend .u-series').count();
+    check(legend === 3, 'the legend lists x plus both runs', `got ${legend}`);
+    const colours = await chart.locator('canvas').evaluate((canvas) => {
+      const ctx = canvas.getContext('2d');
+      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      const near = (i, r, g, b) => Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40 && data[i + 3] > 100;
+      let blue = 0;
+      let red = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (near(i, 0x1f, 0x77, 0xb4)) blue++;
+        if (near(i, 0xd6, 0x27, 0x28)) red++;
+      }
+      return { blue, red };
+    });
+    check(colours.blue > 200 && colours.red > 200, 'both lines are painted on the canvas', JSON.stringify(colours));
+    // Hover shows values.
+    const box = await chart.locator('.u-over').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+    await sleep(200);
+    const values = await chart.locator('.u-legend .u-series .u-value').allTextContents();
+    check(values.length === 3 && values.slice(1).every((v) => /\d/.test(v)), 'hovering shows each run\'s value', values.join(' | '));
+    // Controls: x axis by epoch, smoothing and log scale end up in the URL and keep two lines.
+    await page.selectOption('select[aria-label="X axis"]', 'epoch');
+    await page.waitForFunction(() => location.hash.includes('x=epoch'));
+    await page.check('input[aria-label="Log scale"]');
+    await page.waitForFunction(() => location.hash.includes('log=1'));
+    await page.locator('input[aria-label="Smoothing"]').fill('0.6');
+    await page.waitForFunction(() => location.hash.includes('smooth=0.6'));
+    await page.waitForSelector('.chart[data-metric="loss"][data-lines="2"] canvas');
+    check(true, 'x axis, log scale and smoothing are kept in the URL');
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(args.artifacts, 'explorer.png') });
+
+    // Live updates while a shown run is running.
+    await page.goto(`${base}#/explore?run=${ids.live}&metric=loss`);
+    await page.waitForSelector('.chart[data-metric="loss"][data-lines="1"] canvas');
+    const before = Number(await page.locator('.chart[data-metric="loss"]').getAttribute('data-points'));
+    await sleep(4500);
+    const after = Number(await page.locator('.chart[data-metric="loss"]').getAttribute('data-points'));
+    check(after > before, 'the chart of a running run grows by itself', `${before} -> ${after}`);
+
+    // --- run page -----------------------------------------------------------------------------
+    await page.goto(`${base}#/run/${ids.sgd}`);
+    await page.waitForSelector('.validation .verdict-line');
+    check((await page.locator('.validation .badge').first().textContent()) === 'FAIL', 'run page shows the FAIL verdict');
+    const severities = await page.locator('.validation .severity h4').allTextContents();
+    check(JSON.stringify(severities) === JSON.stringify(['error (1)', 'warning (1)']),
+          'violations are grouped by severity', severities.join(','));
+    await page.waitForFunction(() => document.querySelectorAll('.run-view .chart canvas').length === 2);
+    check(true, 'run page draws each of its metrics as a small chart');
+    check((await page.locator('.params').textContent()).includes('momentum'), 'params are shown as a tree');
+    // Tags: add then remove.
+    await page.fill('input[aria-label="New tag"]', 'e2e-tag');
+    await page.press('input[aria-label="New tag"]', 'Enter');
+    await page.waitForSelector('.run-tags .chip a:text-is("e2e-tag")');
+    const apiTags = await page.evaluate(async (id) => (await (await fetch(`/api/runs/${id}`)).json()).tags, ids.sgd);
+    check(apiTags.includes('e2e-tag'), 'adding a tag on the run page stores it');
+    await page.click('button[title="Remove tag e2e-tag"]');
+    await page.waitForSelector('.run-tags .chip a:text-is("e2e-tag")', { state: 'detached' });
+    check(true, 'removing a tag on the run page works');
+    await page.screenshot({ path: path.join(args.artifacts, 'run.png'), fullPage: true });
+
+    await page.goto(`${base}#/run/${ids.failed}`);
+    await page.waitForSelector('.run-error');
+    check((await page.locator('.run-error').textContent()).includes('loss became NaN at step 3'), 'a failed run shows its error');
+
+    // --- compare ------------------------------------------------------------------------------
+    await page.goto(`${base}#/compare?run=${ids.baseline}&run=${ids.sgd}`);
+    await page.waitForSelector('table.compare tr.diff');
+    const diffRows = await page.locator('table.compare tr.diff th').allTextContents();
+    const sameRows = await page.locator('table.compare tr:not(.diff):not(.section) th').allTextContents();
+    check(diffRows.includes('optimizer.lr') && sameRows.includes('epochs'),
+          'compare highlights differing params only', `diff=${diffRows.join(',')}`);
+    await page.waitForSelector('.compare-view .chart[data-lines="2"] canvas');
+    check(true, 'compare overlays the runs\' curves');
+    await page.screenshot({ path: path.join(args.artifacts, 'compare.png'), fullPage: true });
+
+    check(consoleErrors.length === 0, 'no console errors (CSP violations included)', consoleErrors.join(' | '));
+    check(foreignRequests.length === 0, 'the page requests nothing from other origins', foreignRequests.join(','));
+
+    // --- token mode ---------------------------------------------------------------------------
+    const guarded = await startAndWaitFor(args.vigil, ['--store', store, 'ui', '--port', '0', '--token', 'e2e-secret'], /at (http:\/\/127\.0\.0\.1:\d+\/#token=e2e-secret)/);
+    processes.push(guarded.child);
+    const tokenPage = await browser.newPage();
+    await tokenPage.goto(guarded.match[1]);
+    await tokenPage.waitForSelector('table.runs tbody tr');
+    check(!tokenPage.url().includes('e2e-secret'), 'with --token the page takes the token from the URL and hides it');
+    const denied = await tokenPage.evaluate(async () => (await fetch('/api/runs')).status);
+    check(denied === 403, 'API calls without the token are refused', String(denied));
+    guarded.child.kill('SIGINT');
+
+    // --- clean stop ---------------------------------------------------------------------------
+    server.child.kill('SIGINT');
+    const code = await waitExit(server.child, 5000);
+    check(code === 0, 'vigil ui stops cleanly on SIGINT', String(code));
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    for (const child of processes) if (child.exitCode === null) child.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(() => {
+  console.log(failures === 0 ? `PASS: vigil ui e2e (screenshots in ${args.artifacts})` : `FAIL: ${failures} check(s) failed`);
+  process.exit(failures === 0 ? 0 : 1);
+}, (error) => {
+  console.log(`not ok - e2e aborted: ${error.stack || error}`);
+  process.exit(1);
+});
