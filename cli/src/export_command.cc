@@ -68,7 +68,8 @@ class JsonRowWriter : public RowWriter {
  public:
   explicit JsonRowWriter(std::ostream& out) : out_(out) { out_ << '['; }
   void write(const PointRow& row) override {
-    nlohmann::json j = {
+    // ordered_json: keys in column order, like the CSV header.
+    nlohmann::ordered_json j = {
         {"run_id", row.run->id},
         {"run_name", row.run->name},
         {"experiment", row.run->experiment},
@@ -76,8 +77,9 @@ class JsonRowWriter : public RowWriter {
         {"context",
          row.series->context.is_object() ? row.series->context : nlohmann::json::object()},
         {"step", row.point->step},
-        {"epoch", row.point->epoch ? nlohmann::json(*row.point->epoch) : nlohmann::json(nullptr)},
-        {"value", tracker::finite_or_string(row.point->value)},
+        {"epoch", row.point->epoch ? nlohmann::ordered_json(*row.point->epoch)
+                                   : nlohmann::ordered_json(nullptr)},
+        {"value", nlohmann::ordered_json(tracker::finite_or_string(row.point->value))},
         {"time", tracker::format_time(row.point->time)}};
     out_ << (first_ ? "\n" : ",\n") << j.dump();
     first_ = false;
@@ -218,12 +220,17 @@ void run_export(const Context& context, const ExportOptions& options) {
 
 void add_export_command(CLI::App& app, Context* context) {
   auto options = std::make_shared<ExportOptions>();
-  CLI::App* command = app.add_subcommand(
-      "export",
-      "Export metric points of the selected runs in long format: run_id, run_name, "
-      "experiment, metric, context, step, epoch, value, time (ISO-8601 UTC). CSV: context as "
-      "k=v[,k=v], empty epoch when none, NaN/Infinity/-Infinity as text. JSON: one array of "
-      "objects, context as an object, non-finite values as strings.");
+  CLI::App* command =
+      app.add_subcommand("export", "Export metric points of the selected runs (long format)");
+  command->footer(
+      "Columns: run_id, run_name, experiment, metric, context, step, epoch, value, time "
+      "(ISO-8601 UTC), one row per point, runs newest first, series by name, points by step.\n"
+      "CSV: header row; context as k=v[,k=v] (empty without context); epoch empty when none; "
+      "NaN/Infinity/-Infinity as text.\n"
+      "JSON: one array of objects; context as an object; epoch null when none; non-finite "
+      "values as the strings \"NaN\", \"Infinity\", \"-Infinity\".\n"
+      "Run filters are those of 'runs ls', except that the metric condition is --where-metric "
+      "(--metric picks series).");
   add_run_filter_options(command, &options->filter, "--where-metric");
   add_format_option(command, &options->format, {Format::kCsv, Format::kJson});
   command->add_option("-o,--output", options->output,

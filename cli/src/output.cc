@@ -11,6 +11,8 @@
 #include <map>
 #include <utility>
 
+#include "choice_option.h"
+
 namespace vigil::cli {
 
 namespace {
@@ -44,15 +46,9 @@ CLI::Option* add_format_option(CLI::App* command, Format* format,
                                const std::vector<Format>& allowed) {
   static const std::map<Format, std::string> kNames = {
       {Format::kTable, "table"}, {Format::kJson, "json"}, {Format::kCsv, "csv"}};
-  std::map<std::string, Format> accepted;
-  std::string names;
-  for (Format f : allowed) {
-    accepted.emplace(kNames.at(f), f);
-    names += (names.empty() ? "" : "|") + kNames.at(f);
-  }
-  return command->add_option("--format", *format, "Output format: " + names)
-      ->transform(CLI::CheckedTransformer(accepted, CLI::ignore_case))
-      ->default_str(kNames.at(*format));
+  std::vector<std::pair<std::string, Format>> choices;
+  for (Format f : allowed) choices.emplace_back(kNames.at(f), f);
+  return add_choice_option(command, "--format", format, std::move(choices), "Output format");
 }
 
 void Table::add_column(std::string header, Align align, std::size_t min_width) {

@@ -122,6 +122,14 @@ void add_runs_command(CLI::App& app, Context* context) {
 
   auto ls_options = std::make_shared<LsOptions>();
   CLI::App* ls = runs->add_subcommand("ls", "List runs, newest first");
+  ls->footer(
+      "table: short id, name, experiment, status, created (local time), duration, verdict, "
+      "score, tags (verdict tags omitted), sized to the terminal (100 columns when not one).\n"
+      "json: an array of run objects (id, name, experiment, status, times, params, results, "
+      "tags, metrics {series: {last, min, max, count, last_step}}, verdict, score, ...).\n"
+      "csv: id, name, experiment, status, created_at, started_at, finished_at, duration_s, "
+      "verdict, score, tags (';'-joined), then param.PATH, result.PATH and metric.SERIES (last "
+      "value) columns over all listed runs.");
   add_run_filter_options(ls, &ls_options->filter);
   add_format_option(ls, &ls_options->format, {Format::kTable, Format::kJson, Format::kCsv});
   ls->callback([context, ls_options] { run_ls(*context, *ls_options); });
@@ -142,10 +150,11 @@ void add_runs_command(CLI::App& app, Context* context) {
   }
 
   auto rm_options = std::make_shared<RmOptions>();
-  CLI::App* rm = runs->add_subcommand(
-      "rm",
-      "Delete runs with all their data. Asks on a terminal; without a terminal --yes is "
-      "required (else exit 2). Declining exits 1.");
+  CLI::App* rm = runs->add_subcommand("rm", "Delete runs with all their data");
+  rm->footer(
+      "Asks 'Delete N runs? [y/N]' when stdin is a terminal (declining exits 1, nothing "
+      "deleted); without a terminal --yes is required (else exit 2). Every RUN is resolved "
+      "before anything is deleted.");
   rm->add_option("runs", rm_options->runs, "Run ids or unique prefixes")->required();
   rm->add_flag("-y,--yes", rm_options->yes, "Delete without asking");
   rm->callback([context, rm_options] { run_rm(*context, *rm_options); });

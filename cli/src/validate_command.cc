@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "choice_option.h"
 #include "commands.h"
 #include "output.h"
 #include "run_filter_options.h"
@@ -95,24 +96,25 @@ void run_validate(Context& context, const ValidateOptions& options) {
 
 void add_validate_command(CLI::App& app, Context* context) {
   auto options = std::make_shared<ValidateOptions>();
-  CLI::App* command = app.add_subcommand(
-      "validate",
-      "Validate stored runs against a rule set, store each validation with its run (tags "
-      "validated + PASS/FAIL) and print a report per run. Selects every finished run unless RUN "
-      "arguments or --status are given. Exits 1 when a run fails at the --fail-on level.");
+  CLI::App* command =
+      app.add_subcommand("validate", "Validate stored runs against a rule set and store verdicts");
+  command->footer(
+      "Evaluates every rule (pre, during via the stored series, post) against each selected "
+      "run, stores the validation with the run (tags validated + PASS/FAIL, replacing earlier "
+      "verdict tags) and prints a report per run, then 'validated N runs: X PASS, Y FAIL'.\n"
+      "Selects every finished run unless RUN arguments or --status are given; the run filters "
+      "are those of 'runs ls'.\n"
+      "Exit status: 0 when no run fails at the --fail-on level, 1 when one does, 2 usage "
+      "error, 3 unknown or ambiguous RUN.");
   command->add_option("runs", options->runs, "Run ids or unique prefixes (default: all)");
   add_run_filter_options(command, &options->filter);
   command->add_option("--rules", options->rules_file,
                       "Rules file (JSON); default: the shipped default policy");
   add_format_option(command, &options->format, {Format::kTable, Format::kJson});
-  command
-      ->add_option("--fail-on", options->fail_on,
-                   "Exit 1 when a run has a FAIL verdict (error, default) or any warning or "
-                   "error violation (warning)")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, FailOn>{{"error", FailOn::kError}, {"warning", FailOn::kWarning}},
-          CLI::ignore_case))
-      ->default_str("error");
+  add_choice_option<FailOn>(command, "--fail-on", &options->fail_on,
+                            {{"error", FailOn::kError}, {"warning", FailOn::kWarning}},
+                            "Exit 1 when a run has a FAIL verdict (error) or any warning or "
+                            "error violation (warning)");
   command->callback([context, options] { run_validate(*context, *options); });
 }
 
