@@ -20,6 +20,10 @@ inline std::int64_t unzigzag(std::uint64_t v) {
 }
 
 inline void put_varint(std::string& out, std::uint64_t v) {
+  if (v < 0x80) {  // the common case: small deltas
+    out.push_back(static_cast<char>(v));
+    return;
+  }
   char buffer[10];
   int n = 0;
   while (v >= 0x80) {
@@ -76,6 +80,11 @@ class Reader {
 void ChunkBuilder::append(std::int64_t step, std::int64_t epoch_or_none, double value,
                           std::int64_t time_ms) {
   if (n_ == 0) {
+    // Sized for a full chunk of small deltas: no reallocation while the chunk fills.
+    steps_.reserve(2 * kChunkCapacity);
+    times_.reserve(2 * kChunkCapacity);
+    values_.reserve(8 * kChunkCapacity);
+    presence_.reserve(kChunkCapacity / 8);
     min_step_ = max_step_ = step;
     min_value_ = max_value_ = std::numeric_limits<double>::quiet_NaN();
   } else {
