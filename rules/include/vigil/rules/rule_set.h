@@ -63,7 +63,7 @@ struct ScoringOptions {
 ///                                                 (full: std::regex_match; search: regex_search)
 ///   compare    left, op (< <= > >= == !=), right  numeric left OP right (== / != also strings)
 ///   non_finite metric                             fires (stop now) on a NaN/Inf value
-///   divergence metric, [min], [max] (>= 1)        fires (stop now) when value > max or < min
+///   divergence metric, min and/or max             fires (stop now) when value > max or < min
 ///   plateau    metric, patience (>=1), [mode=min|max], [min_delta=0]
 ///                 fires (stop gracefully) after `patience` observations in a row without an
 ///                 improvement of more than min_delta over the best value so far
