@@ -139,17 +139,23 @@ std::string context_text(const tracker::SeriesKey& key) {
   return qualified.substr(key.name.size() + 1, qualified.size() - key.name.size() - 2);
 }
 
-/// The file behind --output: written under a temporary name and renamed into place by
-/// commit(), so a failed export never leaves a truncated FILE (or clobbers an old one).
+/// The file behind --output. A regular (or new) file is written under a temporary name and
+/// renamed into place by commit(), so a failed export never leaves a truncated FILE or
+/// clobbers an old one. Anything else (a device, a FIFO, a symlink) is written in place:
+/// renaming over it would replace the special file itself.
 class OutputFile {
  public:
   explicit OutputFile(std::string path) : path_(std::move(path)) {
-    temp_path_ = path_ + ".tmp-" + std::to_string(::getpid());
-    stream_.open(temp_path_, std::ios::binary | std::ios::trunc);
+    std::error_code error;
+    auto type = std::filesystem::symlink_status(path_, error).type();
+    bool replace = error || type == std::filesystem::file_type::not_found ||
+                   type == std::filesystem::file_type::regular;
+    if (replace) temp_path_ = path_ + ".tmp-" + std::to_string(::getpid());
+    stream_.open(replace ? temp_path_ : path_, std::ios::binary | std::ios::trunc);
     if (!stream_) throw std::runtime_error("cannot write --output '" + path_ + "'");
   }
   ~OutputFile() noexcept {
-    if (!committed_) {
+    if (!committed_ && !temp_path_.empty()) {
       stream_.close();
       std::remove(temp_path_.c_str());
     }
@@ -161,17 +167,19 @@ class OutputFile {
   void commit() {
     stream_.close();
     if (!stream_) throw std::runtime_error("writing --output '" + path_ + "' failed");
-    std::error_code error;
-    std::filesystem::rename(temp_path_, path_, error);
-    if (error) {
-      throw std::runtime_error("cannot write --output '" + path_ + "': " + error.message());
+    if (!temp_path_.empty()) {
+      std::error_code error;
+      std::filesystem::rename(temp_path_, path_, error);
+      if (error) {
+        throw std::runtime_error("cannot write --output '" + path_ + "': " + error.message());
+      }
     }
     committed_ = true;
   }
 
  private:
   std::string path_;
-  std::string temp_path_;
+  std::string temp_path_;  // empty when writing in place
   std::ofstream stream_;
   bool committed_ = false;
 };
@@ -205,7 +213,10 @@ void run_export(const Context& context, const ExportOptions& options) {
   }
   writer->finish();
   out.flush();
-  if (!out) throw std::runtime_error("writing the export failed");
+  if (!out) {
+    throw std::runtime_error(file ? "writing --output '" + options.output + "' failed"
+                                  : std::string("writing to stdout failed"));
+  }
   if (file) file->commit();
   for (const std::string& unused : selector.unused()) {
     std::cerr << "vigil: warning: --metric '" << unused << "' matched no series\n";

@@ -1,4 +1,5 @@
 // End-to-end tests of `vigil export`, through the real binary.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -120,6 +121,18 @@ TEST_F(ExportCommand, FailedExportLeavesExistingOutputAlone) {
   EXPECT_EQ(read_file(path), "precious\n");
   expect_error(vigil({"export", "--output", dir_.file("missing/dir/out.csv")}), 1,
                "missing/dir/out.csv");
+}
+
+TEST_F(ExportCommand, OutputThroughSymlinkWritesTargetAndKeepsLink) {
+  seed_store();
+  std::string target = dir_.file("target.csv");
+  std::string link = dir_.file("link.csv");
+  std::ofstream(target) << "old\n";
+  std::filesystem::create_symlink(target, link);
+  ProcessResult result = vigil({"export", "-o", link, "--status", "failed"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(lines(read_file(target)).size(), 3u);
 }
 
 TEST_F(ExportCommand, BadFormatIsUsageError) {
