@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   app.add_option("--optimizer", config.optimizer, "adam, or sgd (momentum 0.9)")
       ->check(CLI::IsMember({"adam", "sgd"}))
       ->capture_default_str();
-  app.add_option("--model", config.model, "cnn (2 conv + pooling, fc 128) or mlp (fc 256-128)")
+  app.add_option("--model", config.model,
+                 "cnn (conv 16 and 32 with pooling, fc 128) or mlp (fc 256-128)")
       ->check(CLI::IsMember({"cnn", "mlp"}))
       ->capture_default_str();
   app.add_option("--name", config.name,

@@ -24,16 +24,16 @@ struct MlpImpl : torch::nn::Module {
 };
 TORCH_MODULE(Mlp);
 
-/// Two 3x3 convolutions (32, 64 channels) each followed by ReLU and 2x2 max pooling, dropout,
+/// Two 3x3 convolutions (16, 32 channels) each followed by ReLU and 2x2 max pooling, dropout,
 /// a 128-unit hidden layer and 10 logits. Input [N, 1, rows, cols] with rows, cols >= 4.
 struct CnnImpl : torch::nn::Module {
   CnnImpl(std::int64_t rows, std::int64_t cols)
       : conv1(register_module("conv1",
-                              torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 32, 3).padding(1)))),
+                              torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 16, 3).padding(1)))),
         conv2(register_module("conv2",
-                              torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 3).padding(1)))),
+                              torch::nn::Conv2d(torch::nn::Conv2dOptions(16, 32, 3).padding(1)))),
         dropout(register_module("dropout", torch::nn::Dropout(0.25))),
-        fc1(register_module("fc1", torch::nn::Linear(64 * (rows / 4) * (cols / 4), 128))),
+        fc1(register_module("fc1", torch::nn::Linear(32 * (rows / 4) * (cols / 4), 128))),
         fc2(register_module("fc2", torch::nn::Linear(128, 10))) {}
 
   torch::Tensor forward(torch::Tensor x) {

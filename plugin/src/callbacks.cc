@@ -101,6 +101,9 @@ void CallbackList::on_validation_end(const MetricMap& metrics) {
 void CallbackList::on_epoch_end(std::int64_t epoch) {
   state_.epoch = epoch;
   for (auto& callback : callbacks_) callback->on_epoch_end(state_);
+  // Loops that skip on_epoch_begin still get the right epoch numbers.
+  state_.epoch = epoch + 1;
+  next_batch_ = 0;
 }
 
 void CallbackList::on_train_end() {

@@ -132,6 +132,10 @@ void TrackingCallback::on_train_begin(TrainingState& state) {
 
 void TrackingCallback::on_epoch_begin(TrainingState& state) {
   steps_read_.clear();
+  reset_epoch();
+}
+
+void TrackingCallback::reset_epoch() {
   epoch_loss_sum_ = 0.0;
   epoch_correct_ = 0.0;
   epoch_samples_ = 0;
@@ -254,6 +258,7 @@ void TrackingCallback::on_epoch_end(TrainingState& state) {
   read_pending();
   log_epoch_train(state);
   ++epochs_completed_;
+  reset_epoch();
 }
 
 void TrackingCallback::log_results() noexcept {

@@ -45,15 +45,25 @@ struct LoopOptions {
   std::optional<std::int64_t> throw_at;
   /// Validation metrics of an epoch; default: real accuracy and loss on the training data.
   std::function<MetricMap(std::int64_t epoch)> validation;
+  /// Call on_epoch_begin (optional in user loops).
+  bool call_epoch_begin = true;
   /// Called after each epoch (e.g. scheduler.step()).
   std::function<void()> after_epoch;
 };
+
+/// Options of a loop of `epochs` epochs.
+inline LoopOptions epochs(std::int64_t count) {
+  LoopOptions options;
+  options.epochs = count;
+  return options;
+}
 
 /// What the loop did.
 struct LoopResult {
   std::int64_t optimizer_steps = 0;
   std::int64_t epochs = 0;
   std::vector<double> losses;  ///< loss of each reported step, as the loop saw it
+  std::vector<double> lrs;     ///< learning rate of each reported step, read from the optimizer
 };
 
 /// The README's loop: callbacks around a plain LibTorch loop; exceptions propagate.
@@ -65,7 +75,7 @@ inline LoopResult train(CallbackList& callbacks, torch::nn::Linear& model,
   try {
     callbacks.on_train_begin(*model, optimizer);
     for (std::int64_t epoch = 0; epoch < options.epochs && !callbacks.stop_requested(); ++epoch) {
-      callbacks.on_epoch_begin(epoch);
+      if (options.call_epoch_begin) callbacks.on_epoch_begin(epoch);
       for (std::int64_t b = 0; b < TinyProblem::kBatches; ++b, ++step) {
         if (options.throw_at && *options.throw_at == step) {
           throw std::runtime_error("data loader exploded");
@@ -80,6 +90,7 @@ inline LoopResult train(CallbackList& callbacks, torch::nn::Linear& model,
         }
         loss.backward();
         result.losses.push_back(loss.item<double>());
+        result.lrs.push_back(optimizer.param_groups().front().options().get_lr());
         callbacks.on_batch_end(loss, out, y);
         if (callbacks.stop_now()) break;
         optimizer.step();

@@ -70,7 +70,7 @@ struct TrainingState {
 ///   on_train_begin                 once, before the first forward pass. May throw to refuse
 ///                                  the run (the guard throws RunRejected here).
 ///   for each epoch:
-///     on_epoch_begin
+///     on_epoch_begin               optional (the epoch number follows on_epoch_end)
 ///     for each batch:
 ///       on_batch_end               after loss.backward(), BEFORE optimizer.step(). May throw
 ///                                  to stop at once so that the step is not taken (the guard

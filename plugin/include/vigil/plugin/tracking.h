@@ -148,6 +148,7 @@ class TrackingCallback : public Callback {
  private:
   struct Pending;
   void log_epoch_train(const TrainingState& state);
+  void reset_epoch();
   void log_results() noexcept;
   nlohmann::json collect_params(const TrainingState& state) const;
 
