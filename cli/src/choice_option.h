@@ -1,13 +1,13 @@
 #pragma once
 
-#include <algorithm>
-#include <cctype>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "output.h"
 
 namespace vigil::cli {
 
@@ -25,9 +25,7 @@ CLI::Option* add_choice_option(CLI::App* command, const std::string& name, T* ta
     if (value == *target) default_name = key;
   }
   auto assign = [target, choices, name, names](const std::string& text) {
-    std::string lower = text;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string lower = ascii_lower(text);
     for (const auto& [key, value] : choices) {
       if (key == lower) {
         *target = value;

@@ -85,6 +85,12 @@ std::size_t output_width();
 /// `value` as table text: strings unquoted, numbers via format_number, the rest as JSON.
 std::string json_scalar_text(const nlohmann::json& value);
 
+/// `parts` joined with `separator` ("a, b").
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
+
+/// `text` with ASCII letters in lower case.
+std::string ascii_lower(std::string text);
+
 /// Params flattened to dotted paths ("optimizer.lr"), in key order; arrays and scalars are
 /// leaves. An empty object yields nothing.
 std::vector<std::pair<std::string, nlohmann::json>> flatten_json(const nlohmann::json& value);

@@ -76,9 +76,7 @@ void print_text(std::ostream& out, const tracker::Store& store, const tracker::R
   field(out, "Duration", format_duration(run_duration(run)));
   field(out, "Host", run.host.empty() ? "-" : run.host + " (pid " + std::to_string(run.pid) + ")");
   field(out, "Command", run.command.empty() ? "-" : run.command);
-  std::string tags;
-  for (const std::string& tag : run.tags) tags += (tags.empty() ? "" : ", ") + tag;
-  field(out, "Tags", tags.empty() ? "-" : tags);
+  field(out, "Tags", run.tags.empty() ? "-" : join(run.tags, ", "));
   field(out, "Verdict",
         run.verdict ? *run.verdict + (run.score ? " (score " + format_score(*run.score) + ")" : "")
                     : "not validated");

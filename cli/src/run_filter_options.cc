@@ -1,8 +1,6 @@
 #include "run_filter_options.h"
 
-#include <algorithm>
-#include <cctype>
-
+#include "output.h"
 #include "vigil/tracker/errors.h"
 #include "vigil/tracker/types.h"
 
@@ -36,13 +34,11 @@ tracker::RunFilter RunFilterOptions::to_filter() const {
     filter.metrics.push_back(tracker::MetricCondition::parse(expression));
   }
   if (!verdict.empty()) {
-    std::string upper = verdict;
-    std::transform(upper.begin(), upper.end(), upper.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    if (upper != "PASS" && upper != "FAIL") {
+    std::string lower = ascii_lower(verdict);
+    if (lower != "pass" && lower != "fail") {
       throw tracker::InvalidArgument("--verdict '" + verdict + "': expected PASS or FAIL");
     }
-    filter.verdict = upper;
+    filter.verdict = lower == "pass" ? "PASS" : "FAIL";
   }
   filter.limit = limit;
   return filter;

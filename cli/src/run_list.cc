@@ -10,12 +10,6 @@ namespace vigil::cli {
 
 namespace {
 
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-  std::string out;
-  for (const std::string& part : parts) out += (out.empty() ? "" : separator) + part;
-  return out;
-}
-
 void print_table(std::ostream& out, const std::vector<tracker::RunInfo>& runs) {
   if (runs.empty()) {
     out << "No runs found.\n";

@@ -77,17 +77,15 @@ void run_tag(const Context& context, const TagOptions& options, bool add) {
     store.remove_tags(id, options.tags);
   }
   tracker::RunInfo run = store.get_run(id);
-  std::string tags;
-  for (const std::string& tag : run.tags) tags += (tags.empty() ? "" : ", ") + tag;
-  std::cout << short_id(id) << " tags: " << (tags.empty() ? "(none)" : tags) << '\n';
+  std::cout << short_id(id) << " tags: " << (run.tags.empty() ? "(none)" : join(run.tags, ", "))
+            << '\n';
 }
 
 bool confirm_on_terminal(std::size_t count) {
   std::cerr << "Delete " << count << (count == 1 ? " run" : " runs") << "? [y/N] " << std::flush;
   std::string answer;
   if (!std::getline(std::cin, answer)) return false;
-  std::transform(answer.begin(), answer.end(), answer.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  answer = ascii_lower(answer);
   return answer == "y" || answer == "yes";
 }
 

@@ -145,6 +145,7 @@ TEST_F(RunsCommand, LsFiltersSelectRuns) {
 TEST_F(RunsCommand, BadFilterExpressionIsUsageError) {
   seed_store();
   expect_error(vigil({"runs", "ls", "--param", "optimizer.lr"}), 2, "optimizer.lr");
+  expect_error(vigil({"runs", "ls", "--param", "optimizer.lr"}), 2, "expected PATH OP VALUE");
   expect_error(vigil({"runs", "ls", "--param", "lr = 3"}), 2, "lr = 3");
   expect_error(vigil({"runs", "ls", "--metric", "loss"}), 2, "loss");
   expect_error(vigil({"runs", "ls", "--status", "sleeping"}), 2, "sleeping");
