@@ -81,8 +81,8 @@ std::string integrity_check(const std::string& path) {
 TEST(ProcessTest, SeveralProcessesWriteOneStoreWithoutLosingPoints) {
   testing::TempDir dir;
   const std::string path = dir.file("shared.db");
-  constexpr int kProcesses = 4;
-  constexpr long kPoints = 20000;
+  constexpr int kProcesses = 6;
+  constexpr long kPoints = 50000;
   std::vector<std::unique_ptr<Child>> children;
   for (int i = 0; i < kProcesses; ++i) {
     children.push_back(std::make_unique<Child>(std::vector<std::string>{

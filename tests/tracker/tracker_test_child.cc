@@ -50,7 +50,13 @@ int main(int argc, char** argv) {
         if (i % 5000 == 0) run.log_param("progress", i);
       }
       run.finish();
-      return run.stats().points_committed == static_cast<std::uint64_t>(2 * points) ? 0 : 1;
+      const WriterStats stats = run.stats();
+      if (stats.write_errors != 0) {  // a busy store must be waited for, never an error
+        std::fprintf(stderr, "child: %llu write errors, last: %s\n",
+                     static_cast<unsigned long long>(stats.write_errors), stats.last_error.c_str());
+        return 1;
+      }
+      return stats.points_committed == static_cast<std::uint64_t>(2 * points) ? 0 : 1;
     }
     if ((mode == "crash" || mode == "term") && argc == 4) {
       StoreOptions options;

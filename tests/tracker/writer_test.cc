@@ -2,6 +2,7 @@
 #include <atomic>
 #include <thread>
 
+#include "raw_sqlite.h"
 #include "store_fixture.h"
 
 namespace vigil::tracker {
@@ -109,6 +110,49 @@ TEST_F(Writer, TwoStoresOnOneFileWriteConcurrently) {
   EXPECT_EQ(run_a.stats().write_errors + run_b.stats().write_errors, 0u);
   EXPECT_EQ(a.get_run(run_b.id()).metrics.at(0).count, 30000);
   EXPECT_EQ(b.get_run(run_a.id()).metrics.at(0).count, 30000);
+}
+
+TEST_F(Writer, StoreLockedByAnotherWriterIsWaitedForNotAnError) {
+  Store store = open();
+  auto run = store.start_run();
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  run.log_metric("loss", 1.0, 0);
+  // Readers are not blocked by the held write lock (WAL).
+  EXPECT_EQ(store.list_runs().size(), 1u);
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  });
+  run.flush();  // waits for the lock
+  release.join();
+  sqlite3_close(other);
+  EXPECT_EQ(run.stats().points_committed, 1u);
+  EXPECT_EQ(run.stats().write_errors, 0u);
+}
+
+TEST_F(Writer, FailedCommitsAreCountedAndRetriedWithoutLoss) {
+  Store store = open();
+  auto run = store.start_run();
+  run.log_metric("loss", 1.0, 0);
+  run.flush();
+  testing::raw_exec(path_, "ALTER TABLE chunks RENAME TO chunks_away");
+  for (int i = 1; i <= 100; ++i) run.log_metric("loss", i, i);
+  for (int i = 0; i < 500 && run.stats().write_errors == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  WriterStats failing = run.stats();
+  EXPECT_GT(failing.write_errors, 0u);
+  EXPECT_NE(failing.last_error.find("chunks"), std::string::npos) << failing.last_error;
+  EXPECT_EQ(failing.points_committed, 1u);
+  testing::raw_exec(path_, "ALTER TABLE chunks_away RENAME TO chunks");
+  run.flush();
+  run.finish();
+  EXPECT_EQ(run.stats().points_committed, 101u);
+  auto points = store.points(run.id(), SeriesKey{"loss", {}});
+  ASSERT_EQ(points.size(), 101u);
+  EXPECT_EQ(points.back().value, 100.0);
 }
 
 }  // namespace

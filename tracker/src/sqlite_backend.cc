@@ -79,6 +79,9 @@ SqliteBackend::SqliteBackend(std::string path, bool read_only)
     tune_reader(reader_);
     return;
   }
+  // Fixed when the first table is created, and before WAL mode (which freezes it): 16 KiB
+  // pages write metric chunks with a quarter of the I/O calls of the default 4 KiB.
+  if (state.fresh) db.exec("PRAGMA page_size = 16384");
   enable_wal(db, path_);
   if (state.fresh || state.version < kSchemaVersion) migrate(db, path_);
   db.exec("PRAGMA synchronous=NORMAL");
