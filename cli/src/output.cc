@@ -58,6 +58,12 @@ void Table::add_column(std::string header, Align align, std::size_t min_width) {
 
 void Table::add_row(std::vector<std::string> cells) {
   cells.resize(columns_.size());
+  // One line per row: control characters (a newline in a run name) become spaces.
+  for (std::string& cell : cells) {
+    for (char& c : cell) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    }
+  }
   rows_.push_back(std::move(cells));
 }
 

@@ -1,5 +1,7 @@
 #include "run_details.h"
 
+#include <algorithm>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -34,13 +36,28 @@ void print_tree(std::ostream& out, const std::string& title, const nlohmann::jso
   }
   Table table;
   table.add_column("  PATH");
-  table.add_column("VALUE", Align::kLeft, 20);
-  for (const auto& [path, value] : leaves) table.add_row({"  " + path, json_scalar_text(value)});
+  table.add_column("VALUE");
+  std::vector<std::pair<std::string, std::string>> blocks;  // multi-line values, shown below
+  for (const auto& [path, value] : leaves) {
+    std::string text = json_scalar_text(value);
+    if (text.find('\n') != std::string::npos) {
+      blocks.emplace_back(path, text);
+      text =
+          "(" + std::to_string(std::count(text.begin(), text.end(), '\n') + 1) + " lines, below)";
+    }
+    table.add_row({"  " + path, text});
+  }
   std::ostringstream rendered;
-  table.render(rendered, output_width());
+  // Values are never truncated here: `show` is where a reader goes for the full value.
+  table.render(rendered, std::numeric_limits<std::size_t>::max());
   // Drop the header line: the section title says what the rows are.
   std::string text = rendered.str();
   out << text.substr(text.find('\n') + 1);
+  for (const auto& [path, block] : blocks) {
+    out << "  " << path << ":\n";
+    std::istringstream lines(block);
+    for (std::string line; std::getline(lines, line);) out << "    " << line << '\n';
+  }
 }
 
 void print_series(std::ostream& out, const std::vector<tracker::SeriesSummary>& series) {

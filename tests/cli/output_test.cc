@@ -66,6 +66,16 @@ TEST(Output, TableShrinksFlexibleColumnsToWidth) {
   EXPECT_NE(out.str().find("123\n"), std::string::npos);  // right-aligned last column
 }
 
+TEST(Output, TableKeepsOneLinePerRowWhenCellsHaveNewlines) {
+  Table table;
+  table.add_column("NAME");
+  table.add_column("X");
+  table.add_row({"two\nlines", "1"});
+  std::ostringstream out;
+  table.render(out, 100);
+  EXPECT_EQ(out.str(), "NAME       X\ntwo lines  1\n");
+}
+
 TEST(Output, FlattenJsonGivesDottedLeaves) {
   nlohmann::json params = {{"optimizer", {{"lr", 0.01}, {"betas", {0.9, 0.99}}}}, {"seed", 1}};
   auto leaves = flatten_json(params);
