@@ -1,6 +1,6 @@
 // A user program built against an installed vigil: records a run and reads it back.
-#include <cstdio>
 #include <vigil/tracker.h>
+#include <cstdio>
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
