@@ -12,6 +12,7 @@
 #include "server.h"
 #include "temp_dir.h"
 #include "ui_fixture.h"
+#include "vigil/tracker.h"
 
 namespace vigil::ui {
 namespace {
@@ -162,6 +163,19 @@ TEST_F(ApiTest, RunsSortAndPageWithTotal) {
   const auto limited = get("/api/runs?limit=3");
   EXPECT_EQ(limited.at("runs").size(), 3u);
   EXPECT_EQ(limited.at("runs")[0].at("name"), "bulk-00029");
+}
+
+TEST_F(ApiTest, PagedListingSeesWritesOfOtherProcesses) {
+  EXPECT_EQ(get("/api/runs?tag=late&facets=1").at("total"), 0);
+  {
+    tracker::StoreOptions options;
+    options.handle_signals = false;
+    tracker::Store writer(store_path_, options);  // as a training process would
+    writer.add_tags(ids_.sgd, {"late"});
+  }
+  EXPECT_EQ(get("/api/runs?tag=late&facets=1").at("total"), 1);
+  EXPECT_EQ(names(get("/api/runs?tag=late&offset=0&limit=5&sort=name")),
+            std::set<std::string>{"sgd-high-lr"});
 }
 
 TEST_F(ApiTest, RunsFacetsListParamPathsMetricsAndTags) {
@@ -362,6 +376,17 @@ TEST_F(ApiTest, StaticFilesAreServedFromTheBinaryOnly) {
   }
   EXPECT_EQ(client_->Get("/app.js")->get_header_value("Content-Type"),
             "text/javascript; charset=utf-8");
+}
+
+TEST_F(ApiTest, ResponsesAreSentUncompressedEvenWhenTheClientAcceptsBrotli) {
+  // httplib would Brotli-compress text bodies at its slowest setting (hundreds of ms each).
+  for (const char* path : {"/api/runs?facets=1&limit=5&offset=0", "/", "/style.css",
+                           "/vendor/uPlot.iife.min.js", "/api/nothing"}) {
+    auto res = client_->Get(path, {{"Accept-Encoding", "gzip, deflate, br"}});
+    ASSERT_TRUE(res) << path;
+    EXPECT_FALSE(res->has_header("Content-Encoding")) << path;
+    EXPECT_EQ(res->get_header_value("Content-Length"), std::to_string(res->body.size())) << path;
+  }
 }
 
 TEST_F(ApiTest, PathTraversalFindsNothing) {

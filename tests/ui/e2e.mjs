@@ -162,14 +162,18 @@ async function main() {
 
     // Metric condition and sort by a param column, via the URL.
     await page.goto(`${base}#/runs?experiment=mnist&sort=param:optimizer.lr&order=desc&metric=${encodeURIComponent('accuracy{subset=val} > 0.5')}`);
-    await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 2);
+    // The previous view also had two rows: wait for the new listing, not just a row count.
+    await page.waitForFunction(() => [...document.querySelectorAll('table.runs tbody td.name a')]
+      .map((a) => a.textContent).join(',') === 'sgd-high-lr,baseline-adam').catch(() => {});
     const sorted = await page.locator('table.runs tbody td.name a').allTextContents();
     check(JSON.stringify(sorted) === JSON.stringify(['sgd-high-lr', 'baseline-adam']),
           'metric condition filters and param column sorts', sorted.join(','));
 
     // --- XSS probe ----------------------------------------------------------------------------
     await page.goto(`${base}#/runs?tag=xss`);
-    await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 1);
+    await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 1 &&
+      document.querySelector('table.runs tbody tr td.name a').title.length === 32);
+    await page.waitForFunction((id) => document.querySelector(`tr[data-run-id="${id}"]`), ids.xss);
     const xssName = await page.locator('table.runs tbody td.name a').textContent();
     check(xssName === '<img src=x onerror=alert(1)>', 'a run named like HTML shows those characters', xssName);
     check(await page.locator('main img').count() === 0, 'no element is created from a run name');

@@ -111,9 +111,10 @@ tracker::RunInfo run(const std::string& name, nlohmann::json params, double loss
   return info;
 }
 
-std::vector<std::string> names(const std::vector<tracker::RunInfo>& runs) {
+std::vector<std::string> names(const std::vector<tracker::RunInfo>& runs, const SortKey& key,
+                               bool descending) {
   std::vector<std::string> out;
-  for (const auto& r : runs) out.push_back(r.name);
+  for (const auto index : sorted_order(runs, key, descending)) out.push_back(runs[index].name);
   return out;
 }
 
@@ -122,14 +123,26 @@ TEST(SortRuns, MissingValuesGoLastInBothDirections) {
   std::vector<tracker::RunInfo> runs = {run("a", {{"lr", 0.1}}, 0.5), run("b", {}, nan),
                                         run("c", {{"lr", 0.01}}, 0.2),
                                         run("d", {{"lr", "auto"}}, 0.9)};
-  sort_runs(runs, {SortKey::Kind::kParam, "lr"}, false);
-  EXPECT_EQ(names(runs), (std::vector<std::string>{"c", "a", "d", "b"}));  // numbers < strings
-  sort_runs(runs, {SortKey::Kind::kParam, "lr"}, true);
-  EXPECT_EQ(names(runs), (std::vector<std::string>{"d", "a", "c", "b"}));
-  sort_runs(runs, {SortKey::Kind::kMetric, "loss"}, false);
-  EXPECT_EQ(names(runs), (std::vector<std::string>{"c", "a", "d", "b"}));
-  sort_runs(runs, {SortKey::Kind::kField, "name"}, true);
-  EXPECT_EQ(names(runs), (std::vector<std::string>{"d", "c", "b", "a"}));
+  // Numbers before strings; runs without the value last.
+  EXPECT_EQ(names(runs, {SortKey::Kind::kParam, "lr"}, false),
+            (std::vector<std::string>{"c", "a", "d", "b"}));
+  EXPECT_EQ(names(runs, {SortKey::Kind::kParam, "lr"}, true),
+            (std::vector<std::string>{"d", "a", "c", "b"}));
+  EXPECT_EQ(names(runs, {SortKey::Kind::kMetric, "loss"}, false),
+            (std::vector<std::string>{"c", "a", "d", "b"}));
+  EXPECT_EQ(names(runs, {SortKey::Kind::kField, "name"}, true),
+            (std::vector<std::string>{"d", "c", "b", "a"}));
+  // The store's order is newest first already.
+  EXPECT_EQ(names(runs, {SortKey::Kind::kField, "created_at"}, true),
+            (std::vector<std::string>{"a", "b", "c", "d"}));
+}
+
+TEST(FilterKey, IgnoresPagingSortingAndToken) {
+  const auto a = filter_key(params({{"tag", "x"}, {"limit", "5"}, {"sort", "name"}}));
+  const auto b = filter_key(params({{"offset", "50"}, {"tag", "x"}, {"token", "t"}}));
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, filter_key(params({{"tag", "y"}})));
+  EXPECT_NE(filter_key(params({{"tag", "a"}, {"tag", "b"}})), filter_key(params({{"tag", "ab"}})));
 }
 
 TEST(RunsFacets, ListsLeafParamPathsMetricNamesAndTags) {

@@ -72,7 +72,11 @@ std::vector<std::string> tag_list(const nlohmann::json& body, const char* key) {
 
 }  // namespace
 
-Api::Api(const std::string& store_uri) : reader_(store_uri, read_only_options()) {}
+// Long enough to page and sort without reloading, short enough for time-derived statuses.
+constexpr std::chrono::seconds kSnapshotMaxAge{10};
+
+Api::Api(const std::string& store_uri)
+    : reader_(store_uri, read_only_options()), runs_cache_(reader_.uri(), kSnapshotMaxAge) {}
 
 const std::string& Api::store_uri() const { return reader_.uri(); }
 
@@ -87,30 +91,37 @@ std::string Api::resolve(const std::string& id) const {
 
 nlohmann::json Api::list_runs(const QueryParams& params) const {
   const auto query = parse_runs_query(params);
-  auto filter = query.filter;
-  // Without sorting, paging or facets the store's own limit (newest first) is enough; otherwise
-  // every match is needed to sort and count.
-  const bool whole_set_needed = query.sort || query.offset > 0 || query.facets;
-  filter.limit = whole_set_needed ? 0 : query.limit;
-  auto runs = reader_.list_runs(filter);
-  const std::size_t total = runs.size();
-  if (query.sort) sort_runs(runs, *query.sort, query.descending);
-
   nlohmann::json result = nlohmann::json::object();
-  if (query.facets) result["facets"] = runs_facets(runs);
+  auto& list = result["runs"] = nlohmann::json::array();
+  result["offset"] = query.offset;
+  result["limit"] = query.limit;
+  if (!query.sort && query.offset == 0 && !query.facets) {
+    // `vigil runs ls` semantics: the store's own limit (newest first) is enough. The total is
+    // known only when the page came back short.
+    auto filter = query.filter;
+    filter.limit = query.limit;
+    const auto runs = reader_.list_runs(filter);
+    for (const auto& run : runs) list.push_back(nlohmann::json(run));
+    const bool complete = query.limit == 0 || runs.size() < query.limit;
+    result["total"] = complete ? nlohmann::json(runs.size()) : nlohmann::json(nullptr);
+    return result;
+  }
+  // Sorting, paging and facets need every match; the snapshot is reused across pages.
+  const auto snapshot = runs_cache_.get(filter_key(params), [&] {
+    auto filter = query.filter;
+    filter.limit = 0;
+    return reader_.list_runs(filter);
+  });
+  const auto& runs = snapshot->runs;
+  const SortKey newest{SortKey::Kind::kField, "created_at"};
+  const auto order = query.sort ? sorted_order(runs, *query.sort, query.descending)
+                                : sorted_order(runs, newest, true);
   const std::size_t begin = std::min(query.offset, runs.size());
   const std::size_t end =
       query.limit == 0 ? runs.size() : std::min(runs.size(), begin + query.limit);
-  auto& list = result["runs"] = nlohmann::json::array();
-  for (std::size_t i = begin; i < end; ++i) list.push_back(nlohmann::json(runs[i]));
-  // With the store-side limit the true count is unknown unless the page came back short.
-  if (whole_set_needed || query.limit == 0 || total < query.limit) {
-    result["total"] = total;
-  } else {
-    result["total"] = nullptr;
-  }
-  result["offset"] = query.offset;
-  result["limit"] = query.limit;
+  for (std::size_t i = begin; i < end; ++i) list.push_back(nlohmann::json(runs[order[i]]));
+  result["total"] = runs.size();
+  if (query.facets) result["facets"] = snapshot->facets;
   return result;
 }
 
@@ -217,6 +228,7 @@ nlohmann::json Api::update_tags(const std::string& id, const std::string& body) 
     if (!add.empty()) writer_->add_tags(run_id, add);
     if (!remove.empty()) writer_->remove_tags(run_id, remove);
   }
+  runs_cache_.clear();
   return nlohmann::json(reader_.get_run(run_id));
 }
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runs_cache.h"
 #include "runs_query.h"
 #include "vigil/tracker/store.h"
 
@@ -49,6 +50,7 @@ class Api {
   std::string resolve(const std::string& id) const;
 
   tracker::Store reader_;
+  mutable RunsCache runs_cache_;
   std::mutex writer_mu_;
   std::unique_ptr<tracker::Store> writer_;  // guarded by writer_mu_; opened on first write
 };

@@ -284,12 +284,15 @@ RunsQuery parse_runs_query(const QueryParams& params) {
   return query;
 }
 
-void sort_runs(std::vector<tracker::RunInfo>& runs, const SortKey& key, bool descending) {
+std::vector<std::size_t> sorted_order(const std::vector<tracker::RunInfo>& runs, const SortKey& key,
+                                      bool descending) {
+  std::vector<std::size_t> order(runs.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  // The store lists newest first, so that order needs no work.
+  if (key.kind == SortKey::Kind::kField && key.name == "created_at" && descending) return order;
   std::vector<std::optional<nlohmann::json>> values;
   values.reserve(runs.size());
   for (const auto& run : runs) values.push_back(sort_value(run, key));
-  std::vector<std::size_t> order(runs.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     const auto& x = values[a];
     const auto& y = values[b];
@@ -297,10 +300,21 @@ void sort_runs(std::vector<tracker::RunInfo>& runs, const SortKey& key, bool des
     const int cmp = compare_json(*x, *y);
     return descending ? cmp > 0 : cmp < 0;
   });
-  std::vector<tracker::RunInfo> sorted;
-  sorted.reserve(runs.size());
-  for (const auto index : order) sorted.push_back(std::move(runs[index]));
-  runs = std::move(sorted);
+  return order;
+}
+
+std::string filter_key(const QueryParams& params) {
+  static const std::set<std::string_view> kNotFilters = {"limit", "offset", "sort",
+                                                         "order", "facets", "token"};
+  std::string key;
+  for (const auto& [name, value] : params) {  // a multimap: sorted by name, stable per name
+    if (kNotFilters.count(name) != 0) continue;
+    key += name;
+    key += '\x1f';
+    key += value;
+    key += '\x1e';
+  }
+  return key;
 }
 
 nlohmann::json runs_facets(const std::vector<tracker::RunInfo>& runs) {

@@ -45,8 +45,14 @@ struct RunsQuery {
 /// what was expected for any malformed or unknown parameter.
 RunsQuery parse_runs_query(const QueryParams& params);
 
-/// Sorts `runs` in place by `key` (stable; runs lacking the value go last in both directions).
-void sort_runs(std::vector<tracker::RunInfo>& runs, const SortKey& key, bool descending);
+/// Indices of `runs` in the order of `key` (stable; runs lacking the value go last in both
+/// directions).
+std::vector<std::size_t> sorted_order(const std::vector<tracker::RunInfo>& runs, const SortKey& key,
+                                      bool descending);
+
+/// The filter part of a /api/runs query as one canonical string (paging, sorting, facets and
+/// token left out), to recognise the same listing.
+std::string filter_key(const QueryParams& params);
 
 /// {"params": [leaf paths], "metrics": [qualified names], "tags": [tags]} over `runs`, each
 /// sorted and capped at a few hundred entries, for the dashboard's column and tag pickers.

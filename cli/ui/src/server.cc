@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <regex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -30,12 +31,35 @@ std::shared_ptr<spdlog::logger> logger() {
 
 bool is_api_path(const std::string& path) { return path == "/api" || path.rfind("/api/", 0) == 0; }
 
+// Bodies go out through a sized content provider: Debian's httplib otherwise compresses every
+// text body with Brotli at its slowest quality whenever the browser accepts "br", which costs
+// hundreds of milliseconds per response and buys nothing on loopback.
+void set_body(httplib::Response& res, std::string_view body, const std::string& type,
+              std::shared_ptr<const std::string> owner = nullptr) {
+  if (body.empty()) {
+    res.set_content("", type);
+    return;
+  }
+  res.set_content_provider(
+      body.size(), type,
+      [body, owner](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+        return sink.write(body.data() + offset, length);
+      });
+}
+
+void set_text(httplib::Response& res, std::string text, const std::string& type) {
+  auto owner = std::make_shared<const std::string>(std::move(text));
+  set_body(res, *owner, type, owner);
+}
+
+bool has_body(const httplib::Response& res) { return !res.body.empty() || res.content_length_ > 0; }
+
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
   // Store strings are not guaranteed UTF-8; replace bad bytes rather than fail the request.
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  "application/json");
+  set_text(res, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+           "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
@@ -150,7 +174,7 @@ void Server::install_routes() {
             send_error(res, 403, message);
           } else {
             res.status = 403;
-            res.set_content(message + "\n", "text/plain; charset=utf-8");
+            set_text(res, message + "\n", "text/plain; charset=utf-8");
           }
           return httplib::Server::HandlerResponse::Handled;
         };
@@ -215,15 +239,15 @@ void Server::install_routes() {
     const Asset* asset = find_asset(req.path);
     if (asset == nullptr) {
       res.status = 404;
-      res.set_content("not found\n", "text/plain; charset=utf-8");
+      set_text(res, "not found\n", "text/plain; charset=utf-8");
     } else if (!read) {
       res.status = 405;
       res.set_header("Allow", "GET, HEAD");
-      res.set_content("method not allowed\n", "text/plain; charset=utf-8");
+      set_text(res, "method not allowed\n", "text/plain; charset=utf-8");
     } else {
       res.status = 200;
       res.set_header("Cache-Control", "no-cache");
-      res.set_content(asset->data.data(), asset->data.size(), std::string(asset->content_type));
+      set_body(res, asset->data, std::string(asset->content_type));  // static storage
     }
   };
   http.Get(".*", fallback);
@@ -235,11 +259,11 @@ void Server::install_routes() {
 
   // Statuses httplib sets itself (bad request line, body too large...) get a body too.
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
+    if (has_body(res)) return;
     if (is_api_path(req.path)) {
       send_error(res, res.status, reason(res.status));
     } else {
-      res.set_content(reason(res.status) + "\n", "text/plain; charset=utf-8");
+      set_text(res, reason(res.status) + "\n", "text/plain; charset=utf-8");
     }
   });
   http.set_exception_handler(
@@ -273,7 +297,17 @@ int Server::bind() {
 
 void Server::serve() {
   serving_ = true;
+  // Builds the unfiltered listing while the browser is still loading the page, so the first
+  // runs table comes from the snapshot cache (it is rebuilt if the store changes meanwhile).
+  std::thread prewarm([this] {
+    try {
+      api_->list_runs({{"facets", "1"}, {"limit", "1"}, {"offset", "0"}});
+    } catch (const std::exception& e) {
+      logger()->warn("vigil ui: cannot list runs: {}", e.what());
+    }
+  });
   if (!stop_requested_) http_->listen_after_bind();
+  prewarm.join();
   serving_ = false;
 }
 
