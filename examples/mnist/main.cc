@@ -2,6 +2,7 @@
 // LibTorch loop, tracked and governed by vigil.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <string>
 
 #include "trainer.h"
@@ -63,6 +64,8 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : vigil::examples::kExitError;
   }
+  // Progress and vigil's log lines (stderr) interleave in order also when piped.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (*lr_option) config.lr = lr;
   config.track = !no_track;
   return vigil::examples::run_training(config);
