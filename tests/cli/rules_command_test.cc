@@ -53,6 +53,15 @@ TEST_F(RulesCommand, CheckListsEveryProblem) {
   }
 }
 
+TEST_F(RulesCommand, CheckSeveralFilesReportsEachAndFailsIfAnyIsBad) {
+  std::string good = write_rules("good.json", kGoodRules);
+  std::string bad = write_rules("bad.json", R"({"rules": [{"id": "x", "kind": "range"}]})");
+  ProcessResult result = vigil({"rules", "check", good, bad});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.out.find(good + ": ok, 2 rules\n"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find(bad + ": "), std::string::npos) << result.out;
+}
+
 TEST_F(RulesCommand, CheckSyntaxErrorGivesLineAndColumn) {
   std::string path = write_rules("syntax.json", "{\n  \"rules\": [\n    {\"id\": }\n  ]\n}\n");
   ProcessResult result = vigil({"rules", "check", path});

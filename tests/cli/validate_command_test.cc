@@ -137,6 +137,26 @@ TEST_F(ValidateCommand, RevalidationReplacesVerdictAndRunsShowIt) {
   EXPECT_EQ(shown.at("validation").at("rules_name"), "lenient");
 }
 
+TEST_F(ValidateCommand, DuringTrainingRulesReplayStoredSeries) {
+  std::string finite = add_run("finite-loss", "mnist", {{"lr", 0.01}}, {1.0, 0.5, 0.25});
+  std::string diverged = add_run("nan-loss", "mnist", {{"lr", 0.01}},
+                                 {1.0, std::numeric_limits<double>::quiet_NaN(), 0.5});
+  std::string rules = write_rules("finite.json", R"({
+    "name": "finite",
+    "rules": [{"id": "loss-finite", "kind": "non_finite", "metric": "loss"}]
+  })");
+  ProcessResult result = vigil({"validate", "--rules", rules, "--format", "json"});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  nlohmann::json reports = parse_json(result.out).at("reports");
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[0].at("run_id"), diverged);
+  EXPECT_EQ(reports[0].at("verdict"), "FAIL");
+  EXPECT_EQ(reports[0].at("violations").at(0).at("rule_id"), "loss-finite");
+  EXPECT_EQ(reports[0].at("violations").at(0).at("step"), 1);
+  EXPECT_EQ(reports[1].at("run_id"), finite);
+  EXPECT_EQ(reports[1].at("verdict"), "PASS");
+}
+
 TEST_F(ValidateCommand, JsonFormatHasReportsAndSummary) {
   std::string good = add_judged_run("good-run", 0.01, 20);
   add_judged_run("bad-lr-run", 0.5, 20);
