@@ -1,5 +1,6 @@
 // `vigil validate`: evaluates stored runs against a rule set after the fact and stores each
 // validation with its run.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -58,7 +59,11 @@ void run_validate(Context& context, const ValidateOptions& options) {
   int failed = 0;
   int failing_at_level = 0;
   nlohmann::json reports = nlohmann::json::array();
-  for (const tracker::RunInfo& run : store.list_runs(filter)) {
+  std::vector<tracker::RunInfo> runs = store.list_runs(filter);
+  // Oldest first: a baseline rule compares a run with earlier PASS runs, so those must carry
+  // their verdict under this rule set before the later run is judged.
+  std::reverse(runs.begin(), runs.end());
+  for (const tracker::RunInfo& run : runs) {
     rules::Report report = rules::evaluate(rule_set, run, evaluation);
     rules::store_report(store, report);
     (report.passed() ? passed : failed) += 1;
@@ -101,7 +106,8 @@ void add_validate_command(CLI::App& app, Context* context) {
   command->footer(
       "Evaluates every rule (pre, during via the stored series, post) against each selected "
       "run, stores the validation with the run (tags validated + PASS/FAIL, replacing earlier "
-      "verdict tags) and prints a report per run, then 'validated N runs: X PASS, Y FAIL'.\n"
+      "verdict tags) and prints a report per run, then 'validated N runs: X PASS, Y FAIL'. Runs "
+      "are validated oldest first, so baseline rules see the fresh verdicts of earlier runs.\n"
       "Selects every finished run unless RUN arguments or --status are given; the run filters "
       "are those of 'runs ls'.\n"
       "Exit status: 0 when no run fails at the --fail-on level, 1 when one does, 2 usage "

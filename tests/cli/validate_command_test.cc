@@ -149,12 +149,35 @@ TEST_F(ValidateCommand, DuringTrainingRulesReplayStoredSeries) {
   EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
   nlohmann::json reports = parse_json(result.out).at("reports");
   ASSERT_EQ(reports.size(), 2u);
-  EXPECT_EQ(reports[0].at("run_id"), diverged);
-  EXPECT_EQ(reports[0].at("verdict"), "FAIL");
-  EXPECT_EQ(reports[0].at("violations").at(0).at("rule_id"), "loss-finite");
-  EXPECT_EQ(reports[0].at("violations").at(0).at("step"), 1);
-  EXPECT_EQ(reports[1].at("run_id"), finite);
-  EXPECT_EQ(reports[1].at("verdict"), "PASS");
+  EXPECT_EQ(reports[0].at("run_id"), finite);  // oldest first
+  EXPECT_EQ(reports[0].at("verdict"), "PASS");
+  EXPECT_EQ(reports[1].at("run_id"), diverged);
+  EXPECT_EQ(reports[1].at("verdict"), "FAIL");
+  EXPECT_EQ(reports[1].at("violations").at(0).at("rule_id"), "loss-finite");
+  EXPECT_EQ(reports[1].at("violations").at(0).at("step"), 1);
+}
+
+TEST_F(ValidateCommand, BaselineComparesWithEarlierRunsValidatedInTheSameCall) {
+  auto add_with_accuracy = [&](const std::string& name, double accuracy) {
+    tracker::Store store(store_path(), store_options());
+    tracker::RunOptions options;
+    options.name = name;
+    options.experiment = "mnist";
+    tracker::Run run = store.start_run(options);
+    run.log_results({{"final_accuracy", accuracy}});
+    run.finish();
+    return run.id();
+  };
+  std::string older = add_with_accuracy("older", 0.9);
+  std::string newer = add_with_accuracy("newer", 0.8);
+  std::string rules = write_rules("baseline.json", R"({
+    "rules": [{"id": "beats-baseline", "kind": "baseline", "path": "results.final_accuracy",
+               "on_missing_baseline": "pass"}]
+  })");
+  ProcessResult result = vigil({"validate", "--rules", rules});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_TRUE(contains(tags_of(older), "PASS"));
+  EXPECT_TRUE(contains(tags_of(newer), "FAIL")) << result.out;
 }
 
 TEST_F(ValidateCommand, JsonFormatHasReportsAndSummary) {
@@ -167,11 +190,11 @@ TEST_F(ValidateCommand, JsonFormatHasReportsAndSummary) {
   EXPECT_EQ(document.at("summary").at("validated"), 2);
   EXPECT_EQ(document.at("summary").at("pass"), 1);
   EXPECT_EQ(document.at("summary").at("fail"), 1);
-  const nlohmann::json& bad = document.at("reports")[0];  // newest first
+  EXPECT_EQ(document.at("reports")[0].at("run_id"), good);  // oldest first
+  const nlohmann::json& bad = document.at("reports")[1];
   EXPECT_EQ(bad.at("verdict"), "FAIL");
   ASSERT_FALSE(bad.at("violations").empty());
   EXPECT_EQ(bad.at("violations")[0].at("rule_id"), "learning-rate-range");
-  EXPECT_EQ(document.at("reports")[1].at("run_id"), good);
 }
 
 TEST_F(ValidateCommand, UnknownRunExitsThreeAndStoresNothing) {
