@@ -94,8 +94,13 @@ void run_rm(Context& context, const RmOptions& options) {
   // Resolve every argument first: one unknown id deletes nothing.
   std::vector<std::string> ids;
   for (const std::string& run : options.runs) {
-    std::string id = store.resolve_run_id(run);
-    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    tracker::RunInfo info = store.get_run(run);
+    // A live process would keep writing into a deleted run; a dead one shows as crashed.
+    if (info.status == tracker::RunStatus::kRunning) {
+      throw UsageError("run " + info.id + " is still running (pid " + std::to_string(info.pid) +
+                       " on " + info.host + "); stop it before deleting it");
+    }
+    if (std::find(ids.begin(), ids.end(), info.id) == ids.end()) ids.push_back(info.id);
   }
   if (!options.yes) {
     if (!::isatty(STDIN_FILENO)) {
@@ -152,7 +157,7 @@ void add_runs_command(CLI::App& app, Context* context) {
   rm->footer(
       "Asks 'Delete N runs? [y/N]' when stdin is a terminal (declining exits 1, nothing "
       "deleted); without a terminal --yes is required (else exit 2). Every RUN is resolved "
-      "before anything is deleted.");
+      "before anything is deleted; running runs are refused (exit 2).");
   rm->add_option("runs", rm_options->runs, "Run ids or unique prefixes")->required();
   rm->add_flag("-y,--yes", rm_options->yes, "Delete without asking");
   rm->callback([context, rm_options] { run_rm(*context, *rm_options); });

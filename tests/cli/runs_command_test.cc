@@ -283,6 +283,16 @@ TEST_F(RunsCommand, RmWithYesDeletes) {
   EXPECT_EQ(left[0].id, ids.high_lr);
 }
 
+TEST_F(RunsCommand, RmRefusesRunningRun) {
+  SeededRuns ids = seed_store();
+  tracker::Store store(store_path(), store_options());
+  tracker::Run live = store.start_run();
+  live.flush();
+  expect_error(vigil({"runs", "rm", ids.baseline, live.id(), "--yes"}), 2, "still running");
+  EXPECT_EQ(store.list_runs().size(), 4u);  // nothing deleted, not even the finished run
+  live.finish();
+}
+
 TEST_F(RunsCommand, RmWithoutYesAndNoTerminalRefuses) {
   SeededRuns ids = seed_store();
   expect_error(vigil({"runs", "rm", ids.baseline}, "y\n"), 2, "--yes");
