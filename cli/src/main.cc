@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
                  "Store URI: a path or sqlite:///abs/path.db (default: $VIGIL_STORE, else "
                  "./.vigil/vigil.db)");
   vigil::cli::require_subcommand(&app);
+  // Let global options follow the command too (`vigil runs ls --store x.db`); inherited by
+  // every subcommand added below.
+  app.fallthrough();
   vigil::cli::add_runs_command(app, &context);
   vigil::cli::add_export_command(app, &context);
   vigil::cli::add_validate_command(app, &context);

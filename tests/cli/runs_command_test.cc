@@ -340,6 +340,14 @@ TEST_F(RunsCommand, StoreFromEnvironmentAndDefaultPath) {
   EXPECT_EQ(parse_json(defaulted.out).size(), 1u);
 }
 
+TEST_F(RunsCommand, StoreOptionMayFollowTheCommand) {
+  seed_store();
+  ProcessResult result =
+      vigil_raw({VIGIL_CLI_PATH, "runs", "ls", "--format", "json", "--store", store_path()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(parse_json(result.out).size(), 3u);
+}
+
 TEST_F(RunsCommand, BadStoreSchemeNamesSupportedSchemes) {
   ProcessResult result =
       vigil_raw({VIGIL_CLI_PATH, "--store", "postgres://db/vigil", "runs", "ls"});
