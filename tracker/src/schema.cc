@@ -1,6 +1,8 @@
 #include "schema.h"
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "log.h"
 
@@ -88,13 +90,22 @@ std::int64_t pragma_int(Connection& db, const char* sql) {
 
 SchemaState check_schema(Connection& db, const std::string& path) {
   std::int64_t app_id = 0, version = 0, tables = 0;
-  try {
-    app_id = pragma_int(db, "PRAGMA application_id");
-    version = pragma_int(db, "PRAGMA user_version");
-    tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
-  } catch (const SqliteError& e) {
-    throw StoreError("cannot open store " + path +
-                     ": not a vigil store (not an SQLite database, or corrupt): " + e.what());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    try {
+      app_id = pragma_int(db, "PRAGMA application_id");
+      version = pragma_int(db, "PRAGMA user_version");
+      tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
+      break;
+    } catch (const SqliteError& e) {
+      // Another process creating or converting the file: wait, it is not a bad file.
+      if (e.is_busy() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      throw StoreError("cannot open store " + path +
+                       ": not a vigil store (not an SQLite database, or corrupt): " + e.what());
+    }
   }
   SchemaState state;
   if (app_id == 0 && version == 0 && tables == 0) {
