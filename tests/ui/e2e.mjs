@@ -160,6 +160,19 @@ async function main() {
     await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 2);
     check(true, 'reloading the filtered URL shows the same two runs');
 
+    // Pick param columns: two clicks in the open panel, both become columns (and URL state).
+    await page.goto(`${base}#/runs?experiment=mnist`);
+    await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 5);
+    await page.click('details.columns summary');
+    await page.locator('.columns-panel label.check', { hasText: /^seed$/ }).locator('input').check();
+    await page.waitForFunction(() => location.hash.includes('pcol=seed'));
+    await page.locator('.columns-panel label.check', { hasText: /^epochs$/ }).locator('input').check();
+    await page.waitForFunction(() => location.hash.includes('pcol=epochs'));
+    await page.waitForFunction(() => [...document.querySelectorAll('table.runs thead th')].map((th) => th.textContent).join('|').includes('epochs'));
+    const headers = await page.locator('table.runs thead th').allTextContents();
+    check(headers.includes('seed') && headers.includes('epochs'), 'chosen param columns are shown', headers.join('|'));
+    await page.click('details.columns summary');
+
     // Metric condition and sort by a param column, via the URL.
     await page.goto(`${base}#/runs?experiment=mnist&sort=param:optimizer.lr&order=desc&metric=${encodeURIComponent('accuracy{subset=val} > 0.5')}`);
     // The previous view also had two rows: wait for the new listing, not just a row count.

@@ -81,10 +81,15 @@ export class RunView {
     if (seq !== this.seq) return;
     this.run = run;
     this.renderHeader(run);
-    this.renderTags(run);
     this.renderMeta(run);
-    replace(this.params, jsonTree(run.params));
-    replace(this.results, jsonTree(run.results));
+    // Live refreshes must not reset what the user is doing (typing a tag, folding params).
+    const shown = JSON.stringify([run.tags, run.params, run.results]);
+    if (shown !== this.shown) {
+      this.shown = shown;
+      this.renderTags(run);
+      replace(this.params, jsonTree(run.params));
+      replace(this.results, jsonTree(run.results));
+    }
     const [validations, series] = await Promise.all([
       api(runPath(run.id, '/validations')).catch((e) => e),
       api(runPath(run.id, '/series')).catch((e) => e),
@@ -141,6 +146,7 @@ export class RunView {
       const run = await api(runPath(this.run.id, '/tags'), { method: 'POST', body: change });
       this.tagError.hidden = true;
       this.run = run;
+      this.shown = null;
       this.renderTags(run);
     } catch (error) {
       this.tagError.hidden = false;

@@ -231,11 +231,16 @@ export class RunsView {
         el('input', { type: 'checkbox', checked: chosen.includes(name),
                       onchange: (e) => onToggle(name, e.target.checked) }), name)));
     const toggle = (list, name, on) => (on ? [...list, name] : list.filter((n) => n !== name));
+    // The panel stays open across several clicks: read the current columns at click time.
     replace(this.columnsPanel,
-      group('Params', this.facets.params, columns.params,
-            (name, on) => this.setColumns(toggle(columns.params, name, on), columns.metrics)),
-      group('Metrics (last value)', this.facets.metrics, columns.metrics,
-            (name, on) => this.setColumns(columns.params, toggle(columns.metrics, name, on))));
+      group('Params', this.facets.params, columns.params, (name, on) => {
+        const now = this.chosenColumns();
+        this.setColumns(toggle(now.params, name, on), now.metrics);
+      }),
+      group('Metrics (last value)', this.facets.metrics, columns.metrics, (name, on) => {
+        const now = this.chosenColumns();
+        this.setColumns(now.params, toggle(now.metrics, name, on));
+      }));
   }
 
   renderTable(runs, columns) {
