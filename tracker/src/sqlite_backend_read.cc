@@ -19,12 +19,32 @@ nlohmann::json parse_json_column(const std::string& text) {
   return parsed;
 }
 
-const nlohmann::json& cached_context(std::unordered_map<std::string, nlohmann::json>& cache,
-                                     const std::string& text) {
-  auto it = cache.find(text);
-  if (it == cache.end()) it = cache.emplace(text, parse_json_column(text)).first;
-  return it->second;
-}
+// Runs mostly share the same few series keys: parse each distinct (name, context) once.
+class SeriesKeyCache {
+ public:
+  struct Entry {
+    std::string name;
+    std::string context_text;
+    SeriesKey key;
+    std::string qualified;
+  };
+  const Entry& get(std::string_view name, std::string_view context_text) {
+    for (const Entry& e : entries_) {
+      if (e.name == name && e.context_text == context_text) return e;
+    }
+    Entry e{std::string(name), std::string(context_text), {}, {}};
+    e.key.name = e.name;
+    e.key.context = parse_json_column(e.context_text);
+    e.qualified = e.key.qualified_name();
+    if (entries_.size() >= kMaxEntries) entries_.pop_back();  // many distinct keys: no cache
+    entries_.push_back(std::move(e));
+    return entries_.back();
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 64;
+  std::vector<Entry> entries_;
+};
 
 bool qualified_less(const SeriesSummary& a, const SeriesSummary& b) {
   return a.key.qualified_name() < b.key.qualified_name();
@@ -138,7 +158,7 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
     }
     tags.reset();
 
-    std::unordered_map<std::string, nlohmann::json> contexts;
+    SeriesKeyCache keys;
     std::vector<std::vector<std::pair<std::string, SeriesSummary>>> named(runs.size());
     auto& series = reader_.cached(
         "SELECT run_id, name, context, count, last, min, max, last_step, last_time FROM series" +
@@ -148,18 +168,16 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
       auto found = index.find(series.column_blob(0));
       if (found == index.end()) continue;
       RunInfo* run = &runs[found->second];
+      const SeriesKeyCache::Entry& key = keys.get(series.column_blob(1), series.column_blob(2));
       SeriesSummary s;
-      s.key.name = series.column_text(1);
-      s.key.context = cached_context(contexts, series.column_text(2));
+      s.key = key.key;
       s.count = series.column_int64(3);
       s.last = series.column_double(4);
       s.min = series.column_double(5);
       s.max = series.column_double(6);
       s.last_step = series.column_int64(7);
       s.last_time = series.column_double(8);
-      std::string qualified = s.key.qualified_name();
-      named[static_cast<std::size_t>(run - runs.data())].emplace_back(std::move(qualified),
-                                                                      std::move(s));
+      named[static_cast<std::size_t>(run - runs.data())].emplace_back(key.qualified, std::move(s));
     }
     series.reset();
     for (std::size_t i = 0; i < runs.size(); ++i) {
