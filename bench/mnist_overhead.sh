@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# What vigil costs on the example: wall time of vigil-mnist with tracking and guards on vs
-# --no-track (same seed, data and settings), run alternately REPS times; prints each time, the
-# medians and the overhead in percent.
+# What vigil costs on the example: wall time (and CPU time) of vigil-mnist with tracking and
+# guards on vs --no-track (same seed, data and settings), run alternately REPS times; prints each
+# time, the medians and the overhead in percent. On a shared machine wall times are noisy: use
+# more REPS, and compare with the CPU-time line.
 #
 #   bench/mnist_overhead.sh [REPS] [-- VIGIL_MNIST_ARGS...]
 #
@@ -22,32 +23,40 @@ if [[ ${#args[@]} -eq 0 ]]; then args=(--model cnn --limit 10000 --epochs 2 --se
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Wall seconds of one run; the store is fresh each time so every tracked run does the same work.
+# "WALL CPU" seconds of one run (CPU = user + sys of the process); the store is fresh each time
+# so every tracked run does the same work.
 time_run() {
-  local start end
+  local times
   rm -f "$work"/store.db*
-  start=$(date +%s.%N)
-  "$mnist" "${args[@]}" --store "$work/store.db" --name overhead-bench "$@" >"$work/out.txt" 2>&1 ||
+  TIMEFORMAT='%R %U %S'
+  { time "$mnist" "${args[@]}" --store "$work/store.db" --name overhead-bench "$@" \
+      >"$work/out.txt" 2>&1; } 2>"$work/time.txt" ||
     { cat "$work/out.txt" >&2; echo "mnist_overhead: vigil-mnist failed" >&2; exit 1; }
-  end=$(date +%s.%N)
-  awk -v a="$start" -v b="$end" 'BEGIN {printf "%.3f\n", b - a}' 
+  times=$(tail -1 "$work/time.txt")
+  awk '{printf "%.3f %.3f\n", $1, $2 + $3}' <<<"$times"
 }
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
 echo "vigil-mnist ${args[*]}: $reps alternating runs each, tracked vs --no-track"
-tracked=(); untracked=()
+tracked=(); untracked=(); tracked_cpu=(); untracked_cpu=()
 for ((i = 1; i <= reps; i++)); do
   # Alternate which goes first so slow drifts of the machine hit both sides alike.
   if ((i % 2)); then
-    t=$(time_run); u=$(time_run --no-track)
+    read -r t tc < <(time_run); read -r u uc < <(time_run --no-track)
   else
-    u=$(time_run --no-track); t=$(time_run)
+    read -r u uc < <(time_run --no-track); read -r t tc < <(time_run)
   fi
-  tracked+=("$t"); untracked+=("$u")
-  printf 'run %d: tracked %.2fs  no-track %.2fs\n' "$i" "$t" "$u"
+  tracked+=("$t"); untracked+=("$u"); tracked_cpu+=("$tc"); untracked_cpu+=("$uc")
+  printf 'run %d: tracked %.2fs wall %.2fs cpu   no-track %.2fs wall %.2fs cpu\n' \
+    "$i" "$t" "$tc" "$u" "$uc"
 done
-mt=$(printf '%s\n' "${tracked[@]}" | median)
-mu=$(printf '%s\n' "${untracked[@]}" | median)
-awk -v t="$mt" -v u="$mu" \
-  'BEGIN {printf "median: tracked %.3fs  no-track %.3fs  overhead %+.2f%%\n", t, u, (t - u) / u * 100}' 
+report() {
+  local label=$1 mt mu
+  mt=$(printf '%s\n' "${@:2:$reps}" | median)
+  mu=$(printf '%s\n' "${@:$((reps + 2)):$reps}" | median)
+  awk -v l="$label" -v t="$mt" -v u="$mu" \
+    'BEGIN {printf "median %s: tracked %.3fs  no-track %.3fs  overhead %+.2f%%\n", l, t, u, (t - u) / u * 100}'
+}
+report wall "${tracked[@]}" "${untracked[@]}"
+report cpu "${tracked_cpu[@]}" "${untracked_cpu[@]}"

@@ -109,6 +109,8 @@ void TrackingCallback::on_train_begin(TrainingState& state) {
   last_failure_.clear();
   run_id_.clear();
   final_stats_ = {};
+  reset_epoch();
+  params_ = json::object();
   log_every_ = options_.log_every();
 
   guarded("collecting hyperparameters", [&] { params_ = collect_params(state); });

@@ -166,6 +166,24 @@ TEST_F(TrackingCallbackTest, SchedulerLearningRateChangesShowInTheLrSeries) {
   EXPECT_DOUBLE_EQ(lr.back().value, 0.025);
 }
 
+TEST_F(TrackingCallbackTest, EachFitWithTheSameCallbacksIsANewRun) {
+  track(tracking_options());
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
+  train(callbacks, model, optimizer, data, epochs(2));
+  const std::string first = tracking->report().run_id;
+  train(callbacks, model, optimizer, data, epochs(1));
+  const std::string second = tracking->report().run_id;
+  ASSERT_NE(first, second);
+
+  tracker::Store store(store_uri());
+  EXPECT_EQ(store.get_run(first).results.at("epochs_completed"), 2);
+  EXPECT_EQ(store.get_run(second).results.at("epochs_completed"), 1);
+  // Steps restart at 0 in the second run.
+  const auto loss = points(second, "loss");
+  ASSERT_EQ(loss.size(), static_cast<std::size_t>(TinyProblem::kBatches));
+  EXPECT_EQ(loss.front().step, 0);
+}
+
 TEST_F(TrackingCallbackTest, ExceptionInsideTheLoopLeavesTheRunFailedWithItsMessage) {
   track(tracking_options());
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
