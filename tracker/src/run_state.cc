@@ -72,6 +72,10 @@ std::uint32_t RunState::series_index(std::string_view name, const nlohmann::json
   std::lock_guard<std::mutex> lock(mu_);
   auto it = series_by_key_.find(key);
   if (it != series_by_key_.end()) return it->second;
+  if (series_keys_.size() >= PointRecord::kMaxSeries) {
+    throw InvalidArgument("metric '" + std::string(name) + "': a run holds at most " +
+                          std::to_string(PointRecord::kMaxSeries) + " series");
+  }
   auto index = static_cast<std::uint32_t>(series_keys_.size());
   SeriesKey series_key;
   series_key.name = std::string(name);

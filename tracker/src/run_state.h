@@ -23,14 +23,19 @@ namespace vigil::tracker::detail {
 
 class Writer;
 
-/// One buffered metric point: a small POD so logging is a push_back.
+/// One buffered metric point: a 32-byte POD so logging is a push_back.
 struct PointRecord {
   std::int64_t step;
   std::int64_t epoch;  ///< kNoEpoch when absent
   double value;
-  std::int64_t time_ms;
-  std::uint32_t series;  ///< index into the run's series keys
+  std::uint64_t time_and_series;  ///< wall time in ms << kSeriesBits | series index
+
+  static constexpr int kSeriesBits = 20;  ///< at most 2^20 series per run
+  static constexpr std::uint32_t kMaxSeries = (1u << kSeriesBits) - 1;
+  std::int64_t time_ms() const { return static_cast<std::int64_t>(time_and_series >> kSeriesBits); }
+  std::uint32_t series() const { return static_cast<std::uint32_t>(time_and_series & kMaxSeries); }
 };
+static_assert(sizeof(PointRecord) == 32, "keep the buffered point small");
 
 /// Work taken from a run by the writer in one round.
 struct RunDrain {
@@ -71,7 +76,10 @@ class RunState {
     if (buffer_.size() >= max_buffered_ || finish_requested_) {
       if (!wait_for_space(lock)) return;
     }
-    buffer_.push_back(PointRecord{step, epoch, value, time_ms, series});
+    // Times before 1970 cannot occur with a sane clock; clamp rather than corrupt the index.
+    const auto packed_time = static_cast<std::uint64_t>(time_ms > 0 ? time_ms : 0);
+    buffer_.push_back(
+        PointRecord{step, epoch, value, (packed_time << PointRecord::kSeriesBits) | series});
     ++stats_.points_logged;
     if (buffer_.size() == wake_writer_at_) wake_writer(lock);
   }

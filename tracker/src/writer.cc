@@ -11,7 +11,7 @@ void update_summary(SeriesSummary& s, const PointRecord& p) {
   ++s.count;
   s.last = p.value;
   s.last_step = p.step;
-  s.last_time = static_cast<double>(p.time_ms) / 1000.0;
+  s.last_time = static_cast<double>(p.time_ms()) / 1000.0;
   if (!std::isnan(p.value)) {
     if (std::isnan(s.min) || p.value < s.min) s.min = p.value;
     if (std::isnan(s.max) || p.value > s.max) s.max = p.value;
@@ -168,10 +168,11 @@ bool Writer::round(bool heartbeat) {
       if (sink.series[i].id == 0) touch(i);  // create rows for series without points too
     }
     for (const PointRecord& p : d.points) {
-      if (p.series >= sink.series.size()) continue;  // cannot happen: series drained first
-      SeriesWrite& w = touch(p.series);
-      SeriesSink& s = sink.series[p.series];
-      s.open.append(p.step, p.epoch, p.value, p.time_ms);
+      const std::uint32_t index = p.series();
+      if (index >= sink.series.size()) continue;  // cannot happen: series drained first
+      SeriesWrite& w = touch(index);
+      SeriesSink& s = sink.series[index];
+      s.open.append(p.step, p.epoch, p.value, p.time_ms());
       update_summary(s.summary, p);
       if (s.open.full()) {
         w.chunks.push_back(make_row(s.open, s.open_seq));

@@ -26,7 +26,8 @@ struct StoreOptions {
   /// Buffered points are committed at least this often. Default 1 s; must be > 0.
   std::chrono::milliseconds flush_interval{1000};
   /// Points buffered in memory per run before log() waits for the writer (backpressure:
-  /// never dropped, waits counted in WriterStats). Default 1,048,576 (~32 MiB); must be > 0.
+  /// never dropped, waits counted in WriterStats). Default 1,048,576 (32 bytes a point:
+  /// ~32 MiB, plus at most as much again for the batch being committed); must be > 0.
   std::size_t max_buffered_points = std::size_t{1} << 20;
   /// A running run refreshes its heartbeat this often. Default 5 s.
   std::chrono::seconds heartbeat_interval{5};
