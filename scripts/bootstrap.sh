@@ -14,8 +14,9 @@ packages=(
 if [[ "${1:-}" != "--build" ]]; then
   # Browser end-to-end tests of the dashboard: Debian's Chromium driven by playwright-core.
   packages+=(chromium)
-  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
+# The dashboard embeds uPlot from the npm registry at build time: npm is a build dependency.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
