@@ -2,6 +2,8 @@
 // handler that was installed before vigil's runs (here a recording one instead of the
 // default action, which would end the test).
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -73,6 +75,27 @@ TEST_F(SignalTest, HandlersAreNotInstalledWhenDisabled) {
   sigaction(SIGINT, nullptr, &current);
   EXPECT_EQ(current.sa_handler, record_signal);
   run.finish();
+}
+
+TEST_F(SignalTest, SignalToForkedChildDoesNotEndParentRuns) {
+  StoreOptions options = fast_options();
+  options.handle_signals = true;
+  Store store = open(options);
+  auto run = store.start_run();
+  pid_t child = fork();
+  if (child == 0) {
+    for (;;) pause();  // inherits vigil's handler and pipe, but not its signal thread
+  }
+  ASSERT_GT(child, 0);
+  kill(child, SIGTERM);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(run.status(), RunStatus::kRunning);
+  run.finish();
+  EXPECT_EQ(store.get_run(run.id()).status, RunStatus::kFinished);
 }
 
 }  // namespace

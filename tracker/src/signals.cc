@@ -21,6 +21,7 @@ constexpr int kSignals[] = {SIGINT, SIGTERM};
 
 volatile sig_atomic_t g_handling = 0;
 int g_pipe_write = -1;
+pid_t g_owner_pid = 0;  // the process whose signal thread reads the pipe
 
 struct Registry {
   std::mutex mu;
@@ -39,9 +40,13 @@ Registry& registry() {
 
 extern "C" void vigil_on_signal(int sig) {
   int saved_errno = errno;
-  if (g_handling) {  // second signal while flushing: the user insists, stop now
+  // A child forked without exec shares the pipe but has no signal thread (and no live runs):
+  // it must not end its parent's runs. It gets the default action.
+  if (getpid() != g_owner_pid || g_handling) {  // or a second signal: the user insists
     signal(sig, SIG_DFL);
-    raise(sig);
+    raise(sig);  // blocked inside this handler: delivered (fatal) when it returns
+    errno = saved_errno;
+    return;
   }
   g_handling = 1;
   unsigned char byte = static_cast<unsigned char>(sig);
@@ -96,6 +101,7 @@ void install(Registry& r) {
       return;
     }
     g_pipe_write = fds[1];
+    g_owner_pid = getpid();
     r.pipe_read = fds[0];
     std::thread(signal_thread, fds[0]).detach();
     r.thread_started = true;
