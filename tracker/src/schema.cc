@@ -93,9 +93,17 @@ SchemaState check_schema(Connection& db, const std::string& path) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
     try {
-      app_id = pragma_int(db, "PRAGMA application_id");
-      version = pragma_int(db, "PRAGMA user_version");
-      tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
+      // One statement, so one snapshot: another process may be creating the schema right
+      // now, and three separate reads could see its tables but not yet its application id.
+      Statement stmt(db.get(),
+                     "SELECT (SELECT application_id FROM pragma_application_id()), "
+                     "(SELECT user_version FROM pragma_user_version()), "
+                     "(SELECT count(*) FROM sqlite_master)");
+      if (stmt.step()) {
+        app_id = stmt.column_int64(0);
+        version = stmt.column_int64(1);
+        tables = stmt.column_int64(2);
+      }
       break;
     } catch (const SqliteError& e) {
       // Another process creating or converting the file: wait, it is not a bad file.

@@ -14,6 +14,22 @@
 namespace vigil::tracker::detail {
 namespace {
 
+// Setup statements while another process may be creating or converting the same file.
+void exec_while_busy(Connection& db, const char* sql, const std::string& path) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    try {
+      db.exec(sql);
+      return;
+    } catch (const SqliteError& e) {
+      if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) {
+        throw StoreError("cannot open store " + path + ": " + e.what());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
+
 void enable_wal(Connection& db, const std::string& path) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
@@ -36,8 +52,8 @@ void enable_wal(Connection& db, const std::string& path) {
 
 // Listing thousands of runs reads most of the small tables: memory-map the file and keep a
 // larger page cache instead of one pread per page.
-void tune_reader(Connection& db) {
-  db.exec("PRAGMA mmap_size = 268435456; PRAGMA cache_size = -32768");
+void tune_reader(Connection& db, const std::string& path) {
+  exec_while_busy(db, "PRAGMA mmap_size = 268435456; PRAGMA cache_size = -32768", path);
 }
 
 }  // namespace
@@ -76,18 +92,18 @@ SqliteBackend::SqliteBackend(std::string path, bool read_only)
                        std::to_string(kSchemaVersion) + " (open it once for writing)");
     }
     reader_ = std::move(db);
-    tune_reader(reader_);
+    tune_reader(reader_, path_);
     return;
   }
   // Fixed when the first table is created, and before WAL mode (which freezes it): 16 KiB
   // pages write metric chunks with a quarter of the I/O calls of the default 4 KiB.
-  if (state.fresh) db.exec("PRAGMA page_size = 16384");
+  if (state.fresh) exec_while_busy(db, "PRAGMA page_size = 16384", path_);
   enable_wal(db, path_);
   if (state.fresh || state.version < kSchemaVersion) migrate(db, path_);
-  db.exec("PRAGMA synchronous=NORMAL");
+  exec_while_busy(db, "PRAGMA synchronous=NORMAL", path_);
   writer_ = std::move(db);
   reader_ = Connection(path_, SQLITE_OPEN_READWRITE);
-  tune_reader(reader_);
+  tune_reader(reader_, path_);
 }
 
 void SqliteBackend::require_writable() const {
