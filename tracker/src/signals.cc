@@ -44,7 +44,11 @@ extern "C" void vigil_on_signal(int sig) {
   // it must not end its parent's runs. It gets the default action.
   if (getpid() != g_owner_pid || g_handling) {  // or a second signal: the user insists
     signal(sig, SIG_DFL);
-    raise(sig);  // blocked inside this handler: delivered (fatal) when it returns
+    sigset_t unblock;  // the signal is blocked inside its own handler: let it through now
+    sigemptyset(&unblock);
+    sigaddset(&unblock, sig);
+    pthread_sigmask(SIG_UNBLOCK, &unblock, nullptr);
+    raise(sig);
     errno = saved_errno;
     return;
   }
