@@ -50,6 +50,17 @@ bool qualified_less(const SeriesSummary& a, const SeriesSummary& b) {
   return a.key.qualified_name() < b.key.qualified_name();
 }
 
+// Reads the summary columns (count, last, min, max, last_step, last_time), in that order,
+// starting at column `first` of the current row.
+void read_summary_columns(const Statement& stmt, int first, SeriesSummary& s) {
+  s.count = stmt.column_int64(first);
+  s.last = stmt.column_double(first + 1);
+  s.min = stmt.column_double(first + 2);
+  s.max = stmt.column_double(first + 3);
+  s.last_step = stmt.column_int64(first + 4);
+  s.last_time = stmt.column_double(first + 5);
+}
+
 }  // namespace
 
 template <typename Body>
@@ -171,12 +182,7 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
       const SeriesKeyCache::Entry& key = keys.get(series.column_blob(1), series.column_blob(2));
       SeriesSummary s;
       s.key = key.key;
-      s.count = series.column_int64(3);
-      s.last = series.column_double(4);
-      s.min = series.column_double(5);
-      s.max = series.column_double(6);
-      s.last_step = series.column_int64(7);
-      s.last_time = series.column_double(8);
+      read_summary_columns(series, 3, s);
       named[static_cast<std::size_t>(run - runs.data())].emplace_back(key.qualified, std::move(s));
     }
     series.reset();
@@ -244,12 +250,7 @@ std::optional<std::pair<std::int64_t, SeriesSummary>> SqliteBackend::find_series
     s.key = key;
     if (s.key.context.is_null()) s.key.context = nlohmann::json::object();
     std::int64_t id = stmt.column_int64(0);
-    s.count = stmt.column_int64(1);
-    s.last = stmt.column_double(2);
-    s.min = stmt.column_double(3);
-    s.max = stmt.column_double(4);
-    s.last_step = stmt.column_int64(5);
-    s.last_time = stmt.column_double(6);
+    read_summary_columns(stmt, 1, s);
     stmt.reset();
     return std::make_pair(id, std::move(s));
   });
@@ -266,12 +267,7 @@ std::vector<SeriesSummary> SqliteBackend::series(const std::string& run_id) {
       SeriesSummary s;
       s.key.name = stmt.column_text(0);
       s.key.context = parse_json_column(stmt.column_text(1));
-      s.count = stmt.column_int64(2);
-      s.last = stmt.column_double(3);
-      s.min = stmt.column_double(4);
-      s.max = stmt.column_double(5);
-      s.last_step = stmt.column_int64(6);
-      s.last_time = stmt.column_double(7);
+      read_summary_columns(stmt, 2, s);
       out.push_back(std::move(s));
     }
     stmt.reset();
