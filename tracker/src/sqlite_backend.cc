@@ -14,12 +14,14 @@
 namespace vigil::tracker::detail {
 namespace {
 
-// Setup statements while another process may be creating or converting the same file.
-void exec_while_busy(Connection& db, const char* sql, const std::string& path) {
+// Runs a setup step, retrying while another process holds the file (it may be creating or
+// converting the same store) for up to a minute.
+template <typename Fn>
+void retry_while_busy(const std::string& path, Fn&& step) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
     try {
-      db.exec(sql);
+      step();
       return;
     } catch (const SqliteError& e) {
       if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) {
@@ -30,24 +32,19 @@ void exec_while_busy(Connection& db, const char* sql, const std::string& path) {
   }
 }
 
+void exec_while_busy(Connection& db, const char* sql, const std::string& path) {
+  retry_while_busy(path, [&] { db.exec(sql); });
+}
+
 void enable_wal(Connection& db, const std::string& path) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  for (;;) {
-    try {
-      Statement stmt(db.get(), "PRAGMA journal_mode=WAL");
-      std::string mode = stmt.step() ? stmt.column_text(0) : "";
-      if (mode != "wal") {
-        throw StoreError("cannot open store " + path + ": WAL journal mode unavailable (got '" +
-                         mode + "')");
-      }
-      return;
-    } catch (const SqliteError& e) {
-      if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) {
-        throw StoreError("cannot open store " + path + ": " + e.what());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  retry_while_busy(path, [&] {
+    Statement stmt(db.get(), "PRAGMA journal_mode=WAL");
+    std::string mode = stmt.step() ? stmt.column_text(0) : "";
+    if (mode != "wal") {
+      throw StoreError("cannot open store " + path + ": WAL journal mode unavailable (got '" +
+                       mode + "')");
     }
-  }
+  });
 }
 
 // Listing thousands of runs reads most of the small tables: memory-map the file and keep a
