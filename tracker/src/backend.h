@@ -52,12 +52,16 @@ struct SeriesWrite {
   SeriesSummary summary;  ///< the series' aggregates after this batch
 };
 
+/// Tag changes applied in order: (tag, true = add / false = remove). Adding a present tag or
+/// removing an absent one is not an error.
+using TagOps = std::vector<std::pair<std::string, bool>>;
+
 /// Everything the writer changes for one run (besides points) in one batch.
 struct RunWrite {
   std::string run_id;
-  std::optional<std::string> params_json;             ///< full params, replaces the stored ones
-  std::optional<std::string> results_json;            ///< full results, replaces the stored ones
-  std::vector<std::pair<std::string, bool>> tag_ops;  ///< (tag, true = add / false = remove)
+  std::optional<std::string> params_json;   ///< full params, replaces the stored ones
+  std::optional<std::string> results_json;  ///< full results, replaces the stored ones
+  TagOps tag_ops;
   std::optional<Timestamp> heartbeat_at;
   std::optional<RunStatus> final_status;  ///< ends the run (unless set_status ended it before)
   std::string error;
@@ -79,6 +83,31 @@ struct ChunkMeta {
   std::uint32_t n = 0;
   double min = 0.0;
   double max = 0.0;
+};
+
+/// One series with every stored chunk, for Backend::import_run.
+struct SeriesExport {
+  SeriesSummary summary;         ///< key and aggregates, stored as they are
+  std::vector<ChunkRow> chunks;  ///< every chunk in seq order; data byte for byte
+};
+
+/// Everything stored for one run, for Backend::import_run (built by copy_runs from another
+/// store's reads).
+struct RunExport {
+  /// Stored as given: id, name, experiment (created when new), status, created_at,
+  /// started_at, finished_at, heartbeat_at, host, pid, command, error, params, results, tags.
+  /// metrics, verdict and score are ignored (they follow from series and validations).
+  RunInfo run;
+  std::vector<SeriesExport> series;
+  /// Oldest first; `id` is ignored: the backend numbers them anew, in this order.
+  std::vector<ValidationRecord> validations;
+};
+
+/// What Backend::import_run did.
+enum class ImportOutcome {
+  kCreated,   ///< the run was not there; it is now
+  kReplaced,  ///< the run was there and was replaced (replace = true)
+  kExists,    ///< the run was there and replace = false: nothing changed
 };
 
 /// The part of a RunFilter a backend evaluates itself (the rest is applied by Store).
@@ -111,7 +140,31 @@ class Backend {
   /// changes. Returns whether a row changed.
   virtual bool set_status(const std::string& run_id, RunStatus status, std::string_view error,
                           Timestamp finished_at, bool only_if_running) = 0;
-  virtual std::int64_t add_validation(const ValidationRecord& record) = 0;
+  /// Stores `record` (its id ignored) and applies `tag_ops` to the run's tags, in one
+  /// transaction. Which tags change is Store's policy (see kVerdictTags); the backend only
+  /// applies them. Throws RunNotFound, storing nothing, when the run does not exist. Returns
+  /// the new record's id (increasing: later records of a run get larger ids).
+  virtual std::int64_t add_validation(const ValidationRecord& record, const TagOps& tag_ops) = 0;
+
+  /// Writes a whole run in one transaction: the run row (its experiment created if needed),
+  /// tags, every series with its summary and chunks, and the validations in order. A run with
+  /// the same id already stored is left alone (kExists) or, with `replace`, deleted with all
+  /// its data inside the same transaction (kReplaced). Readers see the run whole or not at
+  /// all; on any failure (e.g. two series with the same key) it throws and stores nothing.
+  [[nodiscard]] virtual ImportOutcome import_run(const RunExport& run, bool replace) = 0;
+
+  /// A cheap value that differs from every earlier value of this Backend object once any
+  /// write (by this process or another) has been committed and is visible to this object's
+  /// reads; unchanged when nothing was written. A write not yet visible to readers must not
+  /// change it yet (a cache keyed on it would keep stale data). SQLite: PRAGMA data_version
+  /// of the read connection (it also counts this process's writes: they come from the other
+  /// connection). A server backend would read a counter that every write transaction
+  /// increments.
+  [[nodiscard]] virtual std::uint64_t change_token() = 0;
+
+  /// Backend name, location (no password), schema version, counts of runs, series and
+  /// points (sum of the series' counts, no scan of the points), and size on disk if known.
+  [[nodiscard]] virtual StoreInfo info() = 0;
 
   /// Runs with params, results, tags, metric summaries and latest verdict/score; status as
   /// stored (no crash detection); newest first.

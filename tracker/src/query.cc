@@ -168,4 +168,11 @@ void to_json(nlohmann::json& j, const ValidationRecord& record) {
                      {"created_at", format_time(record.created_at)}};
 }
 
+bool is_verdict_tag(std::string_view tag) noexcept {
+  for (std::string_view verdict_tag : kVerdictTags) {
+    if (tag == verdict_tag) return true;
+  }
+  return false;
+}
+
 }  // namespace vigil::tracker

@@ -53,6 +53,130 @@ void tune_reader(Connection& db, const std::string& path) {
   exec_while_busy(db, "PRAGMA mmap_size = 268435456; PRAGMA cache_size = -32768", path);
 }
 
+// The id of experiment `name`, created (at `created_at`) when new.
+std::int64_t ensure_experiment(Connection& db, const std::string& name, Timestamp created_at) {
+  db.cached("INSERT INTO experiments(name, created_at) VALUES(?1, ?2) ON CONFLICT(name) DO NOTHING")
+      .bind(1, name)
+      .bind(2, created_at)
+      .run();
+  auto& find = db.cached("SELECT id FROM experiments WHERE name = ?1");
+  find.bind(1, name);
+  if (!find.step()) throw Error("experiment '" + name + "' vanished");
+  std::int64_t id = find.column_int64(0);
+  find.reset();
+  return id;
+}
+
+void apply_tag_ops(Connection& db, const std::string& run_id, const TagOps& tag_ops) {
+  for (const auto& [tag, add] : tag_ops) {
+    auto& stmt = db.cached(add ? "INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)"
+                               : "DELETE FROM tags WHERE run_id = ?1 AND tag = ?2");
+    stmt.bind(1, run_id).bind(2, tag).run();
+  }
+}
+
+// Deletes a run with all its data (inside the caller's transaction).
+void delete_run_rows(Connection& db, const std::string& run_id) {
+  static const char* const kStatements[] = {
+      "DELETE FROM chunks WHERE series_id IN (SELECT id FROM series WHERE run_id = ?1)",
+      "DELETE FROM series WHERE run_id = ?1",
+      "DELETE FROM tags WHERE run_id = ?1",
+      "DELETE FROM validations WHERE run_id = ?1",
+      "DELETE FROM runs WHERE id = ?1",
+  };
+  for (const char* sql : kStatements) db.cached(sql).bind(1, run_id).run();
+}
+
+bool run_exists(Connection& db, const std::string& run_id) {
+  auto& exists = db.cached("SELECT 1 FROM runs WHERE id = ?1");
+  exists.bind(1, run_id);
+  bool found = exists.step();
+  exists.reset();
+  return found;
+}
+
+void insert_chunk(Connection& db, std::int64_t series_id, const ChunkRow& row, bool upsert) {
+  auto& chunk = db.cached(
+      upsert ? "INSERT INTO chunks(series_id, seq, first_step, last_step, n, min, max, data) "
+               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(series_id, seq) DO UPDATE SET "
+               "first_step = excluded.first_step, last_step = excluded.last_step, n = excluded.n, "
+               "min = excluded.min, max = excluded.max, data = excluded.data"
+             : "INSERT INTO chunks(series_id, seq, first_step, last_step, n, min, max, data) "
+               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  chunk.bind(1, series_id)
+      .bind(2, row.seq)
+      .bind(3, row.first_step)
+      .bind(4, row.last_step)
+      .bind(5, static_cast<std::int64_t>(row.n))
+      .bind(6, row.min)
+      .bind(7, row.max)
+      .bind_blob(8, row.data.data(), row.data.size())
+      .run();
+}
+
+std::int64_t insert_validation(Connection& db, const ValidationRecord& record) {
+  db.cached(
+        "INSERT INTO validations(run_id, rules_name, rules_hash, phase, verdict, score, "
+        "violations, report, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+      .bind(1, record.run_id)
+      .bind(2, record.rules_name)
+      .bind(3, record.rules_hash)
+      .bind(4, record.phase)
+      .bind(5, record.verdict)
+      .bind(6, record.score)
+      .bind(7, record.violations.dump())
+      .bind(8, record.report.dump())
+      .bind(9, record.created_at)
+      .run();
+  return sqlite3_last_insert_rowid(db.get());
+}
+
+void insert_run_row(Connection& db, const RunInfo& run) {
+  std::int64_t experiment_id = ensure_experiment(db, run.experiment, run.created_at);
+  auto& insert = db.cached(
+      "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, finished_at, "
+      "heartbeat_at, host, pid, command, error, params, results) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+  insert.bind(1, run.id)
+      .bind(2, run.name)
+      .bind(3, experiment_id)
+      .bind(4, to_string(run.status))
+      .bind(5, run.created_at)
+      .bind(6, run.started_at);
+  if (run.finished_at) insert.bind(7, *run.finished_at);  // unbound: NULL
+  insert.bind(8, run.heartbeat_at)
+      .bind(9, run.host)
+      .bind(10, run.pid)
+      .bind(11, run.command)
+      .bind(12, run.error)
+      .bind(13, run.params.dump())
+      .bind(14, run.results.dump())
+      .run();
+  for (const auto& tag : run.tags) {
+    db.cached("INSERT INTO tags(run_id, tag) VALUES(?1, ?2)").bind(1, run.id).bind(2, tag).run();
+  }
+}
+
+// A plain INSERT: a second series with the same key fails (and rolls back the import).
+void insert_series(Connection& db, const std::string& run_id, const SeriesExport& series) {
+  const SeriesSummary& m = series.summary;
+  db.cached(
+        "INSERT INTO series(run_id, name, context, count, last, min, max, last_step, last_time) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+      .bind(1, run_id)
+      .bind(2, m.key.name)
+      .bind(3, canonical_context(m.key.context))
+      .bind(4, m.count)
+      .bind(5, m.last)
+      .bind(6, m.min)
+      .bind(7, m.max)
+      .bind(8, m.last_step)
+      .bind(9, m.last_time)
+      .run();
+  std::int64_t series_id = sqlite3_last_insert_rowid(db.get());
+  for (const ChunkRow& row : series.chunks) insert_chunk(db, series_id, row, false);
+}
+
 }  // namespace
 
 SqliteBackend::SqliteBackend(std::string path, bool read_only)
@@ -135,18 +259,7 @@ auto SqliteBackend::write(const char* what, Body&& body) {
 
 void SqliteBackend::create_run(const NewRun& run) {
   write("creating a run", [&] {
-    writer_
-        .cached(
-            "INSERT INTO experiments(name, created_at) VALUES(?1, ?2) "
-            "ON CONFLICT(name) DO NOTHING")
-        .bind(1, run.experiment)
-        .bind(2, run.created_at)
-        .run();
-    auto& find = writer_.cached("SELECT id FROM experiments WHERE name = ?1");
-    find.bind(1, run.experiment);
-    if (!find.step()) throw Error("experiment '" + run.experiment + "' vanished");
-    std::int64_t experiment_id = find.column_int64(0);
-    find.reset();
+    std::int64_t experiment_id = ensure_experiment(writer_, run.experiment, run.created_at);
     writer_
         .cached(
             "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, "
@@ -190,23 +303,7 @@ void SqliteBackend::commit(WriteBatch& batch) {
         find.reset();
         new_ids[i] = id;
       }
-      auto& chunk = writer_.cached(
-          "INSERT INTO chunks(series_id, seq, first_step, last_step, n, min, max, data) "
-          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(series_id, seq) DO UPDATE SET "
-          "first_step = excluded.first_step, last_step = excluded.last_step, n = excluded.n, "
-          "min = excluded.min, max = excluded.max, data = excluded.data");
-      for (const ChunkRow& row : s.chunks) {
-        chunk.reset();
-        chunk.bind(1, id)
-            .bind(2, row.seq)
-            .bind(3, row.first_step)
-            .bind(4, row.last_step)
-            .bind(5, static_cast<std::int64_t>(row.n))
-            .bind(6, row.min)
-            .bind(7, row.max)
-            .bind_blob(8, row.data.data(), row.data.size())
-            .run();
-      }
+      for (const ChunkRow& row : s.chunks) insert_chunk(writer_, id, row, true);
       const SeriesSummary& m = s.summary;
       writer_
           .cached(
@@ -234,11 +331,7 @@ void SqliteBackend::commit(WriteBatch& batch) {
             .bind(2, r.run_id)
             .run();
       }
-      for (const auto& [tag, add] : r.tag_ops) {
-        auto& stmt = writer_.cached(add ? "INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)"
-                                        : "DELETE FROM tags WHERE run_id = ?1 AND tag = ?2");
-        stmt.bind(1, r.run_id).bind(2, tag).run();
-      }
+      apply_tag_ops(writer_, r.run_id, r.tag_ops);
       if (r.heartbeat_at) {
         // A live owner proves a `crashed` verdict (stale heartbeat) wrong: revive the run.
         writer_
@@ -283,16 +376,7 @@ void SqliteBackend::change_tags(const std::string& run_id, const std::vector<std
 
 void SqliteBackend::delete_runs(const std::vector<std::string>& run_ids) {
   write("deleting runs", [&] {
-    static const char* const kStatements[] = {
-        "DELETE FROM chunks WHERE series_id IN (SELECT id FROM series WHERE run_id = ?1)",
-        "DELETE FROM series WHERE run_id = ?1",
-        "DELETE FROM tags WHERE run_id = ?1",
-        "DELETE FROM validations WHERE run_id = ?1",
-        "DELETE FROM runs WHERE id = ?1",
-    };
-    for (const auto& id : run_ids) {
-      for (const char* sql : kStatements) writer_.cached(sql).bind(1, id).run();
-    }
+    for (const auto& id : run_ids) delete_run_rows(writer_, id);
   });
 }
 
@@ -313,37 +397,32 @@ bool SqliteBackend::set_status(const std::string& run_id, RunStatus status, std:
   });
 }
 
-std::int64_t SqliteBackend::add_validation(const ValidationRecord& record) {
+std::int64_t SqliteBackend::add_validation(const ValidationRecord& record, const TagOps& tag_ops) {
   return write("adding a validation", [&] {
-    auto& exists = writer_.cached("SELECT 1 FROM runs WHERE id = ?1");
-    exists.bind(1, record.run_id);
-    if (!exists.step()) throw RunNotFound("no run with id '" + record.run_id + "'");
-    exists.reset();
-    writer_
-        .cached(
-            "INSERT INTO validations(run_id, rules_name, rules_hash, phase, verdict, score, "
-            "violations, report, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
-        .bind(1, record.run_id)
-        .bind(2, record.rules_name)
-        .bind(3, record.rules_hash)
-        .bind(4, record.phase)
-        .bind(5, record.verdict)
-        .bind(6, record.score)
-        .bind(7, record.violations.dump())
-        .bind(8, record.report.dump())
-        .bind(9, record.created_at)
-        .run();
-    std::int64_t id = sqlite3_last_insert_rowid(writer_.get());
-    const std::string other = record.verdict == "PASS" ? "FAIL" : "PASS";
-    auto& add = writer_.cached("INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)");
-    add.bind(1, record.run_id).bind(2, "validated").run();
-    add.reset();
-    add.bind(1, record.run_id).bind(2, record.verdict).run();
-    writer_.cached("DELETE FROM tags WHERE run_id = ?1 AND tag = ?2")
-        .bind(1, record.run_id)
-        .bind(2, other)
-        .run();
+    if (!run_exists(writer_, record.run_id)) {
+      throw RunNotFound("no run with id '" + record.run_id + "'");
+    }
+    std::int64_t id = insert_validation(writer_, record);
+    apply_tag_ops(writer_, record.run_id, tag_ops);
     return id;
+  });
+}
+
+ImportOutcome SqliteBackend::import_run(const RunExport& run, bool replace) {
+  return write("importing a run", [&] {
+    ImportOutcome outcome = ImportOutcome::kCreated;
+    if (run_exists(writer_, run.run.id)) {
+      if (!replace) return ImportOutcome::kExists;
+      delete_run_rows(writer_, run.run.id);
+      outcome = ImportOutcome::kReplaced;
+    }
+    insert_run_row(writer_, run.run);
+    for (const SeriesExport& series : run.series) insert_series(writer_, run.run.id, series);
+    for (ValidationRecord record : run.validations) {
+      record.run_id = run.run.id;
+      insert_validation(writer_, record);
+    }
+    return outcome;
   });
 }
 

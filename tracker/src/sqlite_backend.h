@@ -28,7 +28,8 @@ class SqliteBackend final : public Backend {
   void delete_runs(const std::vector<std::string>& run_ids) override;
   bool set_status(const std::string& run_id, RunStatus status, std::string_view error,
                   Timestamp finished_at, bool only_if_running) override;
-  std::int64_t add_validation(const ValidationRecord& record) override;
+  std::int64_t add_validation(const ValidationRecord& record, const TagOps& tag_ops) override;
+  ImportOutcome import_run(const RunExport& run, bool replace) override;
 
   std::vector<RunInfo> load_runs(const RunQuery& query) override;
   std::vector<std::string> ids_with_prefix(std::string_view prefix, std::size_t limit) override;
@@ -39,6 +40,8 @@ class SqliteBackend final : public Backend {
   void scan_chunks(std::int64_t series_id, const std::function<bool(const ChunkMeta&)>& want,
                    const std::function<void(const ChunkMeta&, std::string_view)>& consume) override;
   std::vector<ValidationRecord> validations(const std::string& run_id) override;
+  std::uint64_t change_token() override;
+  StoreInfo info() override;
 
  private:
   void require_writable() const;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -328,6 +330,44 @@ std::vector<ValidationRecord> SqliteBackend::validations(const std::string& run_
     stmt.reset();
     return out;
   });
+}
+
+std::uint64_t SqliteBackend::change_token() {
+  return read("reading the change token", [&] {
+    // data_version changes when another connection commits; the writes of this process come
+    // from writer_, which is another connection than reader_, so they count too.
+    auto& stmt = reader_.cached("PRAGMA data_version");
+    std::uint64_t version = stmt.step() ? static_cast<std::uint64_t>(stmt.column_int64(0)) : 0;
+    stmt.reset();
+    return version;
+  });
+}
+
+StoreInfo SqliteBackend::info() {
+  StoreInfo info = read("reading store statistics", [&] {
+    StoreInfo counts;
+    auto& stmt = reader_.cached(
+        "SELECT (SELECT user_version FROM pragma_user_version()), (SELECT count(*) FROM runs), "
+        "(SELECT count(*) FROM series), (SELECT coalesce(sum(count), 0) FROM series)");
+    if (stmt.step()) {
+      counts.schema_version = static_cast<int>(stmt.column_int64(0));
+      counts.runs = stmt.column_int64(1);
+      counts.series = stmt.column_int64(2);
+      counts.points = stmt.column_int64(3);
+    }
+    stmt.reset();
+    return counts;
+  });
+  info.backend = "sqlite";
+  info.location = path_;
+  std::uint64_t size = 0;
+  for (const std::string& file : {path_, path_ + "-wal"}) {
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(file, ec);
+    if (!ec) size += bytes;  // no WAL file (checkpointed and closed) adds nothing
+  }
+  info.size_bytes = size;
+  return info;
 }
 
 }  // namespace vigil::tracker::detail

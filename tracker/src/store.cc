@@ -110,6 +110,8 @@ detail::Backend& backend_of(const std::shared_ptr<detail::Backend>& backend) {
 }
 }  // namespace
 
+detail::Backend& detail::store_backend(const Store& store) { return backend_of(store.backend_); }
+
 Run Store::start_run(const RunOptions& options) {
   auto& backend = backend_of(backend_);
   const StoreOptions& store_options = writer_->options();
@@ -163,8 +165,24 @@ void Store::set_status(std::string_view run_id, RunStatus status, std::string_vi
   backend_of(backend_).set_status(resolve_run_id(run_id), status, error, now(), false);
 }
 
+namespace {
+
+// The verdict-tag policy: a validation marks the run validated and leaves exactly its own
+// verdict among the verdict tags.
+detail::TagOps verdict_tag_ops(std::string_view verdict) {
+  detail::TagOps ops;
+  ops.emplace_back(std::string(kValidatedTag), true);
+  for (std::string_view other : {kPassVerdict, kFailVerdict}) {
+    if (other != verdict) ops.emplace_back(std::string(other), false);
+  }
+  ops.emplace_back(std::string(verdict), true);
+  return ops;
+}
+
+}  // namespace
+
 std::int64_t Store::add_validation(const ValidationRecord& record) {
-  if (record.verdict != "PASS" && record.verdict != "FAIL") {
+  if (record.verdict != kPassVerdict && record.verdict != kFailVerdict) {
     throw InvalidArgument("add_validation: verdict '" + record.verdict +
                           "': expected PASS or FAIL");
   }
@@ -173,7 +191,7 @@ std::int64_t Store::add_validation(const ValidationRecord& record) {
   if (stored.created_at == 0.0) stored.created_at = now();
   if (stored.violations.is_null()) stored.violations = nlohmann::json::array();
   if (stored.report.is_null()) stored.report = nlohmann::json::object();
-  return backend_of(backend_).add_validation(stored);
+  return backend_of(backend_).add_validation(stored, verdict_tag_ops(stored.verdict));
 }
 
 std::vector<RunInfo> Store::list_runs(const RunFilter& filter) const {
@@ -252,6 +270,10 @@ std::vector<SeriesSummary> Store::series(std::string_view run_id) const {
 std::vector<ValidationRecord> Store::validations(std::string_view run_id) const {
   return backend_of(backend_).validations(resolve_run_id(run_id));
 }
+
+std::uint64_t Store::change_token() const { return backend_of(backend_).change_token(); }
+
+StoreInfo Store::info() const { return backend_of(backend_).info(); }
 
 std::optional<ValidationRecord> Store::latest_validation(std::string_view run_id) const {
   auto all = validations(run_id);

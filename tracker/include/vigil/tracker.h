@@ -1,6 +1,7 @@
 #pragma once
 
 /// Umbrella header of vigil::tracker, the embedded experiment store.
+#include "vigil/tracker/copy.h"
 #include "vigil/tracker/errors.h"
 #include "vigil/tracker/query.h"
 #include "vigil/tracker/run.h"

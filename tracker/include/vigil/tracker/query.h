@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -71,5 +72,22 @@ struct ValidationRecord {
 };
 
 void to_json(nlohmann::json& j, const ValidationRecord& record);
+
+/// The verdicts a validation may have.
+inline constexpr std::string_view kPassVerdict = "PASS";
+inline constexpr std::string_view kFailVerdict = "FAIL";
+
+/// Tag of every run that has at least one stored validation.
+inline constexpr std::string_view kValidatedTag = "validated";
+
+/// The tags Store::add_validation manages: kValidatedTag plus the latest verdict (PASS or
+/// FAIL, the other one removed). Users and tools must not set or remove them by hand, or the
+/// tags would contradict the stored validations. The one list of them: the CLI and the
+/// dashboard (and through its API, the browser) use this constant.
+inline constexpr std::array<std::string_view, 3> kVerdictTags = {kValidatedTag, kPassVerdict,
+                                                                 kFailVerdict};
+
+/// True when `tag` is one of kVerdictTags.
+bool is_verdict_tag(std::string_view tag) noexcept;
 
 }  // namespace vigil::tracker

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,9 +17,14 @@
 
 namespace vigil::tracker {
 
+class Store;
+
 namespace detail {
 class Backend;
 class Writer;
+/// The backend behind `store`, for tracker functions beside Store (copy_runs). Throws Error
+/// for a moved-from Store.
+Backend& store_backend(const Store& store);
 }  // namespace detail
 
 /// Settings of a Store. Defaults suit a training process writing a handful of runs.
@@ -39,6 +45,19 @@ struct StoreOptions {
   bool handle_signals = true;
   /// Open without creating the file; all writes throw. Default false.
   bool read_only = false;
+};
+
+/// What `vigil store info` shows about a store (Store::info()).
+struct StoreInfo {
+  std::string backend;      ///< "sqlite" (another backend names itself, e.g. "postgresql")
+  std::string location;     ///< the file, or the server and database (never a password)
+  int schema_version = 0;   ///< version of the stored schema
+  std::int64_t runs = 0;    ///< number of runs
+  std::int64_t series = 0;  ///< number of metric series, over all runs
+  std::int64_t points = 0;  ///< number of metric points, over all series
+  /// Space the store takes (SQLite: the database file plus its WAL); nullopt when the
+  /// backend cannot tell.
+  std::optional<std::uint64_t> size_bytes;
 };
 
 /// Options of a new run.
@@ -93,8 +112,9 @@ class Store {
   /// Sets the terminal status of a stored run (e.g. `rejected`). Used by guards and tools.
   void set_status(std::string_view run_id, RunStatus status, std::string_view error = {});
 
-  /// Stores a validation and replaces the run's verdict tags: adds `validated` and
-  /// `PASS`/`FAIL`, removes the other verdict tag. Returns the new record's id.
+  /// Stores a validation and, in the same transaction, replaces the run's verdict tags
+  /// (kVerdictTags): adds kValidatedTag and the record's verdict, removes the other verdict.
+  /// This policy is the Store's, the same on every backend. Returns the new record's id.
   std::int64_t add_validation(const ValidationRecord& record);
 
   // --- reading -------------------------------------------------------------------------
@@ -126,7 +146,19 @@ class Store {
   std::vector<ValidationRecord> validations(std::string_view run_id) const;
   std::optional<ValidationRecord> latest_validation(std::string_view run_id) const;
 
+  /// A cheap token that changes whenever a write to the store has been committed, by this
+  /// process or any other: two equal tokens mean nothing was written in between (one query,
+  /// no scan; e.g. the dashboard re-lists runs only when it changes). Compare tokens of one
+  /// Store object only; the value itself means nothing. Statuses derived from time
+  /// (`crashed` after a stale heartbeat) change without a write, hence without a new token.
+  std::uint64_t change_token() const;
+
+  /// Backend, location, schema version, counts of runs, series and points, and size on disk.
+  StoreInfo info() const;
+
  private:
+  friend detail::Backend& detail::store_backend(const Store& store);
+
   std::string uri_;
   std::shared_ptr<detail::Backend> backend_;
   std::shared_ptr<detail::Writer> writer_;
