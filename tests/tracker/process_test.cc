@@ -110,6 +110,24 @@ TEST(ProcessTest, SeveralProcessesWriteOneStoreWithoutLosingPoints) {
   EXPECT_EQ(integrity_check(path), "ok");
 }
 
+TEST(ProcessTest, ChangeTokenSeesWritesOfAnotherProcess) {
+  testing::TempDir dir;
+  const std::string path = dir.file("shared.db");
+  StoreOptions options;
+  options.handle_signals = false;
+  Store store(path, options);
+  const auto before = store.change_token();
+  EXPECT_EQ(store.change_token(), before);
+  Child writer({"write", path, "other-process", "10"});
+  int status = writer.wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  const auto after = store.change_token();
+  EXPECT_NE(after, before);
+  EXPECT_EQ(store.list_runs().size(), 1u);
+  EXPECT_EQ(store.change_token(), after);  // reading changes nothing
+}
+
 TEST(ProcessTest, SigkilledProcessLeavesIntactStoreAndCrashedRun) {
   testing::TempDir dir;
   const std::string path = dir.file("crash.db");
