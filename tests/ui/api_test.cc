@@ -287,6 +287,26 @@ TEST_F(ApiTest, ValidationsAndExperiments) {
   EXPECT_TRUE(names.count("bulk-4"));
 }
 
+TEST_F(ApiTest, MetaServesTheVerdictTagsOfTheTracker) {
+  json expected = json::array();
+  for (std::string_view tag : tracker::kVerdictTags) expected.push_back(std::string(tag));
+  EXPECT_EQ(get("/api/meta"), json({{"verdict_tags", expected}}));
+  // Exactly those tags are refused by the tag editor.
+  for (const auto& tag : expected) {
+    auto res = post_tags(ids_.baseline, json({{"add", {tag}}}).dump());
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << tag;
+  }
+}
+
+TEST_F(ApiTest, PagedListingSeesWritesOfThisServer) {
+  EXPECT_EQ(get("/api/runs?tag=mine&facets=1").at("total"), 0);
+  auto res = post_tags(ids_.sgd, R"({"add": ["mine"]})");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(get("/api/runs?tag=mine&facets=1").at("total"), 1);
+}
+
 TEST_F(ApiTest, TagPostAddsAndRemovesTags) {
   auto res = post_tags(ids_.baseline, R"({"add": ["keep", "best"], "remove": ["adam"]})");
   ASSERT_TRUE(res);

@@ -256,6 +256,11 @@ async function main() {
     await page.waitForFunction(() => document.querySelectorAll('.run-view .chart canvas').length === 2);
     check(true, 'run page draws each of its metrics as a small chart');
     check((await page.locator('.params').textContent()).includes('momentum'), 'params are shown as a tree');
+    // Verdict tags (served by /api/meta) show without a remove button; other tags have one.
+    const verdictTags = (await page.evaluate(async () => (await (await fetch('/api/meta')).json()).verdict_tags));
+    const removable = await page.locator('.run-tags button.chip-x').evaluateAll((buttons) => buttons.map((b) => b.title));
+    check(verdictTags.includes('validated') && !removable.some((title) => verdictTags.some((tag) => title === `Remove tag ${tag}`)) &&
+          removable.length > 0, 'verdict tags from /api/meta have no remove button', removable.join(','));
     // Tags: add then remove.
     await page.fill('input[aria-label="New tag"]', 'e2e-tag');
     await page.press('input[aria-label="New tag"]', 'Enter');

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <utility>
 
 #include "http_error.h"
@@ -11,9 +10,6 @@
 namespace vigil::ui {
 namespace {
 
-// Verdict tags belong to Store::add_validation; editing them by hand would contradict the
-// stored validations.
-const std::set<std::string> kManagedTags = {"validated", "PASS", "FAIL"};
 constexpr std::size_t kMaxTagLength = 200;
 
 tracker::StoreOptions read_only_options() {
@@ -61,7 +57,9 @@ std::vector<std::string> tag_list(const nlohmann::json& body, const char* key) {
                                std::to_string(kMaxTagLength) + " characters");
     }
     const auto& text = tag.get_ref<const std::string&>();
-    if (kManagedTags.count(text) != 0) {
+    // Verdict tags belong to Store::add_validation; editing them by hand would contradict the
+    // stored validations.
+    if (tracker::is_verdict_tag(text)) {
       throw HttpError(
           400, "tag '" + text + "' is set by validation (vigil validate) and cannot be edited");
     }
@@ -76,7 +74,7 @@ std::vector<std::string> tag_list(const nlohmann::json& body, const char* key) {
 constexpr std::chrono::seconds kSnapshotMaxAge{10};
 
 Api::Api(const std::string& store_uri)
-    : reader_(store_uri, read_only_options()), runs_cache_(reader_.uri(), kSnapshotMaxAge) {}
+    : reader_(store_uri, read_only_options()), runs_cache_(reader_, kSnapshotMaxAge) {}
 
 const std::string& Api::store_uri() const { return reader_.uri(); }
 
@@ -196,6 +194,12 @@ nlohmann::json Api::validations(const std::string& id) const {
 }
 
 nlohmann::json Api::experiments() const { return reader_.experiments(); }
+
+nlohmann::json Api::meta() const {
+  auto verdict_tags = nlohmann::json::array();
+  for (std::string_view tag : tracker::kVerdictTags) verdict_tags.push_back(std::string(tag));
+  return {{"verdict_tags", std::move(verdict_tags)}};
+}
 
 nlohmann::json Api::update_tags(const std::string& id, const std::string& body) {
   nlohmann::json request;

@@ -43,6 +43,9 @@ class Api {
   nlohmann::json validations(const std::string& id) const;
   /// GET /api/experiments: experiment names.
   nlohmann::json experiments() const;
+  /// GET /api/meta: constants the browser shares with the server:
+  /// {"verdict_tags": tracker::kVerdictTags}.
+  nlohmann::json meta() const;
   /// POST /api/runs/{id}/tags with body {"add": [...], "remove": [...]}: the updated run.
   nlohmann::json update_tags(const std::string& id, const std::string& body);
 

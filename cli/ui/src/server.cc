@@ -121,6 +121,7 @@ const std::vector<ApiRoute>& api_routes() {
       {std::regex("/api/runs/[^/]+/validations"), "GET, HEAD"},
       {std::regex("/api/runs/[^/]+/tags"), "POST"},
       {std::regex("/api/experiments"), "GET, HEAD"},
+      {std::regex("/api/meta"), "GET, HEAD"},
   };
   return routes;
 }
@@ -207,6 +208,9 @@ void Server::install_routes() {
   });
   http.Get("/api/experiments", [this](const httplib::Request&, httplib::Response& res) {
     answer(res, [&] { return api_->experiments(); });
+  });
+  http.Get("/api/meta", [this](const httplib::Request&, httplib::Response& res) {
+    answer(res, [&] { return api_->meta(); });
   });
   http.Post(run + "/tags", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] {

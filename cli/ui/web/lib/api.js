@@ -73,3 +73,19 @@ export async function fetchRuns(ids) {
     .map((id) => byId.get(id) || result.runs.find((run) => run.id.startsWith(id)))
     .filter(Boolean);
 }
+
+let metaPromise = null;
+
+/**
+ * Constants the server shares with the page (GET /api/meta), fetched once per page load:
+ * { verdict_tags: [...] } (the tags only `vigil validate` sets).
+ */
+export function meta() {
+  if (!metaPromise) {
+    metaPromise = api('meta').catch((error) => {
+      metaPromise = null;  // retry on the next call
+      throw error;
+    });
+  }
+  return metaPromise;
+}

@@ -1,14 +1,13 @@
 // One run: status and error, params as a tree, results, tags (add/remove), the latest
 // validation report, and every metric as a small chart.
 
-import { ApiError, api, runPath } from './api.js';
+import { ApiError, api, meta, runPath } from './api.js';
 import { el, formatDuration, formatNumber, formatTime, formatValue, replace, runLabel,
          statusBadge, verdictBadge } from './dom.js';
 import { LineChart, buildLines, fetchPoints, runColor } from './charts.js';
 import { routeHref } from './router.js';
 import { LIVE_INTERVAL_MS } from './explorer_view.js';
 
-const MANAGED_TAGS = new Set(['validated', 'PASS', 'FAIL']);
 const SMALL_CHART_POINTS = 500;
 const SEVERITY_ORDER = ['error', 'warning', 'info'];
 
@@ -71,7 +70,10 @@ export class RunView {
     const seq = ++this.seq;
     let run;
     try {
-      run = await api(runPath(this.id));
+      // Verdict tags come from the server (one list, tracker::kVerdictTags): no remove button.
+      const [loaded, constants] = await Promise.all([api(runPath(this.id)), meta()]);
+      run = loaded;
+      this.verdictTags = new Set(constants.verdict_tags);
     } catch (error) {
       if (seq !== this.seq) return;
       const message = error instanceof ApiError && error.status === 404 ? `No run ${this.id}.` : error.message;
@@ -136,7 +138,7 @@ export class RunView {
     replace(this.tags,
       run.tags.length === 0 ? el('span', { class: 'muted', text: 'No tags. ' }) : null,
       run.tags.map((tag) => el('span', { class: 'chip' }, el('a', { href: routeHref('/runs', { tag }), text: tag }),
-        MANAGED_TAGS.has(tag) ? null : el('button', { type: 'button', class: 'chip-x', title: `Remove tag ${tag}`,
+        this.verdictTags.has(tag) ? null : el('button', { type: 'button', class: 'chip-x', title: `Remove tag ${tag}`,
           onclick: () => this.changeTags({ remove: [tag] }) }, '×'))),
       el('span', { class: 'tag-add' }, input, el('button', { type: 'button', onclick: add }, 'Add tag')));
   }
