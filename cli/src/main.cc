@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   vigil::cli::add_export_command(app, &context);
   vigil::cli::add_validate_command(app, &context);
   vigil::cli::add_rules_command(app, &context);
+  vigil::cli::add_store_command(app, &context);
   vigil::cli::add_ui_command(app, &context.store_uri);
 
   try {

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vigil/tracker/query.h"
+
 namespace vigil::cli {
 
 namespace {
@@ -28,7 +30,7 @@ void print_table(std::ostream& out, const std::vector<tracker::RunInfo>& runs) {
   for (const tracker::RunInfo& run : runs) {
     std::vector<std::string> tags;
     for (const std::string& tag : run.tags) {
-      if (!is_verdict_tag(tag)) tags.push_back(tag);
+      if (!tracker::is_verdict_tag(tag)) tags.push_back(tag);
     }
     table.add_row({short_id(run.id), run.name.empty() ? "-" : run.name, run.experiment,
                    std::string(tracker::to_string(run.status)), format_local_time(run.created_at),
@@ -103,10 +105,6 @@ void print_csv(std::ostream& out, const std::vector<tracker::RunInfo>& runs) {
 }  // namespace
 
 std::string short_id(const std::string& run_id) { return run_id.substr(0, 8); }
-
-bool is_verdict_tag(const std::string& tag) {
-  return tag == "validated" || tag == "PASS" || tag == "FAIL";
-}
 
 void print_runs(std::ostream& out, const std::vector<tracker::RunInfo>& runs, Format format) {
   switch (format) {

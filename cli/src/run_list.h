@@ -22,7 +22,4 @@ void print_runs(std::ostream& out, const std::vector<tracker::RunInfo>& runs, Fo
 /// The first 8 characters of a run id, as shown in tables.
 std::string short_id(const std::string& run_id);
 
-/// True for the tags `vigil validate` maintains: "validated", "PASS", "FAIL".
-bool is_verdict_tag(const std::string& tag);
-
 }  // namespace vigil::cli

@@ -60,9 +60,13 @@ void check_user_tags(const std::vector<std::string>& tags) {
         })) {
       throw UsageError("tag '" + tag + "': expected a non-empty tag without spaces");
     }
-    if (is_verdict_tag(tag)) {
-      throw UsageError("tag '" + tag +
-                       "' is managed by 'vigil validate' (validated/PASS/FAIL); choose another");
+    if (tracker::is_verdict_tag(tag)) {
+      std::string managed;
+      for (std::string_view verdict_tag : tracker::kVerdictTags) {
+        managed += (managed.empty() ? "" : "/") + std::string(verdict_tag);
+      }
+      throw UsageError("tag '" + tag + "' is managed by 'vigil validate' (" + managed +
+                       "); choose another");
     }
   }
 }
