@@ -40,8 +40,7 @@ TEST_F(JsonLimitsInStore, TooDeepParamsThrowAtTheCallAndStoreNothing) {
   for (int i = 0; i < 100; ++i) long_path += ".a";
   EXPECT_NE(message_of([&] { run.log_param(long_path, 1); }).find("path segments"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { (void)run.metric("acc", deep); }).find("context"),
-            std::string::npos);
+  EXPECT_NE(message_of([&] { (void)run.metric("acc", deep); }).find("context"), std::string::npos);
   EXPECT_NE(message_of([&] { run.log_metric("loss", 1.0, 0, std::nullopt, deep); }).find("context"),
             std::string::npos);
   run.log_params({{"ok", testing::deep_object(60)}});  // within the limit: kept
