@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libsqlite3-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libcpp-httplib-dev zlib1g-dev
+  libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev dataset-fashion-mnist
   clang-format sqlite3

@@ -6,13 +6,6 @@
 
 namespace vigil::cli {
 
-namespace {
-
-constexpr std::size_t kDateOnlyLength = 10;  // "YYYY-MM-DD"
-constexpr double kEndOfDay = 86400.0 - 0.001;
-
-}  // namespace
-
 tracker::RunFilter RunFilterOptions::to_filter() const {
   tracker::RunFilter filter;
   if (!experiment.empty()) filter.experiment = experiment;
@@ -21,11 +14,11 @@ tracker::RunFilter RunFilterOptions::to_filter() const {
   for (const std::string& status : statuses) {
     filter.statuses.push_back(tracker::parse_run_status(status));
   }
-  if (!since.empty()) filter.created_since = tracker::parse_time(since);
+  if (!since.empty()) {
+    filter.created_since = tracker::parse_time_bound(since, tracker::TimeBound::kStart);
+  }
   if (!until.empty()) {
-    // "--until 2026-11-26" means up to the end of that day, as a reader expects.
-    tracker::Timestamp t = tracker::parse_time(until);
-    filter.created_until = until.size() == kDateOnlyLength ? t + kEndOfDay : t;
+    filter.created_until = tracker::parse_time_bound(until, tracker::TimeBound::kEnd);
   }
   for (const std::string& expression : params) {
     filter.params.push_back(tracker::ParamCondition::parse(expression));

@@ -4,99 +4,31 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
-#include <sstream>
 #include <utility>
 
 #include "detail.h"
+#include "vigil/tracker/json_limits.h"
 
 namespace vigil::rules {
 namespace {
 
 using nlohmann::json;
 
-/// 1-based line/column of byte offset `offset` in `text`.
-std::pair<int, int> line_column(std::string_view text, std::size_t offset) {
-  int line = 1;
-  int column = 1;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return {line, column};
-}
-
-/// Parses JSON, recording a syntax error with line/column, and every duplicated object key
-/// (nlohmann keeps the last one silently) with its JSON pointer.
+/// Parses JSON through the tracker's bounded parser (size, depth, NUL bytes, trailing bytes,
+/// numbers out of range), recording a syntax error with line/column, and every duplicated object
+/// key (nlohmann keeps the last one silently) with its JSON pointer.
 std::optional<json> parse_json(std::string_view text, const std::string& source,
                                std::vector<Problem>& problems) {
-  struct Frame {
-    bool is_object = false;
-    std::set<std::string> keys;
-    std::string key;        // current key (objects)
-    std::size_t index = 0;  // next element index (arrays)
-  };
-  std::vector<Frame> stack;
-  auto pointer = [&]() {
-    std::string p;
-    for (std::size_t i = 0; i < stack.size(); ++i) {
-      p += "/";
-      p += stack[i].is_object ? detail::pointer_escape(stack[i].key)
-                              : std::to_string(stack[i].index == 0 ? 0 : stack[i].index - 1);
-    }
-    return p;
-  };
-  auto element_starts = [&]() {
-    if (!stack.empty() && !stack.back().is_object) ++stack.back().index;
-  };
-  json::parser_callback_t callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        element_starts();
-        stack.push_back(Frame{event == json::parse_event_t::object_start, {}, {}, 0});
-        break;
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        if (!stack.empty()) stack.pop_back();
-        break;
-      case json::parse_event_t::key:
-        if (!stack.empty()) {
-          auto& frame = stack.back();
-          frame.key = parsed.get<std::string>();
-          if (!frame.keys.insert(frame.key).second) {
-            problems.push_back({source, pointer(), 0, 0,
-                                "duplicate key '" + frame.key + "': keys must be unique"});
-          }
-        }
-        break;
-      case json::parse_event_t::value:
-        element_starts();
-        break;
-    }
-    return true;
+  const tracker::DuplicateKeyHandler on_duplicate = [&](const std::string& pointer,
+                                                        const std::string& key) {
+    problems.push_back({source, pointer, 0, 0, "duplicate key '" + key + "': keys must be unique"});
   };
   try {
-    return json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true,
-                       /*ignore_comments=*/false);
-  } catch (const json::parse_error& e) {
-    Problem problem;
-    problem.source = source;
-    // e.byte is the 1-based index of the last byte read.
-    auto [line, column] = line_column(text, e.byte == 0 ? 0 : e.byte - 1);
-    problem.line = line;
-    problem.column = column;
-    std::string message = e.what();
-    static const std::regex kPrefix(
-        R"(^\[json\.exception\.parse_error\.\d+\] parse error( at line \d+, column \d+)?: )");
-    message = std::regex_replace(message, kPrefix, "");
-    problem.message = "invalid JSON: " + message;
-    problems.push_back(std::move(problem));
+    return tracker::parse_json_bounded(text, source, {tracker::kMaxJsonDepth, kMaxRulesFileBytes},
+                                       on_duplicate);
+  } catch (const tracker::JsonError& e) {
+    problems.push_back({source, "", e.line(), e.column(), "invalid JSON: " + e.reason()});
     return std::nullopt;
   }
 }
@@ -344,6 +276,8 @@ std::vector<Problem> parse_into(std::string_view text, const std::string& source
   return problems;
 }
 
+// Reads at most kMaxRulesFileBytes + 1 bytes, so /dev/zero or a huge file costs little and is
+// reported as too large; pipes and /dev/stdin work (bounded the same way).
 std::optional<std::string> read_file(const std::string& path, std::vector<Problem>& problems) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
@@ -355,13 +289,20 @@ std::optional<std::string> read_file(const std::string& path, std::vector<Proble
     problems.push_back({path, "", 0, 0, "cannot open rules file: expected a readable JSON file"});
     return std::nullopt;
   }
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
+  std::string bytes(kMaxRulesFileBytes + 1, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (in.bad()) {
     problems.push_back({path, "", 0, 0, "cannot read rules file"});
     return std::nullopt;
   }
-  return bytes.str();
+  bytes.resize(static_cast<std::size_t>(in.gcount()));
+  if (bytes.size() > kMaxRulesFileBytes) {
+    problems.push_back({path, "", 0, 0,
+                        "larger than the limit of " + std::to_string(kMaxRulesFileBytes) +
+                            " bytes (1 MiB) for a rules file"});
+    return std::nullopt;
+  }
+  return bytes;
 }
 
 }  // namespace

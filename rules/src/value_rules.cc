@@ -1,13 +1,13 @@
 // Pre-training (or post-training, when a path reads results/metrics) checks of single values:
 // range, min, max, required, enum, pattern, compare.
 #include <cmath>
-#include <regex>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "detail.h"
+#include "pattern.h"
 
 namespace vigil::rules::detail {
 namespace {
@@ -120,11 +120,11 @@ class EnumRule : public Rule {
 
 class PatternRule : public Rule {
  public:
-  PatternRule(PathAlternatives paths, std::string pattern, std::regex regex, bool full)
+  PatternRule(PathAlternatives paths, std::string pattern, Pattern compiled, bool full)
       : Rule(phase_of(paths)),
         paths_(std::move(paths)),
         pattern_(std::move(pattern)),
-        regex_(std::move(regex)),
+        compiled_(std::move(compiled)),
         full_(full) {}
   Outcome evaluate(const RunContext& ctx) const override {
     auto found = ctx.resolve(paths_);
@@ -135,7 +135,7 @@ class PatternRule : public Rule {
           found->value, condition());
     }
     const auto& text = found->value.get_ref<const std::string&>();
-    const bool ok = full_ ? std::regex_match(text, regex_) : std::regex_search(text, regex_);
+    const bool ok = full_ ? compiled_.full_match(text) : compiled_.partial_match(text);
     if (ok) return Outcome::passed();
     return Outcome::failed(found->path, found->path + " = \"" + text + "\" does not " + condition(),
                            found->value, condition());
@@ -148,7 +148,7 @@ class PatternRule : public Rule {
  private:
   PathAlternatives paths_;
   std::string pattern_;
-  std::regex regex_;
+  Pattern compiled_;
   bool full_;
 };
 
@@ -252,14 +252,12 @@ void register_value_rules(RuleRegistry& registry) {
     auto paths = f.paths("path");
     auto pattern = f.string("pattern");
     const bool full = f.choice("match", {"full", "search"}, "full") == "full";
-    std::regex regex;
-    try {
-      regex = std::regex(pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      f.problem("pattern", "invalid regular expression /" + pattern + "/: " + e.what() +
-                               " (expected an ECMAScript regex)");
+    Pattern compiled(pattern);
+    if (f.has("pattern") && !compiled.error().empty()) {
+      f.problem("pattern", "invalid regular expression /" + pattern + "/: " + compiled.error() +
+                               " (expected RE2 syntax; no backreferences or lookaround)");
     }
-    return std::make_unique<PatternRule>(std::move(paths), std::move(pattern), std::move(regex),
+    return std::make_unique<PatternRule>(std::move(paths), std::move(pattern), std::move(compiled),
                                          full);
   });
   registry.add("compare", [](RuleFields& f) -> std::unique_ptr<Rule> {

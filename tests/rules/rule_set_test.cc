@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -100,6 +101,53 @@ TEST(RuleSetParse, WrongTypesNameTheirPointer) {
                      "expected 1");
   expect_one_problem(RuleSet::check(R"({"rules": [], "scoring": {"model": "linear"}})", "t.json"),
                      "/scoring/model", "expected \"penalty\" or \"weighted\"");
+}
+
+TEST(RuleSetParse, NumberOutOfRangeNamesFileLineAndColumn) {
+  const auto problems = RuleSet::check("{\n  \"rules\": [],\n  \"version\": 1e999\n}", "t.json");
+  ASSERT_EQ(problems.size(), 1u) << problems_text(problems);
+  EXPECT_EQ(problems[0].line, 3);
+  EXPECT_EQ(problems[0].column, 14);
+  EXPECT_NE(problems[0].message.find("number out of range"), std::string::npos)
+      << problems[0].message;
+  EXPECT_EQ(problems[0].to_string().rfind("t.json:3:14: ", 0), 0u) << problems[0].to_string();
+}
+
+// nlohmann treats a NUL byte as the end of input: what followed it was silently ignored.
+TEST(RuleSetParse, BytesAfterTheDocumentAreRejected) {
+  using namespace std::string_literals;
+  for (const std::string& text :
+       {"{\"rules\": []}\0garbage"s, "{\"rules\": []}\n\0"s, "{\"rules\": []} {}"s}) {
+    const auto problems = RuleSet::check(text, "t.json");
+    ASSERT_EQ(problems.size(), 1u) << problems_text(problems);
+    EXPECT_GT(problems[0].line, 0);
+    EXPECT_NE(problems[0].message.find("invalid JSON"), std::string::npos);
+  }
+}
+
+TEST(RuleSetParse, DeepNestingIsOneProblemNotACrash) {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  const auto problems = RuleSet::check(R"({"rules": [], "description": )" + deep + "}", "t.json");
+  ASSERT_EQ(problems.size(), 1u) << problems_text(problems);
+  EXPECT_NE(problems[0].message.find("limit of 64"), std::string::npos) << problems[0].message;
+  EXPECT_EQ(problems[0].line, 1);
+}
+
+TEST(RuleSetLoad, FilesOverTheSizeLimitAreRefusedAfterABoundedRead) {
+  vigil::testing::TempDir dir;
+  const std::string path = dir.file("big.json");
+  {
+    std::ofstream out(path);
+    out << "{\"rules\": []" << std::string(kMaxRulesFileBytes, ' ') << "}";
+  }
+  for (const std::string& file : {path, std::string("/dev/zero")}) {
+    const auto problems = RuleSet::check_file(file);
+    ASSERT_EQ(problems.size(), 1u) << problems_text(problems);
+    EXPECT_EQ(problems[0].source, file);
+    EXPECT_NE(problems[0].message.find("larger than the limit of 1048576 bytes"), std::string::npos)
+        << problems[0].message;
+  }
+  EXPECT_THROW(RuleSet::load_file("/dev/zero"), RulesError);
 }
 
 TEST(RuleSetParse, BadRegexIsAnError) {

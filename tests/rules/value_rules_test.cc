@@ -1,4 +1,7 @@
 // range, min, max, required, enum, pattern, compare: boundaries, missing and mistyped values.
+#include <chrono>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "rules_test_util.h"
@@ -157,6 +160,48 @@ TEST(PatternRule, ParamPatternAndNonStringValue) {
   auto report = check_one(rule, make_run({{"device", 0}}));
   ASSERT_EQ(report.violations.size(), 1u);
   EXPECT_TRUE(report.violations[0].not_evaluable);
+}
+
+// std::regex recursed once per character: the shipped policy's ".{5,}" overflowed the stack on
+// a ~30,000-character run name.
+TEST(PatternRule, HugeRunNamesValidateAgainstTheDefaultPolicy) {
+  for (const std::size_t length : {std::size_t{30'000}, std::size_t{1'000'000}}) {
+    auto run = make_run();
+    run.name = std::string(length, 'n');
+    const Report report = evaluate(RuleSet::default_rules(), run, EvaluationOptions{});
+    for (const auto& violation : report.violations) {
+      EXPECT_NE(violation.path, "run.name") << length << ": " << violation.message;
+    }
+  }
+}
+
+// "(a+)+$" against "aaa...a!" backtracks exponentially in std::regex (hours at 40 characters).
+TEST(PatternRule, NestedQuantifiersRunInLinearTime) {
+  json rule = {{"id", "n"}, {"kind", "pattern"}, {"path", "run.name"}, {"pattern", "(a+)+$"}};
+  auto run = make_run();
+  const auto start = std::chrono::steady_clock::now();
+  run.name = std::string(40, 'a') + "!";
+  EXPECT_EQ(check_one(rule, run).violations.size(), 1u);
+  run.name = std::string(1'000'000, 'a') + "!";
+  EXPECT_EQ(check_one(rule, run).violations.size(), 1u);
+  rule["match"] = "search";
+  run.name = std::string(1'000'000, 'a') + "!";
+  EXPECT_EQ(check_one(rule, run).violations.size(), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+TEST(PatternRule, PatternsRe2CannotCompileAreProblemsAtTheirLocation) {
+  for (const char* pattern : {"(?=lookahead)", "(a)\\1", "([a-z"}) {
+    const auto problems = RuleSet::check(
+        json{{"rules",
+              {{{"id", "p"}, {"kind", "pattern"}, {"path", "run.name"}, {"pattern", pattern}}}}}
+            .dump(),
+        "team.json");
+    ASSERT_EQ(problems.size(), 1u) << pattern;
+    EXPECT_EQ(problems[0].source, "team.json");
+    EXPECT_EQ(problems[0].pointer, "/rules/0/pattern");
+    EXPECT_NE(problems[0].message.find("RE2"), std::string::npos) << problems[0].message;
+  }
 }
 
 TEST(CompareRule, ParamAgainstParam) {

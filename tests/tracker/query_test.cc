@@ -1,6 +1,8 @@
 #include "vigil/tracker/query.h"
 
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -43,6 +45,53 @@ TEST(ParamCondition, RejectsMalformedExpressions) {
   }
 }
 
+TEST(ParamCondition, AcceptsEveryNumberSpelling) {
+  for (const auto& [text, value] :
+       std::vector<std::pair<const char*, double>>{{"lr < .5", 0.5},
+                                                   {"lr < +1", 1.0},
+                                                   {"lr < 1.", 1.0},
+                                                   {"lr < -2.5e-3", -2.5e-3},
+                                                   {"lr < 1E3", 1000.0},
+                                                   {"lr == .5", 0.5}}) {
+    EXPECT_EQ(ParamCondition::parse(text).value, nlohmann::json(value)) << text;
+  }
+  EXPECT_TRUE(ParamCondition::parse("optimizer.lr < .5").matches({{"optimizer", {{"lr", 0.1}}}}));
+}
+
+// Each of these used to be accepted and then match nothing, silently.
+TEST(ParamCondition, RejectsWhatWouldSilentlyMatchNothing) {
+  for (const char* text :
+       {"lr < 1e309", "lr == -1e309", "lr << 0.01", "lr < 0.01 AND 1=1", "lr < abc", "lr <= true",
+        "lr < inf", "lr < nan", "lr < 0x10", "lr < 1e", "lr < \"0.1\"", "name == adam AND 1=1",
+        "name == \"unterminated", "a..b == 1", ".a == 1", "a. == 1", "lr < 1 2"}) {
+    try {
+      ParamCondition::parse(text);
+      FAIL() << "accepted '" << text << "'";
+    } catch (const InvalidArgument& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(text), std::string::npos) << message;
+      EXPECT_NE(message.find("expected"), std::string::npos) << message;
+      EXPECT_NE(message.find("e.g. optimizer.lr < 0.01"), std::string::npos) << message;
+    }
+  }
+  EXPECT_NE(std::string([] {
+              try {
+                ParamCondition::parse("lr < 1e309");
+              } catch (const InvalidArgument& e) {
+                return e.what();
+              }
+              return "";
+            }())
+                .find("out of range"),
+            std::string::npos);
+}
+
+TEST(ParamCondition, EqualityKeepsBareWordsAndQuotedStrings) {
+  EXPECT_EQ(ParamCondition::parse("version == 1.2.3").value, nlohmann::json("1.2.3"));
+  EXPECT_EQ(ParamCondition::parse("name == \"a b == c\"").value, nlohmann::json("a b == c"));
+  EXPECT_EQ(ParamCondition::parse("flag != false").value, nlohmann::json(false));
+}
+
 TEST(ParamCondition, ComparesNumbersStringsAndMissingPaths) {
   nlohmann::json params = {
       {"optimizer", {{"lr", 0.005}, {"name", "adam"}}}, {"batch_size", 64}, {"amp", true}};
@@ -52,9 +101,7 @@ TEST(ParamCondition, ComparesNumbersStringsAndMissingPaths) {
   EXPECT_TRUE(ParamCondition::parse("batch_size >= 64.0").matches(params));
   EXPECT_TRUE(ParamCondition::parse("optimizer.name == adam").matches(params));
   EXPECT_TRUE(ParamCondition::parse("optimizer.name != sgd").matches(params));
-  EXPECT_TRUE(ParamCondition::parse("optimizer.name < b").matches(params));  // lexicographic
   EXPECT_TRUE(ParamCondition::parse("amp == true").matches(params));
-  EXPECT_FALSE(ParamCondition::parse("amp < true").matches(params));
   EXPECT_FALSE(ParamCondition::parse("optimizer.name < 3").matches(params));  // mixed kinds
   EXPECT_FALSE(ParamCondition::parse("missing.path == 1").matches(params));
   EXPECT_FALSE(ParamCondition::parse("missing.path != 1").matches(params));
@@ -73,6 +120,17 @@ TEST(MetricCondition, RejectsNonNumericValue) {
   EXPECT_THROW(MetricCondition::parse("loss < low"), InvalidArgument);
   EXPECT_THROW(MetricCondition::parse("loss{subset=val <= 1"), InvalidArgument);
   EXPECT_THROW(MetricCondition::parse("loss"), InvalidArgument);
+  for (const char* text : {"loss < 1e309", "loss < inf", "loss < nan", "loss << 1",
+                           "loss < 0.5 AND 1=1", "loss < 0x1p3"}) {
+    try {
+      MetricCondition::parse(text);
+      FAIL() << "accepted '" << text << "'";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("loss{subset=val} < 0.5"), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_DOUBLE_EQ(MetricCondition::parse("loss < .5").value, 0.5);
 }
 
 TEST(MetricCondition, MatchesLastValueOfTheRightSeries) {

@@ -80,6 +80,30 @@ TEST(Time, ParseRejectsMalformedText) {
   }
 }
 
+TEST(Time, ParseRejectsDatesThatDoNotExist) {
+  for (const char* text : {"2026-02-30", "2026-02-29", "2025-04-31", "2026-01-32", "2026-00-10",
+                           "2026-02-30T10:00", "2026-11-26T23:59:60", "2026-11-26T24:00"}) {
+    try {
+      parse_time(text);
+      FAIL() << "accepted " << text;
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(text), std::string::npos);
+      EXPECT_NE(std::string(e.what()).find("expected YYYY-MM-DD"), std::string::npos);
+    }
+  }
+  EXPECT_DOUBLE_EQ(parse_time("2024-02-29"), 1709164800.0);  // leap year
+  EXPECT_NO_THROW(parse_time("2000-02-29"));
+  EXPECT_THROW(parse_time("1900-02-29"), InvalidArgument);
+  EXPECT_NO_THROW(parse_time("2026-12-31T23:59:59.999Z"));
+}
+
+TEST(Time, DateOnlyUpperBoundMeansEndOfThatDay) {
+  EXPECT_DOUBLE_EQ(parse_time_bound("2025-11-26", TimeBound::kStart), 1764115200.0);
+  EXPECT_DOUBLE_EQ(parse_time_bound("2025-11-26", TimeBound::kEnd), 1764115200.0 + 86399.999);
+  EXPECT_DOUBLE_EQ(parse_time_bound("2025-11-26T11:40", TimeBound::kEnd), 1764157200.0);
+  EXPECT_THROW(parse_time_bound("2026-02-30", TimeBound::kEnd), InvalidArgument);
+}
+
 TEST(FiniteOrString, SpellsNonFiniteValues) {
   EXPECT_EQ(finite_or_string(1.5), nlohmann::json(1.5));
   EXPECT_EQ(finite_or_string(std::nan("")), nlohmann::json("NaN"));

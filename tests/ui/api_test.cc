@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "deep_json.h"
+#include "raw_sqlite.h"
 #include "server.h"
 #include "temp_dir.h"
 #include "ui_fixture.h"
@@ -113,6 +115,73 @@ TEST_F(ApiTest, RunsFilterByTagStatusExperimentVerdictAndName) {
   EXPECT_EQ(get("/api/runs?experiment=bulk-0").at("total"), kBulkRuns / 5);
   EXPECT_EQ(get("/api/runs?since=2000-01-01&until=2999-12-31").at("total"), 5 + kBulkRuns);
   EXPECT_EQ(get("/api/runs?until=2000-01-01").at("total"), 0);
+}
+
+// The dashboard parses filters and dates with the tracker's parsers: the same errors as the CLI.
+TEST_F(ApiTest, FiltersThatWouldMatchNothingAre400WithTheExpectedForm) {
+  for (const char* expression : {"optimizer.lr < 1e309", "optimizer.lr << 0.01",
+                                 "optimizer.lr < 0.01 AND 1=1", "optimizer.lr < abc"}) {
+    const auto body =
+        get("/api/runs?param=" + httplib::detail::encode_query_param(expression), 400);
+    const auto error = body.at("error").get<std::string>();
+    EXPECT_NE(error.find("parameter 'param'"), std::string::npos) << error;
+    EXPECT_NE(error.find(expression), std::string::npos) << error;
+    EXPECT_NE(error.find("e.g. optimizer.lr < 0.01"), std::string::npos) << error;
+  }
+  EXPECT_NE(get("/api/runs?metric=" + httplib::detail::encode_query_param("loss < 1e999"), 400)
+                .at("error")
+                .get<std::string>()
+                .find("out of range"),
+            std::string::npos);
+  EXPECT_EQ(names(get("/api/runs?experiment=mnist&param=" +
+                      httplib::detail::encode_query_param("optimizer.lr >= .1"))),
+            (std::set<std::string>{"sgd-high-lr", "diverged"}));
+}
+
+TEST_F(ApiTest, ImpossibleDatesAre400) {
+  for (const char* query : {"since=2026-02-30", "until=2025-04-31", "until=2026-02-29T10:00"}) {
+    const auto error = get(std::string("/api/runs?") + query, 400).at("error").get<std::string>();
+    EXPECT_NE(error.find(std::string(query).substr(std::string(query).find('=') + 1)),
+              std::string::npos)
+        << error;
+  }
+}
+
+TEST_F(ApiTest, HostileTagBodiesAre400NotACrash) {
+  for (const std::string& body :
+       {std::string(20'000, '[') + std::string(20'000, ']'), std::string(R"({"add": [1e999]})"),
+        std::string("{\"add\": [\"x\"]}\0garbage", 22), std::string(R"({"add": ["x"]} [])")}) {
+    auto res = post_tags(ids_.baseline, body);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << body.substr(0, 40);
+    const auto error = json::parse(res->body).at("error").get<std::string>();
+    EXPECT_NE(error.find("request body"), std::string::npos) << error;
+  }
+  auto res = post_tags(ids_.baseline, R"({"add": [")" + std::string(70'000, 'x') + R"("]})");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);  // the server's size cap, before any parsing
+  EXPECT_EQ(get("/api/runs/" + ids_.baseline).at("tags"),
+            json({"PASS", "adam", "baseline", "validated"}));  // nothing changed
+}
+
+TEST_F(ApiTest, StoredParamsNestedTooDeeplyStillList) {
+  {
+    tracker::StoreOptions store_options;
+    store_options.handle_signals = false;
+    tracker::Store store(store_path_, store_options);
+    tracker::RunOptions options;
+    options.name = "deep-params";
+    store.start_run(options).finish();
+  }
+  // A foreign writer stores params nested 100,000 levels deep: the listing and the run page
+  // still work, showing empty params.
+  vigil::testing::raw_exec(store_path_, "UPDATE runs SET params = '" +
+                                            vigil::testing::deep_object_text(100'000) +
+                                            "' WHERE name = 'deep-params'");
+  const auto listed = get("/api/runs?name=deep-params");
+  ASSERT_EQ(listed.at("runs").size(), 1u);
+  const auto id = listed.at("runs")[0].at("id").get<std::string>();
+  EXPECT_EQ(get("/api/runs/" + id).at("params"), json::object());
 }
 
 TEST_F(ApiTest, RunsFilterByParamAndMetricConditions) {

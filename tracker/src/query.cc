@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "vigil/tracker/errors.h"
+#include "vigil/tracker/json_limits.h"
 
 namespace vigil::tracker {
 namespace {
@@ -24,7 +25,7 @@ struct SplitExpression {
 SplitExpression split(std::string_view expression, const char* expected_form) {
   auto fail = [&] {
     return InvalidArgument("invalid condition '" + std::string(expression) + "': expected " +
-                           expected_form + " with OP one of < <= > >= == !=");
+                           expected_form);
   };
   int depth = 0;
   bool quoted = false;
@@ -98,20 +99,100 @@ const nlohmann::json* find_path(const nlohmann::json& root, std::string_view pat
   }
 }
 
+constexpr const char* kParamForm =
+    "PATH OP VALUE with OP one of < <= > >= == != (e.g. optimizer.lr < 0.01 or "
+    "optimizer.name == adam)";
+constexpr const char* kMetricForm =
+    "SERIES OP NUMBER with OP one of < <= > >= == != (e.g. loss{subset=val} < 0.5)";
+
+InvalidArgument bad_condition(std::string_view expression, const std::string& why,
+                              const char* expected_form) {
+  return InvalidArgument("invalid condition '" + std::string(expression) + "': " + why +
+                         "; expected " + expected_form);
+}
+
+// NUMBER: [+-] (DIGITS [. [DIGITS]] | . DIGITS) [(e|E) [+-] DIGITS]. So 0.5, .5, +1, 1. and
+// 1e-3 are numbers; inf, nan, hex and anything with trailing text are not.
+bool is_number_syntax(std::string_view text) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    const std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+  std::size_t mantissa = digits();
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    mantissa += digits();
+  }
+  if (mantissa == 0) return false;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == text.size();
+}
+
+// The finite double `text` denotes, or an error naming the expression and the expected form.
+double finite_number(std::string_view expression, std::string_view text, const char* form) {
+  if (!is_number_syntax(text)) {
+    throw bad_condition(expression, "'" + std::string(text) + "' is not a number", form);
+  }
+  const std::string number(text);
+  const double value = std::strtod(number.c_str(), nullptr);
+  if (!std::isfinite(value)) {
+    throw bad_condition(expression, "number " + number + " is out of range", form);
+  }
+  return value;
+}
+
+void check_path(std::string_view expression, std::string_view path) {
+  if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string_view::npos) {
+    throw bad_condition(expression, "path '" + std::string(path) + "' has an empty segment",
+                        kParamForm);
+  }
+}
+
+// VALUE: a NUMBER (any operator); for == and != also true, false, a JSON "string" or a bare
+// word without spaces, quotes or operator characters. Anything else is an error, never a
+// condition that silently matches nothing.
+nlohmann::json parse_param_value(std::string_view expression, const SplitExpression& parts) {
+  const std::string_view text = parts.right;
+  if (is_number_syntax(text)) return finite_number(expression, text, kParamForm);
+  if (parts.op != CompareOp::kEqual && parts.op != CompareOp::kNotEqual) {
+    throw bad_condition(expression, "'" + std::string(text) + "' is not a number",
+                        "PATH OP NUMBER for OP one of < <= > >= (e.g. optimizer.lr < 0.01): "
+                        "ordering compares finite numbers only");
+  }
+  if (text == "true" || text == "false") return text == "true";
+  if (text.front() == '"') {
+    try {
+      auto literal = parse_json_bounded(text, "quoted value");
+      if (literal.is_string()) return literal;
+    } catch (const JsonError&) {
+    }
+    throw bad_condition(expression, "malformed quoted value " + std::string(text), kParamForm);
+  }
+  if (text.find_first_of(" \t\"<>=!") != std::string_view::npos) {
+    throw bad_condition(expression,
+                        "unexpected text in value '" + std::string(text) +
+                            "' (quote a value that holds spaces or operators: \"a b\")",
+                        kParamForm);
+  }
+  return std::string(text);  // a bare word: adam, 1.2.3
+}
+
 }  // namespace
 
 ParamCondition ParamCondition::parse(std::string_view expression) {
-  auto parts = split(expression, "PATH OP VALUE (e.g. optimizer.lr < 0.01)");
+  auto parts = split(expression, kParamForm);
+  check_path(expression, parts.left);
   ParamCondition condition;
   condition.path = std::string(parts.left);
   condition.op = parts.op;
-  auto literal = nlohmann::json::parse(parts.right, nullptr, false);
-  if (!literal.is_discarded() &&
-      (literal.is_number() || literal.is_string() || literal.is_boolean())) {
-    condition.value = std::move(literal);
-  } else {
-    condition.value = std::string(parts.right);
-  }
+  condition.value = parse_param_value(expression, parts);
   return condition;
 }
 
@@ -130,17 +211,11 @@ bool ParamCondition::matches(const nlohmann::json& params) const {
 }
 
 MetricCondition MetricCondition::parse(std::string_view expression) {
-  auto parts = split(expression, "SERIES OP NUMBER (e.g. loss{subset=val} < 0.5)");
+  auto parts = split(expression, kMetricForm);
   MetricCondition condition;
   condition.series = SeriesKey::parse(parts.left);
   condition.op = parts.op;
-  std::string number(parts.right);
-  char* end = nullptr;
-  condition.value = std::strtod(number.c_str(), &end);
-  if (end == number.c_str() || *end != '\0') {
-    throw InvalidArgument("invalid condition '" + std::string(expression) +
-                          "': expected a number after the operator, got '" + number + "'");
-  }
+  condition.value = finite_number(expression, parts.right, kMetricForm);
   return condition;
 }
 

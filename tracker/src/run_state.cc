@@ -1,10 +1,12 @@
 #include "run_state.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "backend.h"
 #include "log.h"
 #include "vigil/tracker/errors.h"
+#include "vigil/tracker/json_limits.h"
 #include "writer.h"
 
 namespace vigil::tracker::detail {
@@ -19,6 +21,20 @@ void deep_merge(nlohmann::json& target, const nlohmann::json& source) {
       target[it.key()] = *it;
     }
   }
+}
+
+// Limits first: dump() and deep_merge recurse, so a value nested 100,000 levels deep must be
+// refused before either touches it.
+void check_object(const nlohmann::json& value, const char* what) {
+  check_json_limits(value, what);
+  if (!value.is_object()) {
+    throw InvalidArgument(std::string(what) + ": expected a JSON object, got " + value.dump());
+  }
+}
+
+bool is_flat(const nlohmann::json& object) {
+  return std::none_of(object.begin(), object.end(),
+                      [](const nlohmann::json& value) { return value.is_structured(); });
 }
 
 // How long flush() waits while every commit attempt fails before giving up.
@@ -63,8 +79,12 @@ void RunState::wake_writer(std::unique_lock<std::mutex>& lock) {
 std::uint32_t RunState::series_index(std::string_view name, const nlohmann::json& context) {
   if (name.empty()) throw InvalidArgument("empty metric name: expected a non-empty name");
   if (!context.is_null() && !context.is_object()) {
+    check_json_limits(context, "metric '" + std::string(name) + "': context");
     throw InvalidArgument("metric '" + std::string(name) + "': context " + context.dump() +
                           " is not a JSON object");
+  }
+  if (context.is_object() && !is_flat(context)) {  // the usual {subset: val} costs nothing here
+    check_json_limits(context, "metric '" + std::string(name) + "': context");
   }
   std::string key = std::string(name);
   key += '\0';
@@ -91,11 +111,12 @@ const SeriesKey& RunState::series_key(std::uint32_t index) const {
 }
 
 void RunState::merge_params(const nlohmann::json& params) {
-  if (!params.is_object()) {
-    throw InvalidArgument("log_params: expected a JSON object, got " + params.dump());
-  }
+  check_object(params, "log_params");
   std::lock_guard<std::mutex> lock(mu_);
-  deep_merge(params_, params);
+  nlohmann::json merged = params_;
+  deep_merge(merged, params);
+  check_json_limits(merged, "log_params: the run's params after merging");
+  params_ = std::move(merged);  // only a document within the limits is ever kept
   params_dirty_ = true;
   ++meta_version_;
 }
@@ -106,8 +127,19 @@ void RunState::set_param(std::string_view dotted_path, nlohmann::json value) {
     throw InvalidArgument("log_param: invalid path '" + std::string(dotted_path) +
                           "': expected dot-separated names like optimizer.lr");
   }
+  const std::string what = "log_param '" + std::string(dotted_path) + "'";
+  // Each path segment adds one level of nesting above the value.
+  const auto segments =
+      static_cast<int>(std::count(dotted_path.begin(), dotted_path.end(), '.') + 1);
+  if (segments > kMaxJsonDepth) {
+    throw InvalidArgument(what + ": " + std::to_string(segments) +
+                          " path segments, more than the nesting limit of " +
+                          std::to_string(kMaxJsonDepth));
+  }
+  check_json_limits(value, what, JsonLimits{kMaxJsonDepth - segments, kMaxJsonBytes});
   std::lock_guard<std::mutex> lock(mu_);
-  nlohmann::json* node = &params_;
+  nlohmann::json updated = params_;
+  nlohmann::json* node = &updated;
   while (true) {
     auto dot = dotted_path.find('.');
     std::string part(dotted_path.substr(0, dot));
@@ -119,16 +151,19 @@ void RunState::set_param(std::string_view dotted_path, nlohmann::json value) {
     node = &(*node)[part];
     dotted_path.remove_prefix(dot + 1);
   }
+  check_json_limits(updated, what + ": the run's params after setting it");
+  params_ = std::move(updated);
   params_dirty_ = true;
   ++meta_version_;
 }
 
 void RunState::merge_results(const nlohmann::json& results) {
-  if (!results.is_object()) {
-    throw InvalidArgument("log_results: expected a JSON object, got " + results.dump());
-  }
+  check_object(results, "log_results");
   std::lock_guard<std::mutex> lock(mu_);
-  deep_merge(results_, results);
+  nlohmann::json merged = results_;
+  deep_merge(merged, results);
+  check_json_limits(merged, "log_results: the run's results after merging");
+  results_ = std::move(merged);
   results_dirty_ = true;
   ++meta_version_;
 }

@@ -8,17 +8,24 @@
 #include <thread>
 #include <unordered_map>
 
+#include "log.h"
 #include "sqlite_backend.h"
+#include "vigil/tracker/json_limits.h"
 
 namespace vigil::tracker::detail {
 namespace {
 
-// Parses a JSON column; a damaged value becomes an empty object rather than failing the
-// whole listing (the rest of the run is still useful).
-nlohmann::json parse_json_column(const std::string& text) {
-  auto parsed = nlohmann::json::parse(text, nullptr, false);
-  if (parsed.is_discarded()) return nlohmann::json::object();
-  return parsed;
+// Parses a JSON column written by vigil (or another tool) with the same bounds as any outside
+// input. A damaged or oversized value becomes an empty object, with a warning, rather than
+// failing the whole listing (the rest of the run is still useful; the row is left as it is).
+nlohmann::json parse_json_column(const std::string& text, std::string_view column,
+                                 std::string_view run_id) {
+  try {
+    return parse_json_bounded(text, column);
+  } catch (const JsonError& e) {
+    logger()->warn("run {}: stored {} not shown: {}", run_id, column, e.what());
+    return nlohmann::json::object();
+  }
 }
 
 // Runs mostly share the same few series keys: parse each distinct (name, context) once.
@@ -30,13 +37,13 @@ class SeriesKeyCache {
     SeriesKey key;
     std::string qualified;
   };
-  const Entry& get(std::string_view name, std::string_view context_text) {
+  const Entry& get(std::string_view name, std::string_view context_text, std::string_view run_id) {
     for (const Entry& e : entries_) {
       if (e.name == name && e.context_text == context_text) return e;
     }
     Entry e{std::string(name), std::string(context_text), {}, {}};
     e.key.name = e.name;
-    e.key.context = parse_json_column(e.context_text);
+    e.key.context = parse_json_column(e.context_text, "series context", run_id);
     e.qualified = e.key.qualified_name();
     if (entries_.size() >= kMaxEntries) entries_.pop_back();  // many distinct keys: no cache
     entries_.push_back(std::move(e));
@@ -124,8 +131,8 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
       run.pid = stmt.column_int64(9);
       run.command = stmt.column_text(10);
       run.error = stmt.column_text(11);
-      run.params = parse_json_column(stmt.column_text(12));
-      run.results = parse_json_column(stmt.column_text(13));
+      run.params = parse_json_column(stmt.column_text(12), "params", run.id);
+      run.results = parse_json_column(stmt.column_text(13), "results", run.id);
       runs.push_back(std::move(run));
     }
     stmt.reset();
@@ -181,7 +188,8 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
       auto found = index.find(series.column_blob(0));
       if (found == index.end()) continue;
       RunInfo* run = &runs[found->second];
-      const SeriesKeyCache::Entry& key = keys.get(series.column_blob(1), series.column_blob(2));
+      const SeriesKeyCache::Entry& key =
+          keys.get(series.column_blob(1), series.column_blob(2), run->id);
       SeriesSummary s;
       s.key = key.key;
       read_summary_columns(series, 3, s);
@@ -268,7 +276,7 @@ std::vector<SeriesSummary> SqliteBackend::series(const std::string& run_id) {
     while (stmt.step()) {
       SeriesSummary s;
       s.key.name = stmt.column_text(0);
-      s.key.context = parse_json_column(stmt.column_text(1));
+      s.key.context = parse_json_column(stmt.column_text(1), "series context", run_id);
       read_summary_columns(stmt, 2, s);
       out.push_back(std::move(s));
     }
@@ -322,8 +330,8 @@ std::vector<ValidationRecord> SqliteBackend::validations(const std::string& run_
       r.phase = stmt.column_text(4);
       r.verdict = stmt.column_text(5);
       r.score = stmt.column_double(6);
-      r.violations = parse_json_column(stmt.column_text(7));
-      r.report = parse_json_column(stmt.column_text(8));
+      r.violations = parse_json_column(stmt.column_text(7), "validation violations", r.run_id);
+      r.report = parse_json_column(stmt.column_text(8), "validation report", r.run_id);
       r.created_at = stmt.column_double(9);
       out.push_back(std::move(r));
     }

@@ -16,6 +16,7 @@
 #include "signals.h"
 #include "store_internal.h"
 #include "vigil/tracker/errors.h"
+#include "vigil/tracker/json_limits.h"
 #include "writer.h"
 
 namespace vigil::tracker {
@@ -116,6 +117,7 @@ Run Store::start_run(const RunOptions& options) {
   auto& backend = backend_of(backend_);
   const StoreOptions& store_options = writer_->options();
   if (store_options.read_only) throw Error("store " + uri_ + " was opened read-only");
+  check_json_limits(options.params, "RunOptions::params");  // before dump() recurses over it
   if (!options.params.is_object() && !options.params.is_null()) {
     throw InvalidArgument("RunOptions::params: expected a JSON object, got " +
                           options.params.dump());
@@ -182,6 +184,9 @@ detail::TagOps verdict_tag_ops(std::string_view verdict) {
 }  // namespace
 
 std::int64_t Store::add_validation(const ValidationRecord& record) {
+  // The store never keeps what it could not read back (see parse_json_bounded).
+  check_json_limits(record.violations, "add_validation: violations");
+  check_json_limits(record.report, "add_validation: report");
   if (record.verdict != kPassVerdict && record.verdict != kFailVerdict) {
     throw InvalidArgument("add_validation: verdict '" + record.verdict +
                           "': expected PASS or FAIL");

@@ -6,8 +6,10 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 
 #include "vigil/tracker/errors.h"
+#include "vigil/tracker/json_limits.h"
 
 namespace vigil::tracker {
 namespace {
@@ -33,19 +35,35 @@ std::string context_value_text(const nlohmann::json& value) {
   return value.dump();
 }
 
+std::optional<nlohmann::json> parse_literal(std::string_view text) {
+  try {
+    return parse_json_bounded(text, "series context value");
+  } catch (const JsonError&) {
+    return std::nullopt;
+  }
+}
+
 nlohmann::json parse_context_value(std::string_view text, std::string_view whole) {
+  auto parsed = parse_literal(text);
   if (!text.empty() && text.front() == '"') {
-    auto parsed = nlohmann::json::parse(text, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_string()) {
+    if (!parsed || !parsed->is_string()) {
       throw InvalidArgument("malformed series name '" + std::string(whole) +
                             "': bad quoted value " + std::string(text));
     }
-    return parsed;
+    return *parsed;
   }
-  auto parsed = nlohmann::json::parse(text, nullptr, false);
-  if (!parsed.is_discarded() && (parsed.is_primitive())) return parsed;
+  if (parsed && parsed->is_primitive()) return *parsed;
   return std::string(text);
 }
+
+int days_in_month(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+constexpr std::size_t kDateOnlyLength = 10;  // "YYYY-MM-DD"
+constexpr double kLastMillisecondOfDay = 86400.0 - 0.001;
 
 }  // namespace
 
@@ -216,12 +234,19 @@ Timestamp parse_time(std::string_view text) {
     if (pos < text.size() && text[pos] == 'Z') ++pos;
     if (pos != text.size()) throw fail();
   }
-  if (parts.tm_mon < 0 || parts.tm_mon > 11 || parts.tm_mday < 1 || parts.tm_mday > 31 ||
-      parts.tm_hour > 23 || parts.tm_min > 59 || parts.tm_sec > 60) {
-    throw fail();
+  if (parts.tm_mon < 0 || parts.tm_mon > 11 || parts.tm_mday < 1 ||
+      parts.tm_mday > days_in_month(parts.tm_year + 1900, parts.tm_mon + 1) || parts.tm_hour > 23 ||
+      parts.tm_min > 59 || parts.tm_sec > 59) {
+    throw fail();  // timegm would quietly move 2026-02-30 to March 2nd
   }
   time_t seconds = timegm(&parts);
   return static_cast<double>(seconds) + fraction;
+}
+
+Timestamp parse_time_bound(std::string_view text, TimeBound bound) {
+  const Timestamp time = parse_time(text);
+  const bool date_only = text.size() == kDateOnlyLength;
+  return bound == TimeBound::kEnd && date_only ? time + kLastMillisecondOfDay : time;
 }
 
 void to_json(nlohmann::json& j, const RunInfo& run) {

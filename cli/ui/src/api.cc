@@ -6,6 +6,7 @@
 
 #include "http_error.h"
 #include "vigil/tracker/errors.h"
+#include "vigil/tracker/json_limits.h"
 
 namespace vigil::ui {
 namespace {
@@ -204,9 +205,11 @@ nlohmann::json Api::meta() const {
 nlohmann::json Api::update_tags(const std::string& id, const std::string& body) {
   nlohmann::json request;
   try {
-    request = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw HttpError(400, std::string("request body is not JSON: ") + e.what());
+    // The server caps the body's size (413); the parser caps its nesting and refuses trailing
+    // bytes and numbers out of range.
+    request = tracker::parse_json_bounded(body, "request body");
+  } catch (const tracker::JsonError& e) {
+    throw HttpError(400, e.what());
   }
   if (!request.is_object()) {
     throw HttpError(400, "request body must be an object {\"add\": [...], \"remove\": [...]}");

@@ -77,11 +77,9 @@ auto parse_with(const std::string& key, Fn&& fn) {
   }
 }
 
-tracker::Timestamp parse_bound(const std::string& key, const std::string& text, bool end_of_day) {
-  const auto time = parse_with(key, [&] { return tracker::parse_time(text); });
-  // A bare date as the upper bound means "through that day", as a user reading it expects.
-  const bool date_only = text.size() == 10;
-  return end_of_day && date_only ? time + 86400.0 - 1e-3 : time;
+tracker::Timestamp parse_bound(const std::string& key, const std::string& text,
+                               tracker::TimeBound bound) {
+  return parse_with(key, [&] { return tracker::parse_time_bound(text, bound); });
 }
 
 SortKey parse_sort(const std::string& text) {
@@ -249,10 +247,10 @@ RunsQuery parse_runs_query(const QueryParams& params) {
     }
   }
   if (auto since = single_value(params, "since")) {
-    filter.created_since = parse_bound("since", *since, false);
+    filter.created_since = parse_bound("since", *since, tracker::TimeBound::kStart);
   }
   if (auto until = single_value(params, "until")) {
-    filter.created_until = parse_bound("until", *until, true);
+    filter.created_until = parse_bound("until", *until, tracker::TimeBound::kEnd);
   }
   for (const auto& text : values_of(params, "param")) {
     filter.params.push_back(

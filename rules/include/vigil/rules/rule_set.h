@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,8 +60,11 @@ struct ScoringOptions {
 ///   required   path                               some alternative is present (not null)
 ///   enum       path, values (non-empty array)     value equals one of them (JSON equality,
 ///                                                 numbers numerically)
-///   pattern    path, pattern, [match=full|search] string value matches the ECMAScript regex
-///                                                 (full: std::regex_match; search: regex_search)
+///   pattern    path, pattern, [match=full|search] string value matches the RE2 regex (full:
+///                                                 whole value; search: some part). RE2 runs in
+///                                                 time linear in the value; no backreferences or
+///                                                 lookaround (a pattern RE2 rejects is a problem
+///                                                 at /rules/N/pattern)
 ///   compare    left, op (< <= > >= == !=), right  numeric left OP right (== / != also strings)
 ///   non_finite metric                             fires (stop now) on a NaN/Inf value
 ///   divergence metric, min and/or max             fires (stop now) when value > max or < min
@@ -139,6 +143,11 @@ class RuleSet {
   nlohmann::json document_;
   std::vector<std::shared_ptr<const Rule>> rules_;
 };
+
+/// The largest rules file (or text given to RuleSet::parse/check) vigil reads: 1 MiB. Larger
+/// input, /dev/zero included, is one problem "larger than the limit"; at most this many bytes
+/// plus one are read. Nesting is bounded by tracker::kMaxJsonDepth.
+inline constexpr std::size_t kMaxRulesFileBytes = std::size_t{1} << 20;
 
 /// FNV-1a 64 of `bytes` as 16 lower-case hex digits.
 std::string content_hash(std::string_view bytes);

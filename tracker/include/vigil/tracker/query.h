@@ -16,16 +16,22 @@ namespace vigil::tracker {
 enum class CompareOp { kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual };
 
 /// A condition on a run's params, e.g. "optimizer.lr < 0.01" or "optimizer.name == adam".
-/// Numbers compare numerically; strings compare as strings (`==`/`!=` only for non-numbers,
-/// ordering for strings is lexicographic). A run that lacks the path never matches.
+/// Numbers compare numerically; ==/!= also compare strings and booleans. A run that lacks the
+/// path never matches. This is the one filter grammar of vigil: the CLI (--param, --metric)
+/// and the dashboard (/api/runs?param=...) both hand their text to these parsers.
 struct ParamCondition {
   std::string path;  ///< dotted path into the params object
   CompareOp op = CompareOp::kEqual;
   nlohmann::json value;  ///< number, string or bool
 
-  /// Parses "PATH OP VALUE" with OP one of < <= > >= == != (spaces optional). VALUE is a JSON
-  /// literal when it parses as one (0.01, true, "x"), else a bare string. Throws
-  /// InvalidArgument naming the expression and the expected form.
+  /// Parses "PATH OP VALUE" with OP one of < <= > >= == != (spaces optional):
+  ///   PATH   dot-separated keys, no empty segment
+  ///   NUMBER [+-] (DIGITS [. [DIGITS]] | . DIGITS) [(e|E) [+-] DIGITS], finite: 0.5 .5 +1 1. 1e-3
+  ///   VALUE  NUMBER for < <= > >=; for == and != also true, false, a JSON "string" or a bare
+  ///          word without spaces, quotes or < > = ! (adam, 1.2.3)
+  /// Throws InvalidArgument naming the expression and the expected form for anything else
+  /// ("lr < abc", "lr << 1", "lr < 1e309", "lr < 0.01 AND 1=1"), so that no filter silently
+  /// matches nothing.
   static ParamCondition parse(std::string_view expression);
   bool matches(const nlohmann::json& params) const;
 };
@@ -37,7 +43,8 @@ struct MetricCondition {
   CompareOp op = CompareOp::kLess;
   double value = 0.0;
 
-  /// Same grammar as ParamCondition::parse, with a numeric VALUE.
+  /// "SERIES OP NUMBER": the SERIES grammar of SeriesKey::parse, NUMBER as in
+  /// ParamCondition::parse (finite). Throws InvalidArgument like ParamCondition::parse.
   static MetricCondition parse(std::string_view expression);
   bool matches(const std::vector<SeriesSummary>& metrics) const;
 };

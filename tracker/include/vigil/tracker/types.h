@@ -117,7 +117,17 @@ nlohmann::json finite_or_string(double value);
 
 /// ISO-8601 UTC text ("2026-11-26T11:40:43.123Z") of a Timestamp, and back.
 std::string format_time(Timestamp t);
-/// Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]][Z]". Throws InvalidArgument otherwise.
+/// Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]][Z]" (UTC) for a date that exists
+/// (2026-02-30 does not) and a time from 00:00:00 to 23:59:59.999. Throws InvalidArgument naming
+/// the text and the expected form otherwise.
 Timestamp parse_time(std::string_view text);
+
+/// Which end of a time range a bound is: a date alone means the start of that day for kStart
+/// and its last millisecond (23:59:59.999) for kEnd, as a reader of "--until 2026-11-26"
+/// expects. A bound with a time of day is that instant either way.
+enum class TimeBound { kStart, kEnd };
+/// parse_time plus the date-only rule above; the one place that rule lives (CLI --since/--until
+/// and the dashboard's since/until both call it). Throws like parse_time.
+Timestamp parse_time_bound(std::string_view text, TimeBound bound);
 
 }  // namespace vigil::tracker
