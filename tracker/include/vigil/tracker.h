@@ -7,4 +7,6 @@
 #include "vigil/tracker/query.h"
 #include "vigil/tracker/run.h"
 #include "vigil/tracker/store.h"
+#include "vigil/tracker/tags.h"
+#include "vigil/tracker/text.h"
 #include "vigil/tracker/types.h"
