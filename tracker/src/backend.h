@@ -129,6 +129,11 @@ class Backend {
   /// The file or server the backend talks to (for messages).
   virtual const std::string& location() const = 0;
 
+  /// Local files holding the store's data (for a file database: the file and its companion
+  /// files, existing or not), so callers can refuse to overwrite them. Default: none (a
+  /// server backend).
+  virtual std::vector<std::string> local_files() const { return {}; }
+
   virtual void create_run(const NewRun& run) = 0;
   /// Applies the batch in one transaction. On success, sets series_id of created series.
   /// On failure throws and changes nothing (the caller retries with the same batch).

@@ -20,6 +20,9 @@ class SqliteBackend final : public Backend {
   ~SqliteBackend() override = default;
 
   const std::string& location() const override { return path_; }
+  std::vector<std::string> local_files() const override {
+    return {path_, path_ + "-wal", path_ + "-shm", path_ + "-journal"};
+  }
 
   void create_run(const NewRun& run) override;
   void commit(WriteBatch& batch) override;

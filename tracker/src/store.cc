@@ -3,11 +3,14 @@
 
 #include "vigil/tracker/store.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
+#include <system_error>
 
 #include "backend.h"
 #include "log.h"
@@ -17,6 +20,7 @@
 #include "store_internal.h"
 #include "vigil/tracker/errors.h"
 #include "vigil/tracker/json_limits.h"
+#include "vigil/tracker/tags.h"
 #include "writer.h"
 
 namespace vigil::tracker {
@@ -122,9 +126,7 @@ Run Store::start_run(const RunOptions& options) {
     throw InvalidArgument("RunOptions::params: expected a JSON object, got " +
                           options.params.dump());
   }
-  for (const auto& tag : options.tags) {
-    if (tag.empty()) throw InvalidArgument("RunOptions::tags: empty tag");
-  }
+  for (const auto& tag : options.tags) check_tag(tag, TagChange::kAdd);
   detail::NewRun row;
   row.id = detail::random_run_id();
   row.name = options.name;
@@ -144,14 +146,36 @@ Run Store::start_run(const RunOptions& options) {
 }
 
 void Store::add_tags(std::string_view run_id, const std::vector<std::string>& tags) {
-  for (const auto& tag : tags) {
-    if (tag.empty()) throw InvalidArgument("add_tags: empty tag");
-  }
+  for (const auto& tag : tags) check_tag(tag, TagChange::kAdd);
   backend_of(backend_).change_tags(resolve_run_id(run_id), tags, true);
 }
 
 void Store::remove_tags(std::string_view run_id, const std::vector<std::string>& tags) {
+  for (const auto& tag : tags) check_tag(tag, TagChange::kRemove);
   backend_of(backend_).change_tags(resolve_run_id(run_id), tags, false);
+}
+
+namespace {
+
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa {};
+  struct stat sb {};
+  if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0) {
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  }
+  std::error_code error_a;
+  std::error_code error_b;
+  const auto canonical_a = std::filesystem::weakly_canonical(std::filesystem::absolute(a), error_a);
+  const auto canonical_b = std::filesystem::weakly_canonical(std::filesystem::absolute(b), error_b);
+  return !error_a && !error_b && canonical_a == canonical_b;
+}
+
+}  // namespace
+
+bool Store::is_store_file(const std::string& path) const {
+  const auto files = backend_of(backend_).local_files();
+  return std::any_of(files.begin(), files.end(),
+                     [&](const std::string& file) { return same_file(path, file); });
 }
 
 void Store::delete_runs(const std::vector<std::string>& run_ids) {

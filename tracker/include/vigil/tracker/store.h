@@ -65,7 +65,7 @@ struct RunOptions {
   std::string name;                                  ///< free text; may be empty
   std::string experiment = "default";                ///< created on first use
   nlohmann::json params = nlohmann::json::object();  ///< initial params (object)
-  std::vector<std::string> tags;
+  std::vector<std::string> tags;  ///< each must pass check_tag (vigil/tracker/tags.h)
   /// Command line stored with the run; empty = this process's (/proc/self/cmdline).
   std::string command;
 };
@@ -105,7 +105,12 @@ class Store {
   /// Creates a run (status running, started now) and returns its writer handle.
   Run start_run(const RunOptions& options = {});
 
+  /// Adds tags to a run. Throws InvalidArgument for a tag check_tag(tag, kAdd) refuses
+  /// (verdict tags, spaces, control characters, longer than kMaxTagLength; vigil/tracker/tags.h)
+  /// before changing anything.
   void add_tags(std::string_view run_id, const std::vector<std::string>& tags);
+  /// Removes tags from a run (absent ones are ignored). Throws InvalidArgument for an empty or
+  /// verdict tag (check_tag(tag, kRemove)).
   void remove_tags(std::string_view run_id, const std::vector<std::string>& tags);
   /// Deletes runs with all their data. Throws RunNotFound for an unknown id.
   void delete_runs(const std::vector<std::string>& run_ids);
@@ -155,6 +160,12 @@ class Store {
 
   /// Backend, location, schema version, counts of runs, series and points, and size on disk.
   StoreInfo info() const;
+
+  /// True when `path` names one of the files holding this store's data (for SQLite: the
+  /// database and its -wal, -shm and -journal files), however it is spelled: the same device
+  /// and inode where both exist (symlinks and hard links included), else the same canonical
+  /// path. Tools that write files (e.g. `vigil export --output`) refuse such a path.
+  [[nodiscard]] bool is_store_file(const std::string& path) const;
 
  private:
   friend detail::Backend& detail::store_backend(const Store& store);
