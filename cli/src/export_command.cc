@@ -13,11 +13,13 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "errors.h"
 #include "output.h"
 #include "run_filter_options.h"
 #include "store_access.h"
 #include "vigil/tracker/errors.h"
 #include "vigil/tracker/store.h"
+#include "vigil/tracker/text.h"
 
 namespace vigil::cli {
 
@@ -188,6 +190,10 @@ void run_export(const Context& context, const ExportOptions& options) {
   tracker::RunFilter filter = options.filter.to_filter();
   SeriesSelector selector(options.metrics);
   tracker::Store store = open_store(context.store_uri, StoreAccess::kRead);
+  if (!options.output.empty() && store.is_store_file(options.output)) {
+    throw UsageError("--output '" + options.output + "' is the store " + store.uri() +
+                     " or one of its files; choose another file");
+  }
   std::vector<tracker::RunInfo> runs = store.list_runs(filter);
 
   std::unique_ptr<OutputFile> file;
@@ -219,11 +225,12 @@ void run_export(const Context& context, const ExportOptions& options) {
   }
   if (file) file->commit();
   for (const std::string& unused : selector.unused()) {
-    std::cerr << "vigil: warning: --metric '" << unused << "' matched no series\n";
+    std::cerr << "vigil: warning: --metric '" << tracker::escape_for_terminal(unused)
+              << "' matched no series\n";
   }
   if (file) {
     std::cerr << "exported " << rows << " points of " << runs.size() << " runs to "
-              << options.output << '\n';
+              << tracker::escape_for_terminal(options.output) << '\n';
   }
 }
 

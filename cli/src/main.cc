@@ -12,6 +12,7 @@
 #include "ui_command.h"
 #include "vigil/rules/errors.h"
 #include "vigil/tracker/errors.h"
+#include "vigil/tracker/text.h"
 
 namespace {
 
@@ -20,12 +21,9 @@ constexpr int kExitUsage = 2;
 constexpr int kExitRunNotFound = 3;
 
 int report(const std::string& message, int exit_code) {
-  std::string line = message;
-  // One line, whatever the message: a multi-line what() would break scripts parsing stderr.
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  std::cerr << "vigil: error: " << line << '\n';
+  // One line, whatever the message (a multi-line what() would break scripts parsing stderr),
+  // and names or values quoted in it cannot drive the terminal.
+  std::cerr << "vigil: error: " << vigil::tracker::escape_for_terminal(message) << '\n';
   return exit_code;
 }
 

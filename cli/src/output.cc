@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "choice_option.h"
+#include "vigil/tracker/text.h"
 
 namespace vigil::cli {
 
@@ -58,12 +59,7 @@ void Table::add_column(std::string header, Align align, std::size_t min_width) {
 
 void Table::add_row(std::vector<std::string> cells) {
   cells.resize(columns_.size());
-  // One line per row: control characters (a newline in a run name) become spaces.
-  for (std::string& cell : cells) {
-    for (char& c : cell) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-    }
-  }
+  for (std::string& cell : cells) cell = tracker::escape_for_terminal(cell);
   rows_.push_back(std::move(cells));
 }
 

@@ -30,7 +30,9 @@ class Table {
  public:
   /// Adds a column. `min_width` > 0 makes it shrinkable down to that width.
   void add_column(std::string header, Align align = Align::kLeft, std::size_t min_width = 0);
-  /// Adds a row; it must have one cell per column. Control characters become spaces.
+  /// Adds a row; it must have one cell per column. Cells are escaped for the terminal
+  /// (tracker::escape_for_terminal: `\x1b`, `\n`...), so each row stays one line and no
+  /// stored text can drive the terminal.
   void add_row(std::vector<std::string> cells);
   /// Writes header and rows, columns separated by two spaces, lines at most `max_width`
   /// wide when the shrinkable columns allow it.

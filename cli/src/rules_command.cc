@@ -8,6 +8,7 @@
 #include "output.h"
 #include "vigil/rules/format.h"
 #include "vigil/rules/rule_set.h"
+#include "vigil/tracker/text.h"
 
 namespace vigil::cli {
 
@@ -27,11 +28,14 @@ void run_check(Context& context, const CheckOptions& options) {
     std::vector<rules::Problem> problems = rules::RuleSet::check_file(file);
     if (problems.empty()) {
       std::size_t count = rules::RuleSet::load_file(file).rules().size();
-      std::cout << file << ": ok, " << count << (count == 1 ? " rule" : " rules") << '\n';
+      std::cout << tracker::escape_for_terminal(file) << ": ok, " << count
+                << (count == 1 ? " rule" : " rules") << '\n';
       continue;
     }
-    for (const rules::Problem& problem : problems) std::cout << problem.to_string() << '\n';
-    std::cout << file << ": " << problems.size()
+    for (const rules::Problem& problem : problems) {
+      std::cout << tracker::escape_for_terminal(problem.to_string()) << '\n';
+    }
+    std::cout << tracker::escape_for_terminal(file) << ": " << problems.size()
               << (problems.size() == 1 ? " problem" : " problems") << '\n';
     context.exit_code = 1;
   }

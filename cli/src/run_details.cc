@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "validation_output.h"
+#include "vigil/tracker/text.h"
 
 namespace vigil::cli {
 
@@ -20,7 +21,7 @@ constexpr int kLabelWidth = 12;
 void field(std::ostream& out, const std::string& label, const std::string& value) {
   std::string padded = label;
   padded.resize(kLabelWidth, ' ');
-  out << padded << value << '\n';
+  out << padded << tracker::escape_for_terminal(value) << '\n';
 }
 
 std::string time_text(tracker::Timestamp t) {
@@ -54,9 +55,11 @@ void print_tree(std::ostream& out, const std::string& title, const nlohmann::jso
   std::string text = rendered.str();
   out << text.substr(text.find('\n') + 1);
   for (const auto& [path, block] : blocks) {
-    out << "  " << path << ":\n";
+    out << "  " << tracker::escape_for_terminal(path) << ":\n";
     std::istringstream lines(block);
-    for (std::string line; std::getline(lines, line);) out << "    " << line << '\n';
+    for (std::string line; std::getline(lines, line);) {
+      out << "    " << tracker::escape_for_terminal(line) << '\n';
+    }
   }
 }
 

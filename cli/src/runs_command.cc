@@ -16,6 +16,8 @@
 #include "run_list.h"
 #include "store_access.h"
 #include "vigil/tracker/store.h"
+#include "vigil/tracker/tags.h"
+#include "vigil/tracker/text.h"
 
 namespace vigil::cli {
 
@@ -53,26 +55,11 @@ void run_show(const Context& context, const ShowOptions& options) {
   print_run_details(std::cout, store, run, options.format);
 }
 
-void check_user_tags(const std::vector<std::string>& tags) {
-  for (const std::string& tag : tags) {
-    if (tag.empty() || std::any_of(tag.begin(), tag.end(), [](unsigned char c) {
-          return std::isspace(c) || std::iscntrl(c);
-        })) {
-      throw UsageError("tag '" + tag + "': expected a non-empty tag without spaces");
-    }
-    if (tracker::is_verdict_tag(tag)) {
-      std::string managed;
-      for (std::string_view verdict_tag : tracker::kVerdictTags) {
-        managed += (managed.empty() ? "" : "/") + std::string(verdict_tag);
-      }
-      throw UsageError("tag '" + tag + "' is managed by 'vigil validate' (" + managed +
-                       "); choose another");
-    }
-  }
-}
-
 void run_tag(const Context& context, const TagOptions& options, bool add) {
-  check_user_tags(options.tags);
+  // Before the store is opened for writing; the store applies the same rule again.
+  for (const std::string& tag : options.tags) {
+    tracker::check_tag(tag, add ? tracker::TagChange::kAdd : tracker::TagChange::kRemove);
+  }
   tracker::Store store = open_store(context.store_uri, StoreAccess::kWrite);
   std::string id = store.resolve_run_id(options.run);
   if (add) {
@@ -81,7 +68,8 @@ void run_tag(const Context& context, const TagOptions& options, bool add) {
     store.remove_tags(id, options.tags);
   }
   tracker::RunInfo run = store.get_run(id);
-  std::cout << short_id(id) << " tags: " << (run.tags.empty() ? "(none)" : join(run.tags, ", "))
+  std::cout << short_id(id) << " tags: "
+            << (run.tags.empty() ? "(none)" : tracker::escape_for_terminal(join(run.tags, ", ")))
             << '\n';
 }
 

@@ -11,6 +11,7 @@
 #include "output.h"
 #include "vigil/rules/format.h"
 #include "vigil/rules/storage.h"
+#include "vigil/tracker/text.h"
 
 namespace vigil::cli {
 
@@ -27,17 +28,21 @@ rules::FormatOptions format_options() {
 /// A record whose report JSON does not parse (written by another tool or an older vigil):
 /// show what the record itself holds.
 void print_raw_record(std::ostream& out, const tracker::ValidationRecord& record) {
-  out << "rules " << record.rules_name << " (" << record.rules_hash << "), phase " << record.phase
+  using tracker::escape_for_terminal;
+  out << "rules " << escape_for_terminal(record.rules_name) << " ("
+      << escape_for_terminal(record.rules_hash) << "), phase " << escape_for_terminal(record.phase)
       << ", validated " << tracker::format_time(record.created_at) << '\n';
   if (record.violations.is_array()) {
     for (const nlohmann::json& violation : record.violations) {
       auto text = [&](const char* key) {
-        return violation.contains(key) ? json_scalar_text(violation[key]) : std::string("?");
+        return violation.contains(key) ? escape_for_terminal(json_scalar_text(violation[key]))
+                                       : std::string("?");
       };
       out << "  " << text("severity") << "  " << text("rule_id") << ": " << text("message") << '\n';
     }
   }
-  out << "score " << format_score(record.score) << ", verdict " << record.verdict << '\n';
+  out << "score " << format_score(record.score) << ", verdict "
+      << escape_for_terminal(record.verdict) << '\n';
 }
 
 }  // namespace

@@ -73,7 +73,18 @@ TEST(Output, TableKeepsOneLinePerRowWhenCellsHaveNewlines) {
   table.add_row({"two\nlines", "1"});
   std::ostringstream out;
   table.render(out, 100);
-  EXPECT_EQ(out.str(), "NAME       X\ntwo lines  1\n");
+  EXPECT_EQ(out.str(), "NAME        X\ntwo\\nlines  1\n");
+}
+
+TEST(Output, TableCellsCannotDriveTheTerminal) {
+  Table table;
+  table.add_column("NAME");
+  table.add_row(
+      {"\x1b[2J\x1b]0;t\x07\xc2\x9b"
+       "1m"});
+  std::ostringstream out;
+  table.render(out, 100);
+  EXPECT_EQ(out.str(), "NAME\n\\x1b[2J\\x1b]0;t\\x07\\u009b1m\n");
 }
 
 TEST(Output, FlattenJsonGivesDottedLeaves) {
