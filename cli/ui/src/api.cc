@@ -7,11 +7,10 @@
 #include "http_error.h"
 #include "vigil/tracker/errors.h"
 #include "vigil/tracker/json_limits.h"
+#include "vigil/tracker/tags.h"
 
 namespace vigil::ui {
 namespace {
-
-constexpr std::size_t kMaxTagLength = 200;
 
 tracker::StoreOptions read_only_options() {
   tracker::StoreOptions options;
@@ -43,7 +42,9 @@ nlohmann::json series_json(const tracker::SeriesSummary& summary) {
       {"last_time", tracker::format_time(summary.last_time)}};
 }
 
-std::vector<std::string> tag_list(const nlohmann::json& body, const char* key) {
+// The tags under `key`; each passes tracker::check_tag (the rule `vigil runs tag` applies).
+std::vector<std::string> tag_list(const nlohmann::json& body, const char* key,
+                                  tracker::TagChange change) {
   std::vector<std::string> tags;
   const auto it = body.find(key);
   if (it == body.end()) return tags;
@@ -51,18 +52,15 @@ std::vector<std::string> tag_list(const nlohmann::json& body, const char* key) {
     throw HttpError(400, std::string("'") + key + "' must be an array of tag strings");
   }
   for (const auto& tag : *it) {
-    if (!tag.is_string() || tag.get_ref<const std::string&>().empty() ||
-        tag.get_ref<const std::string&>().size() > kMaxTagLength) {
-      throw HttpError(400, std::string("'") + key + "' holds " + tag.dump() +
-                               "; expected non-empty strings of at most " +
-                               std::to_string(kMaxTagLength) + " characters");
+    if (!tag.is_string()) {
+      throw HttpError(400, std::string("'") + key + "' holds a " + tag.type_name() +
+                               "; expected an array of tag strings");
     }
     const auto& text = tag.get_ref<const std::string&>();
-    // Verdict tags belong to Store::add_validation; editing them by hand would contradict the
-    // stored validations.
-    if (tracker::is_verdict_tag(text)) {
-      throw HttpError(
-          400, "tag '" + text + "' is set by validation (vigil validate) and cannot be edited");
+    try {
+      tracker::check_tag(text, change);
+    } catch (const tracker::InvalidArgument& e) {
+      throw HttpError(400, std::string("'") + key + "': " + e.what());
     }
     tags.push_back(text);
   }
@@ -219,8 +217,8 @@ nlohmann::json Api::update_tags(const std::string& id, const std::string& body) 
       throw HttpError(400, "unknown key '" + key + "' in request body; expected add and remove");
     }
   }
-  const auto add = tag_list(request, "add");
-  const auto remove = tag_list(request, "remove");
+  const auto add = tag_list(request, "add", tracker::TagChange::kAdd);
+  const auto remove = tag_list(request, "remove", tracker::TagChange::kRemove);
   if (add.empty() && remove.empty()) {
     throw HttpError(400, "request body names no tags; expected non-empty 'add' or 'remove'");
   }
