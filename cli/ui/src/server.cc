@@ -1,5 +1,8 @@
 #include "server.h"
 
+#include <algorithm>
+#include <cctype>
+#include <optional>
 #include <regex>
 #include <thread>
 #include <utility>
@@ -11,14 +14,13 @@
 
 #include "api.h"
 #include "assets.h"
+#include "guarded_http_server.h"
 #include "http_error.h"
 #include "security.h"
 #include "vigil/tracker/errors.h"
 
 namespace vigil::ui {
 namespace {
-
-constexpr std::size_t kMaxRequestBody = 64 * 1024;
 
 std::shared_ptr<spdlog::logger> logger() {
   if (auto existing = spdlog::get("vigil")) return existing;
@@ -43,7 +45,9 @@ void set_body(httplib::Response& res, std::string_view body, const std::string& 
   res.set_content_provider(
       body.size(), type,
       [body, owner](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-        return sink.write(body.data() + offset, length);
+        // Never past the end, whatever offset and length httplib asks for.
+        if (offset >= body.size()) return false;
+        return sink.write(body.data() + offset, std::min(length, body.size() - offset));
       });
 }
 
@@ -95,15 +99,59 @@ std::string reason(int status) {
       return "not found";
     case 405:
       return "method not allowed";
-    case 413:
-      return "request body too large";
     case 414:
       return "request URI too long";
     case 415:
       return "unsupported media type";
+    case 416:
+      return "byte ranges are not served (Accept-Ranges: none)";
     default:
       return "HTTP status " + std::to_string(status);
   }
+}
+
+// Request framing refused before any body is read: bodies over `max_body`, byte ranges (httplib
+// would slice every response by them, and 0.11.4 gets suffix, multi-range and out-of-bounds ranges
+// wrong with sized content providers) and compressed bodies (inflating is not bounded by any
+// limit).
+std::optional<HttpError> framing_problem(const httplib::Request& req, std::size_t max_body) {
+  if (req.has_header("Range")) {
+    return HttpError(416, "byte ranges are not served (Accept-Ranges: none); ask without Range");
+  }
+  std::string encoding = req.get_header_value("Content-Encoding");
+  std::transform(encoding.begin(), encoding.end(), encoding.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!encoding.empty() && encoding != "identity") {
+    return HttpError(415, "compressed request bodies (Content-Encoding) are not accepted");
+  }
+  // Refused before reading: httplib would otherwise read (and drop) the whole announced body.
+  const std::string length = req.get_header_value("Content-Length");
+  const bool digits = !length.empty() && length.size() <= 18 &&
+                      std::all_of(length.begin(), length.end(),
+                                  [](unsigned char c) { return std::isdigit(c) != 0; });
+  if (!length.empty() && !digits) {
+    return HttpError(400, "Content-Length '" + length + "' is not a byte count");
+  }
+  if (digits && std::stoull(length) > max_body) {
+    return HttpError(413, "request body of " + length + " bytes is over the limit of " +
+                              std::to_string(max_body) + " bytes");
+  }
+  return std::nullopt;
+}
+
+// Answers a request refused before routing and closes the connection (its body stays unread).
+httplib::Server::HandlerResponse refuse(const httplib::Request& req, httplib::Response& res,
+                                        int status, const std::string& message) {
+  GuardedHttpServer::close_after_response();
+  res.status = status;
+  // A 416 stays empty: httplib would apply the refused ranges to any body.
+  if (status == 416) return httplib::Server::HandlerResponse::Handled;
+  if (is_api_path(req.path)) {
+    send_error(res, status, message);
+  } else {
+    set_text(res, message + "\n", "text/plain; charset=utf-8");
+  }
+  return httplib::Server::HandlerResponse::Handled;
 }
 
 // Every API route and its methods, to tell 405 (known path, wrong method) from 404.
@@ -139,8 +187,14 @@ Server::Server(ServerOptions options) : options_(std::move(options)) {
                      " is reachable from other machines; pass --token TOKEN to require a token "
                      "(or --insecure to serve the store to anyone who can connect)");
   }
+  const auto& limits = options_.limits;
+  if (limits.request_deadline.count() <= 0 || limits.response_deadline.count() <= 0 ||
+      limits.worker_threads == 0 || limits.keep_alive_max_requests == 0) {
+    throw UsageError(
+        "ServerOptions::limits: deadlines, worker_threads and keep_alive_max_requests must be > 0");
+  }
   api_ = std::make_unique<Api>(options_.store_uri);
-  http_ = std::make_unique<httplib::Server>();
+  http_ = std::make_unique<GuardedHttpServer>(options_.limits);
   install_routes();
 }
 
@@ -150,7 +204,6 @@ const std::string& Server::store_uri() const { return api_->store_uri(); }
 
 void Server::install_routes() {
   auto& http = *http_;
-  http.set_payload_max_length(kMaxRequestBody);
   // httplib's default sets SO_REUSEPORT, which would let a second `vigil ui` share the port
   // silently; SO_REUSEADDR alone still allows a quick restart.
   http.set_socket_options([](socket_t sock) {
@@ -161,6 +214,7 @@ void Server::install_routes() {
                             {"X-Content-Type-Options", "nosniff"},
                             {"X-Frame-Options", "DENY"},
                             {"Referrer-Policy", "no-referrer"},
+                            {"Accept-Ranges", "none"},
                             {"Cross-Origin-Resource-Policy", "same-origin"}});
   http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     logger()->debug("vigil ui: {} {} -> {}", req.method, req.path, res.status);
@@ -169,24 +223,23 @@ void Server::install_routes() {
   const bool check_host = is_loopback_host(options_.host);
   http.set_pre_routing_handler(
       [this, check_host](const httplib::Request& req, httplib::Response& res) {
-        const bool api = is_api_path(req.path);
-        const auto refuse = [&](const std::string& message) {
-          if (api) {
-            send_error(res, 403, message);
-          } else {
-            res.status = 403;
-            set_text(res, message + "\n", "text/plain; charset=utf-8");
-          }
-          return httplib::Server::HandlerResponse::Handled;
-        };
+        if (auto problem = framing_problem(req, options_.limits.max_body_bytes)) {
+          return refuse(req, res, problem->status(), problem->what());
+        }
+        // HTTP: neither length nor chunking means no body; httplib would read until the
+        // client closes.
+        if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+          GuardedHttpServer::request_has_no_body();
+        }
         if (check_host) {
-          if (auto problem = loopback_host_problem(req)) return refuse(*problem);
+          if (auto problem = loopback_host_problem(req)) return refuse(req, res, 403, *problem);
         }
-        if (!api) return httplib::Server::HandlerResponse::Unhandled;
+        if (!is_api_path(req.path)) return httplib::Server::HandlerResponse::Unhandled;
         if (!options_.token.empty() && !has_token(req, options_.token)) {
-          return refuse("missing or wrong token: send the header 'Authorization: Bearer TOKEN'");
+          return refuse(req, res, 403,
+                        "missing or wrong token: send the header 'Authorization: Bearer TOKEN'");
         }
-        if (auto problem = cross_origin_problem(req)) return refuse(*problem);
+        if (auto problem = cross_origin_problem(req)) return refuse(req, res, 403, *problem);
         return httplib::Server::HandlerResponse::Unhandled;
       });
 
@@ -263,7 +316,9 @@ void Server::install_routes() {
 
   // Statuses httplib sets itself (bad request line, body too large...) get a body too.
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (has_body(res)) return;
+    // httplib reports a body cut off at the limit as a bad request.
+    if (GuardedHttpServer::body_limit_exceeded()) res.status = 413;
+    if (has_body(res) || req.has_header("Range")) return;
     if (is_api_path(req.path)) {
       send_error(res, res.status, reason(res.status));
     } else {

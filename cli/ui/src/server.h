@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "connection_limits.h"
+
 namespace httplib {
 class Server;
 }  // namespace httplib
@@ -27,6 +29,8 @@ struct ServerOptions {
   std::string token;
   /// Allow a non-loopback `host` without a token. Default false.
   bool insecure = false;
+  /// What one client may cost (request sizes, read/write deadlines, worker threads).
+  ConnectionLimits limits;
 };
 
 /// Options that cannot work together (e.g. a public address without a token). The message
