@@ -48,7 +48,7 @@ std::string score_text(double score) {
 
 // Stored and user-written strings (run names, messages, rule ids) as terminal text: this
 // output is for people, and none of it may carry escapes of its own.
-std::string text(std::string_view value) { return tracker::escape_for_terminal(value); }
+std::string terminal_text(std::string_view value) { return tracker::escape_for_terminal(value); }
 
 std::string plural(int n, const char* word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
@@ -67,9 +67,9 @@ std::string format_report(const Report& report, const FormatOptions& options) {
   std::ostringstream out;
   out << "Run "
       << (report.run_id.empty() ? std::string("(not stored)") : report.run_id.substr(0, 8));
-  if (!report.run_name.empty()) out << " \"" << text(report.run_name) << "\"";
-  out << " against rules '" << text(report.rules_name) << "' (" << text(report.rules_hash)
-      << "), phase " << to_string(report.phase);
+  if (!report.run_name.empty()) out << " \"" << terminal_text(report.run_name) << "\"";
+  out << " against rules '" << terminal_text(report.rules_name) << "' ("
+      << terminal_text(report.rules_hash) << "), phase " << to_string(report.phase);
   if (report.enforcement == Enforcement::kWarnOnly) out << ", warn_only";
   out << "\n";
 
@@ -85,10 +85,12 @@ std::string format_report(const Report& report, const FormatOptions& options) {
         << paint(options, severity_color(severity), std::string(title)) << " (" << count << "):\n";
     for (const auto& v : report.violations) {
       if (v.severity != severity) continue;
-      out << "  " << paint(options, kBold, text(v.rule_id)) << " [" << text(v.kind) << ", "
-          << to_string(v.phase) << "]: " << text(v.message) << "\n";
-      out << "      path: " << text(v.path) << "  actual: " << text(format_value(v.actual));
-      if (!v.expected.empty()) out << "  expected: " << text(v.expected);
+      out << "  " << paint(options, kBold, terminal_text(v.rule_id)) << " ["
+          << terminal_text(v.kind) << ", " << to_string(v.phase)
+          << "]: " << terminal_text(v.message) << "\n";
+      out << "      path: " << terminal_text(v.path)
+          << "  actual: " << terminal_text(format_value(v.actual));
+      if (!v.expected.empty()) out << "  expected: " << terminal_text(v.expected);
       if (v.not_evaluable) out << "  (not evaluable)";
       if (v.step) out << "  at: " << *v.step;
       if (v.decision != Decision::kContinue) out << "  decision: " << to_string(v.decision);
@@ -112,9 +114,9 @@ std::string format_report(const Report& report, const FormatOptions& options) {
 
 std::string format_rule_set(const RuleSet& rules, const FormatOptions& options) {
   std::ostringstream out;
-  out << "Rules '" << text(rules.name()) << "' (" << rules.hash() << ") from "
-      << text(rules.source()) << "\n";
-  if (!rules.description().empty()) out << text(rules.description()) << "\n";
+  out << "Rules '" << terminal_text(rules.name()) << "' (" << rules.hash() << ") from "
+      << terminal_text(rules.source()) << "\n";
+  if (!rules.description().empty()) out << terminal_text(rules.description()) << "\n";
   const auto& scoring = rules.scoring();
   out << "Enforcement: " << to_string(rules.enforcement())
       << "; scoring: " << to_string(scoring.model);
@@ -130,9 +132,10 @@ std::string format_rule_set(const RuleSet& rules, const FormatOptions& options) 
   rows.push_back({"ID", "KIND", "PHASE", "SEVERITY", "WEIGHT", "TARGET", "CONDITION"});
   for (const auto& rule : rules.rules()) {
     const auto& info = rule->info();
-    rows.push_back({text(info.id), text(info.kind), std::string(to_string(rule->phase())),
-                    std::string(to_string(info.severity)), detail::number_text(info.weight),
-                    text(rule->target()), text(rule->condition())});
+    rows.push_back({terminal_text(info.id), terminal_text(info.kind),
+                    std::string(to_string(rule->phase())), std::string(to_string(info.severity)),
+                    detail::number_text(info.weight), terminal_text(rule->target()),
+                    terminal_text(rule->condition())});
   }
   std::array<std::size_t, 7> widths{};
   for (const auto& row : rows) {
