@@ -1,6 +1,6 @@
-// `vigil` against hostile stored text and tags, and export onto the store (issue 9): escapes never reach the
-// terminal from text output, JSON stays exact, tags follow the one tag rule, and export never
-// writes over the store.
+// `vigil` against hostile stored text and tags, and export onto the store (issue 9): escapes never
+// reach the terminal from text output, JSON stays exact, tags follow the one tag rule, and export
+// never writes over the store.
 #include <unistd.h>
 
 #include <filesystem>
@@ -90,7 +90,7 @@ TEST_F(EvilStore, ErrorMessagesAreEscapedToo) {
 
 TEST_F(CliSafety, TagsFollowTheTrackerRule) {
   const SeededRuns ids = seed_store();
-  for (const std::string tag :
+  for (const std::string& tag :
        {std::string("\x1b[2J"), std::string("new\nline"), std::string("bidi\u202e"),
         std::string(10'001, 'a'), std::string(tracker::kMaxTagLength + 1, 'b')}) {
     const ProcessResult result = vigil({"runs", "tag", ids.baseline, tag});

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 #include "temp_dir.h"
@@ -12,14 +13,14 @@ namespace vigil::tracker {
 namespace {
 
 TEST(Tags, AcceptsPrintableUtf8UpToTheMaximumLength) {
-  for (const std::string tag : {"keep", "lr=0.1", "ünïcode", "日本", "a,b;c", "emoji-\U0001F600"}) {
+  for (const char* tag : {"keep", "lr=0.1", "ünïcode", "日本", "a,b;c", "emoji-\U0001F600"}) {
     EXPECT_NO_THROW(check_tag(tag)) << tag;
   }
   EXPECT_NO_THROW(check_tag(std::string(kMaxTagLength, 'a')));
 }
 
 TEST(Tags, RefusesEscapesControlsSpacesAndOverlongTags) {
-  for (const std::string tag :
+  for (const std::string& tag :
        {std::string("\x1b[2J"), std::string("a\0b", 3), std::string("two\nlines"),
         std::string("tab\t"), std::string("two words"), std::string("\x7f"),
         std::string("\xc2\x9b"
@@ -58,10 +59,11 @@ TEST(Tags, StoreAppliesTheRuleToEveryWayOfAddingTags) {
   testing::TempDir dir;
   StoreOptions options;
   options.handle_signals = false;
+  options.flush_interval = std::chrono::milliseconds(10);
   Store store(dir.file("store.db"), options);
   RunOptions run_options;
   run_options.tags = {"ok"};
-  Run run = store.start_run(run_options);
+  tracker::Run run = store.start_run(run_options);
   run.finish();
   EXPECT_THROW(store.add_tags(run.id(), {"fine", "\x1b[2J"}), InvalidArgument);
   EXPECT_THROW(store.add_tags(run.id(), {std::string(10'001, 'a')}), InvalidArgument);

@@ -139,7 +139,7 @@ TEST_F(HostileClientTest, PostWithoutLengthHasNoBodyAndCompressedBodyIs415) {
     // instead of waiting for the client to close.
     RawClient client(port_);
     ASSERT_TRUE(client.send(head("POST /api/runs/" + ids_.baseline + "/tags HTTP/1.1",
-                                 "Content-Type: application/json\r\n\r\n")));
+                                 "Content-Type: application/json\r\nConnection: close\r\n\r\n")));
     const auto begin = Clock::now();
     const std::string answer = client.receive_all(milliseconds(1500));
     EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer.substr(0, 80);
@@ -285,7 +285,7 @@ TEST_F(HostileClientTest, TagApiAppliesTheCliTagRule) {
                            "application/json");
     return res ? res->status : -1;
   };
-  for (const std::string tag :
+  for (const std::string& tag :
        {std::string("\x1b[2J"), std::string("a\0b", 3), std::string("new\nline"),
         std::string("two words"), std::string("bidi\u202e"), std::string(10'001, 'a'),
         std::string(tracker::kMaxTagLength + 1, 'a'), std::string("PASS")}) {
