@@ -23,6 +23,8 @@ using Clock = std::chrono::steady_clock;
 // State of the request being answered on this worker thread, for the handlers.
 // How often waits for a client look whether the server is stopping.
 constexpr std::chrono::milliseconds kStopCheck{100};
+// Longest a closing connection waits for the client to stop sending.
+constexpr std::chrono::milliseconds kLinger{500};
 
 thread_local bool tls_body_limit_exceeded = false;
 thread_local bool tls_close_requested = false;
@@ -186,6 +188,22 @@ class GuardedStream final : public httplib::Stream {
   bool limit_hit_ = false;
 };
 
+// Closes like a lingering close: stops sending, then discards what the client still sends (a
+// refused body) for a bounded time and amount, so the answer is not lost to a TCP reset.
+void linger_and_close(socket_t sock) {
+  constexpr std::size_t kMaxDiscard = 256 * 1024;
+  ::shutdown(sock, SHUT_WR);
+  const auto until = Clock::now() + kLinger;
+  std::array<char, 4096> sink{};
+  std::size_t discarded = 0;
+  while (discarded < kMaxDiscard && wait_for(sock, POLLIN, until)) {
+    const ssize_t n = ::recv(sock, sink.data(), sink.size(), 0);
+    if (n <= 0) break;
+    discarded += static_cast<std::size_t>(n);
+  }
+  ::close(sock);
+}
+
 }  // namespace
 
 GuardedHttpServer::GuardedHttpServer(ConnectionLimits limits) : limits_(limits) {
@@ -217,8 +235,7 @@ bool GuardedHttpServer::process_and_close_socket(socket_t sock) {
     ok = process_request(stream, last, connection_closed, nullptr);
     if (!ok || connection_closed || stream.spent()) break;
   }
-  ::shutdown(sock, SHUT_RDWR);
-  ::close(sock);
+  linger_and_close(sock);
   return ok;
 }
 
