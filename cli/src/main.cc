@@ -1,6 +1,6 @@
 // The `vigil` command-line tool: builds the CLI11 app, runs the chosen command, and turns
 // every error into one line on stderr and an exit code (0 ok, 1 failure, 2 usage error,
-// 3 run not found or ambiguous).
+// 3 run not found or ambiguous; the candidates of an ambiguous run follow, one per line).
 #include <exception>
 #include <iostream>
 #include <string>
@@ -19,13 +19,17 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitRunNotFound = 3;
 
-int report(const std::string& message, int exit_code) {
-  std::string line = message;
-  // One line, whatever the message: a multi-line what() would break scripts parsing stderr.
-  for (char& c : line) {
+// One line, whatever the text: a multi-line what() or run name would break scripts parsing
+// stderr.
+std::string one_line(std::string text) {
+  for (char& c : text) {
     if (c == '\n' || c == '\r') c = ' ';
   }
-  std::cerr << "vigil: error: " << line << '\n';
+  return text;
+}
+
+int report(const std::string& message, int exit_code) {
+  std::cerr << "vigil: error: " << one_line(message) << '\n';
   return exit_code;
 }
 
@@ -65,7 +69,13 @@ int main(int argc, char** argv) {
   } catch (const vigil::tracker::RunNotFound& e) {
     return report(e.what(), kExitRunNotFound);
   } catch (const vigil::tracker::AmbiguousRunId& e) {
-    return report(e.what(), kExitRunNotFound);
+    int code = report(e.what(), kExitRunNotFound);
+    // Then the candidates one per line ("ID  NAME"), for a person to pick from.
+    for (const auto& candidate : e.candidates()) {
+      std::cerr << "  " << candidate.id << (candidate.name.empty() ? "" : "  ")
+                << one_line(candidate.name) << '\n';
+    }
+    return code;
   } catch (const std::exception& e) {
     return report(e.what(), kExitFailure);
   } catch (...) {
