@@ -261,7 +261,7 @@ TEST_F(RunsCommand, ShowTagUntagAndRmAcceptAUniqueRunName) {
   SeededRuns ids = seed_store();
   ProcessResult shown = vigil({"runs", "show", "high-lr", "--format", "json"});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
-  EXPECT_EQ(parse_json(shown.out).at("run").at("id"), ids.high_lr);
+  EXPECT_EQ(parse_json(shown.out).at("id"), ids.high_lr);
 
   ASSERT_EQ(vigil({"runs", "tag", "high-lr", "keep"}).exit_code, 0);
   ASSERT_EQ(vigil({"runs", "untag", "high-lr", "cpu"}).exit_code, 0);

@@ -194,11 +194,11 @@ TEST_F(StoreRoundTrip, ResolveRunAcceptsAUniqueNameOrIdPrefix) {
   EXPECT_EQ(store.resolve_run(mnist).id, mnist);
   EXPECT_EQ(store.resolve_run(mnist.substr(0, 12)).id, mnist);
   EXPECT_EQ(store.resolve_run(unnamed).name, "");
-  EXPECT_THROW(store.resolve_run("MNIST-baseline"), RunNotFound);  // names match exactly
-  EXPECT_THROW(store.resolve_run("nothing-called-this"), RunNotFound);
-  EXPECT_THROW(store.resolve_run(" "), InvalidArgument);
+  EXPECT_THROW((void)store.resolve_run("MNIST-baseline"), RunNotFound);  // names match exactly
+  EXPECT_THROW((void)store.resolve_run("nothing-called-this"), RunNotFound);
+  EXPECT_THROW((void)store.resolve_run(" "), InvalidArgument);
   try {
-    store.resolve_run("gan");
+    (void)store.resolve_run("gan");
     FAIL() << "expected AmbiguousRunId";
   } catch (const AmbiguousRunId& e) {
     ASSERT_EQ(e.candidates().size(), 2u);
@@ -221,7 +221,7 @@ TEST_F(StoreRoundTrip, ResolveRunListsAtMostTenCandidates) {
   options.name = "sweep";
   for (int i = 0; i < 12; ++i) (void)store.start_run(options);
   try {
-    store.resolve_run("sweep");
+    (void)store.resolve_run("sweep");
     FAIL() << "expected AmbiguousRunId";
   } catch (const AmbiguousRunId& e) {
     EXPECT_EQ(e.candidates().size(), 10u);

@@ -282,9 +282,9 @@ RunRef Store::resolve_run(std::string_view id_or_name) const {
     listed += ", ...";
     matches.resize(kMaxCandidates);
   }
-  throw AmbiguousRunId("'" + std::string(text) + "' matches " + (more ? "more than " : "") +
-                           std::to_string(matches.size()) + " runs: " + listed,
-                       std::move(matches));
+  std::string message = "'" + std::string(text) + "' matches " + (more ? "more than " : "") +
+                        std::to_string(matches.size()) + " runs: " + listed;
+  throw AmbiguousRunId(message, std::move(matches));
 }
 
 RunInfo Store::get_run(std::string_view id_or_prefix) const {
