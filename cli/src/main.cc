@@ -1,6 +1,6 @@
 // The `vigil` command-line tool: builds the CLI11 app, runs the chosen command, and turns
 // every error into one line on stderr and an exit code (0 ok, 1 failure, 2 usage error,
-// 3 run not found or ambiguous).
+// 3 run not found or ambiguous; the candidates of an ambiguous run follow, one per line).
 #include <exception>
 #include <iostream>
 #include <string>
@@ -20,10 +20,12 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitRunNotFound = 3;
 
+// One line, whatever the text (a multi-line what() or run name would break scripts parsing
+// stderr), and names or values quoted in it cannot drive the terminal.
+std::string one_line(const std::string& text) { return vigil::tracker::escape_for_terminal(text); }
+
 int report(const std::string& message, int exit_code) {
-  // One line, whatever the message (a multi-line what() would break scripts parsing stderr),
-  // and names or values quoted in it cannot drive the terminal.
-  std::cerr << "vigil: error: " << vigil::tracker::escape_for_terminal(message) << '\n';
+  std::cerr << "vigil: error: " << one_line(message) << '\n';
   return exit_code;
 }
 
@@ -63,7 +65,13 @@ int main(int argc, char** argv) {
   } catch (const vigil::tracker::RunNotFound& e) {
     return report(e.what(), kExitRunNotFound);
   } catch (const vigil::tracker::AmbiguousRunId& e) {
-    return report(e.what(), kExitRunNotFound);
+    int code = report(e.what(), kExitRunNotFound);
+    // Then the candidates one per line ("ID  NAME"), for a person to pick from.
+    for (const auto& candidate : e.candidates()) {
+      std::cerr << "  " << candidate.id << (candidate.name.empty() ? "" : "  ")
+                << one_line(candidate.name) << '\n';
+    }
+    return code;
   } catch (const std::exception& e) {
     return report(e.what(), kExitFailure);
   } catch (...) {

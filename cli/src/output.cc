@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -19,7 +20,7 @@ namespace vigil::cli {
 
 namespace {
 
-constexpr std::size_t kDefaultWidth = 100;
+constexpr std::size_t kDefaultTerminalWidth = 100;  // a terminal that does not say its size
 constexpr std::string_view kEllipsis = "\u2026";
 
 bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
@@ -200,12 +201,11 @@ std::string truncate_display(std::string_view text, std::size_t width) {
 }
 
 std::size_t output_width() {
+  // Scripts read piped output: cutting a name there would lose data, so only a terminal limits.
+  if (!::isatty(STDOUT_FILENO)) return std::numeric_limits<std::size_t>::max();
   winsize size{};
-  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 &&
-      size.ws_col >= 40) {
-    return size.ws_col;
-  }
-  return kDefaultWidth;
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col >= 40) return size.ws_col;
+  return kDefaultTerminalWidth;
 }
 
 std::string json_scalar_text(const nlohmann::json& value) {

@@ -81,7 +81,8 @@ std::size_t display_width(std::string_view text);
 /// `text` cut to at most `width` code points, the last one replaced by "…" when cut.
 std::string truncate_display(std::string_view text, std::size_t width);
 
-/// Width for tables: the terminal's columns when stdout is a terminal, else 100.
+/// Width for tables: the terminal's columns (100 when it does not say) when stdout is a
+/// terminal; unlimited (SIZE_MAX: nothing is cut) when it is not, e.g. a pipe read by a script.
 std::size_t output_width();
 
 /// `value` as table text: strings unquoted, numbers via format_number, the rest as JSON.

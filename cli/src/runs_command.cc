@@ -23,6 +23,8 @@ namespace vigil::cli {
 
 namespace {
 
+constexpr const char* kRunHelp = "Run id, unique id prefix or unique run name";
+
 struct LsOptions {
   RunFilterOptions filter;
   Format format = Format::kTable;
@@ -51,7 +53,7 @@ void run_ls(const Context& context, const LsOptions& options) {
 
 void run_show(const Context& context, const ShowOptions& options) {
   tracker::Store store = open_store(context.store_uri, StoreAccess::kRead);
-  tracker::RunInfo run = store.get_run(options.run);
+  tracker::RunInfo run = store.get_run(store.resolve_run(options.run).id);
   print_run_details(std::cout, store, run, options.format);
 }
 
@@ -61,7 +63,7 @@ void run_tag(const Context& context, const TagOptions& options, bool add) {
     tracker::check_tag(tag, add ? tracker::TagChange::kAdd : tracker::TagChange::kRemove);
   }
   tracker::Store store = open_store(context.store_uri, StoreAccess::kWrite);
-  std::string id = store.resolve_run_id(options.run);
+  std::string id = store.resolve_run(options.run).id;
   if (add) {
     store.add_tags(id, options.tags);
   } else {
@@ -86,7 +88,7 @@ void run_rm(Context& context, const RmOptions& options) {
   // Resolve every argument first: one unknown id deletes nothing.
   std::vector<std::string> ids;
   for (const std::string& run : options.runs) {
-    tracker::RunInfo info = store.get_run(run);
+    tracker::RunInfo info = store.get_run(store.resolve_run(run).id);
     // A live process would keep writing into a deleted run; a dead one shows as crashed.
     if (info.status == tracker::RunStatus::kRunning) {
       throw UsageError("run " + info.id + " is still running (pid " + std::to_string(info.pid) +
@@ -119,7 +121,8 @@ void add_runs_command(CLI::App& app, Context* context) {
   CLI::App* ls = runs->add_subcommand("ls", "List runs, newest first");
   ls->footer(
       "table: short id, name, experiment, status, created (local time), duration, verdict, "
-      "score, tags (verdict tags omitted), sized to the terminal (100 columns when not one).\n"
+      "score, tags (verdict tags omitted), sized to the terminal; nothing is cut when stdout is "
+      "not a terminal.\n"
       "json: an array of run objects (id, name, experiment, status, times, params, results, "
       "tags, metrics {series: {last, min, max, count, last_step}}, verdict, score, ...).\n"
       "csv: id, name, experiment, status, created_at, started_at, finished_at, duration_s, "
@@ -131,7 +134,7 @@ void add_runs_command(CLI::App& app, Context* context) {
 
   auto show_options = std::make_shared<ShowOptions>();
   CLI::App* show = runs->add_subcommand("show", "Show everything about one run");
-  show->add_option("run", show_options->run, "Run id or unique prefix")->required();
+  show->add_option("run", show_options->run, kRunHelp)->required();
   add_format_option(show, &show_options->format, {Format::kTable, Format::kJson});
   show->callback([context, show_options] { run_show(*context, *show_options); });
 
@@ -139,7 +142,7 @@ void add_runs_command(CLI::App& app, Context* context) {
     auto tag_options = std::make_shared<TagOptions>();
     CLI::App* tag = runs->add_subcommand(add ? "tag" : "untag",
                                          add ? "Add tags to a run" : "Remove tags from a run");
-    tag->add_option("run", tag_options->run, "Run id or unique prefix")->required();
+    tag->add_option("run", tag_options->run, kRunHelp)->required();
     tag->add_option("tags", tag_options->tags, "Tags")->required();
     tag->callback([context, tag_options, add] { run_tag(*context, *tag_options, add); });
   }
@@ -150,7 +153,8 @@ void add_runs_command(CLI::App& app, Context* context) {
       "Asks 'Delete N runs? [y/N]' when stdin is a terminal (declining exits 1, nothing "
       "deleted); without a terminal --yes is required (else exit 2). Every RUN is resolved "
       "before anything is deleted; running runs are refused (exit 2).");
-  rm->add_option("runs", rm_options->runs, "Run ids or unique prefixes")->required();
+  rm->add_option("runs", rm_options->runs, "Run ids, unique id prefixes or unique run names")
+      ->required();
   rm->add_flag("-y,--yes", rm_options->yes, "Delete without asking");
   rm->callback([context, rm_options] { run_rm(*context, *rm_options); });
 }

@@ -27,7 +27,7 @@ namespace {
 enum class FailOn { kError, kWarning };
 
 struct ValidateOptions {
-  std::vector<std::string> runs;  // ids or prefixes; empty = every run the filters select
+  std::vector<std::string> runs;  // ids, prefixes or names; empty = every run the filters select
   RunFilterOptions filter;
   std::string rules_file;  // empty = the shipped default policy
   Format format = Format::kTable;
@@ -47,7 +47,7 @@ void run_validate(Context& context, const ValidateOptions& options) {
   tracker::Store store = open_store(context.store_uri, StoreAccess::kWrite);
   if (!options.runs.empty()) {
     // Resolve first so an unknown or ambiguous id is an error (exit 3), not an empty selection.
-    for (const std::string& run : options.runs) filter.ids.push_back(store.resolve_run_id(run));
+    for (const std::string& run : options.runs) filter.ids.push_back(store.resolve_run(run).id);
   } else if (filter.statuses.empty()) {
     // By default only runs that ended normally: others have no complete results to judge.
     filter.statuses.push_back(tracker::RunStatus::kFinished);
@@ -112,7 +112,8 @@ void add_validate_command(CLI::App& app, Context* context) {
       "are those of 'runs ls'.\n"
       "Exit status: 0 when no run fails at the --fail-on level, 1 when one does, 2 usage "
       "error, 3 unknown or ambiguous RUN.");
-  command->add_option("runs", options->runs, "Run ids or unique prefixes (default: all)");
+  command->add_option("runs", options->runs,
+                      "Run ids, unique id prefixes or unique run names (default: all)");
   add_run_filter_options(command, &options->filter);
   command->add_option("--rules", options->rules_file,
                       "Rules file (JSON); default: the shipped default policy");

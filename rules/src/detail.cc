@@ -1,5 +1,6 @@
 #include "detail.h"
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 
@@ -86,6 +87,58 @@ const tracker::SeriesSummary* find_series(const tracker::RunInfo& run, std::stri
   return nullptr;
 }
 
+bool is_series_pattern(std::string_view metric) noexcept {
+  return metric.find('*') != std::string_view::npos;
+}
+
+bool series_matches(std::string_view pattern, std::string_view name) noexcept {
+  // Iterative glob with backtracking to the last '*': linear in practice, no recursion.
+  std::size_t p = 0;
+  std::size_t n = 0;
+  std::size_t star = std::string_view::npos;
+  std::size_t resume = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = n;
+    } else if (p < pattern.size() && pattern[p] == name[n]) {
+      ++p;
+      ++n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool matches_any(const std::vector<std::string>& patterns, std::string_view name) noexcept {
+  return std::any_of(patterns.begin(), patterns.end(),
+                     [&](const std::string& pattern) { return series_matches(pattern, name); });
+}
+
+std::vector<std::string> replay_series(const tracker::RunInfo& run,
+                                       const std::vector<std::string>& metrics) {
+  std::vector<std::string> out;
+  auto add = [&](std::string name) {
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+  };
+  for (const auto& metric : metrics) {
+    if (!is_series_pattern(metric)) {
+      add(metric);
+      continue;
+    }
+    for (const auto& summary : run.metrics) {
+      std::string name = summary.key.qualified_name();
+      if (series_matches(metric, name)) add(std::move(name));
+    }
+  }
+  return out;
+}
+
 std::string pointer_escape(std::string_view key) {
   std::string out;
   for (char c : key) {
@@ -129,17 +182,24 @@ void finalize(Report& report, const RuleSet& rules) {
   report.rules_hash = rules.hash();
 }
 
+Severity outcome_severity(const Rule& rule, const Outcome& outcome) noexcept {
+  if (outcome.severity) return *outcome.severity;
+  return outcome.status == Outcome::Status::kMissing ? rule.info().when_missing
+                                                     : rule.info().severity;
+}
+
 Violation make_violation(const Rule& rule, Outcome outcome) {
   Violation v;
   v.rule_id = rule.info().id;
   v.kind = rule.info().kind;
   v.phase = rule.phase();
-  v.severity = outcome.severity.value_or(rule.info().severity);
+  v.severity = outcome_severity(rule, outcome);
   v.path = std::move(outcome.path);
   v.message = std::move(outcome.message);
   v.actual = std::move(outcome.actual);
   v.expected = std::move(outcome.expected);
-  v.not_evaluable = outcome.status == Outcome::Status::kNotEvaluable;
+  v.not_evaluable = outcome.status == Outcome::Status::kNotEvaluable ||
+                    outcome.status == Outcome::Status::kMissing;
   v.step = outcome.step;
   v.decision = rule.phase() == Phase::kDuring ? rule.stop_decision() : Decision::kContinue;
   return v;

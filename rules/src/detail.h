@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <spdlog/logger.h>
 #include <nlohmann/json.hpp>
@@ -51,11 +52,26 @@ std::string normalize_series(std::string_view qualified_name);
 /// The summary of the series with this canonical name in `run`, or nullptr.
 const tracker::SeriesSummary* find_series(const tracker::RunInfo& run, std::string_view name);
 
+/// True when `metric` is a series pattern: a `*` in it matches any run of characters.
+bool is_series_pattern(std::string_view metric) noexcept;
+/// Whether the qualified series name `name` matches `pattern` (exact text, or `*` globs).
+bool series_matches(std::string_view pattern, std::string_view name) noexcept;
+/// Whether `name` matches any of `patterns`.
+bool matches_any(const std::vector<std::string>& patterns, std::string_view name) noexcept;
+/// The series a during-training rule watching `metrics` replays for `run`: plain names as
+/// given, patterns expanded over the run's series; in order, without duplicates.
+std::vector<std::string> replay_series(const tracker::RunInfo& run,
+                                       const std::vector<std::string>& metrics);
+
 /// Escapes a key for a JSON pointer (~ -> ~0, / -> ~1).
 std::string pointer_escape(std::string_view key);
 
 /// Counts, score, verdicts of a report whose violations and weights are filled in.
 void finalize(Report& report, const RuleSet& rules);
+
+/// The severity a non-passed outcome of `rule` is reported with: the outcome's override, else
+/// the rule's when_missing for a missing value (kOff: not reported), else the rule's severity.
+Severity outcome_severity(const Rule& rule, const Outcome& outcome) noexcept;
 
 /// Turns a non-passed outcome of `rule` into a violation.
 Violation make_violation(const Rule& rule, Outcome outcome);

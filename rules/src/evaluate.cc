@@ -70,13 +70,17 @@ Report evaluate(const RuleSet& rules, const tracker::RunInfo& run,
       outcome =
           Outcome::not_evaluable(rule->target(), std::string("could not evaluate: ") + e.what());
     }
-    const Severity severity = rule->info().severity;
+    // A missing value is scored only when when_missing makes it a warning or an error.
+    const Severity severity = outcome.status == Outcome::Status::kMissing
+                                  ? detail::outcome_severity(*rule, outcome)
+                                  : rule->info().severity;
     const bool scored = severity == Severity::kWarning || severity == Severity::kError;
     if (scored) report.total_weight += rule->info().weight;
     if (outcome.ok()) {
       if (scored) report.passed_weight += rule->info().weight;
       continue;
     }
+    if (severity == Severity::kOff) continue;  // when_missing: skip
     report.violations.push_back(detail::make_violation(*rule, std::move(outcome)));
   }
   detail::finalize(report, rules);

@@ -56,6 +56,19 @@ std::string plural(int n, const char* word) {
 
 }  // namespace
 
+void log_violation(const Violation& violation, std::string_view rules_name) {
+  log_violation(*detail::logger(), violation, rules_name);
+}
+
+void log_violation(spdlog::logger& logger, const Violation& violation,
+                   std::string_view rules_name) {
+  const auto level = violation.severity == Severity::kError     ? spdlog::level::err
+                     : violation.severity == Severity::kWarning ? spdlog::level::warn
+                                                                : spdlog::level::info;
+  logger.log(level, "vigil: rules '{}': {} ({}): {}", rules_name, violation.rule_id,
+             to_string(violation.severity), violation.message);
+}
+
 std::string format_value(const nlohmann::json& value) {
   if (value.is_null()) return "missing";
   if (value.is_string()) return value.get<std::string>();
@@ -128,16 +141,20 @@ std::string format_rule_set(const RuleSet& rules, const FormatOptions& options) 
   if (scoring.min_score) out << "; min score " << detail::number_text(*scoring.min_score);
   out << "\n\n";
 
-  std::vector<std::array<std::string, 7>> rows;
-  rows.push_back({"ID", "KIND", "PHASE", "SEVERITY", "WEIGHT", "TARGET", "CONDITION"});
+  std::vector<std::array<std::string, 8>> rows;
+  rows.push_back({"ID", "KIND", "PHASE", "SEVERITY", "MISSING", "WEIGHT", "TARGET", "CONDITION"});
   for (const auto& rule : rules.rules()) {
     const auto& info = rule->info();
+    const std::string missing = info.kind == "required" ? "-"  // absence is its failure
+                                : info.when_missing == Severity::kOff
+                                    ? "skip"
+                                    : std::string(to_string(info.when_missing));
     rows.push_back({terminal_text(info.id), terminal_text(info.kind),
                     std::string(to_string(rule->phase())), std::string(to_string(info.severity)),
-                    detail::number_text(info.weight), terminal_text(rule->target()),
+                    missing, detail::number_text(info.weight), terminal_text(rule->target()),
                     terminal_text(rule->condition())});
   }
-  std::array<std::size_t, 7> widths{};
+  std::array<std::size_t, 8> widths{};
   for (const auto& row : rows) {
     for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
   }

@@ -13,7 +13,7 @@ namespace vigil::rules {
 struct TrainingMonitor::Slot {
   std::shared_ptr<const Rule> rule;
   std::unique_ptr<RuleMonitor> state;
-  std::vector<std::string> metrics;  // canonical qualified names
+  std::vector<std::string> metrics;  // canonical qualified names or `*` patterns
   bool fired = false;
 };
 
@@ -73,9 +73,7 @@ const std::string& TrainingMonitor::canonical(std::string_view metric) const {
 bool TrainingMonitor::watches(std::string_view metric) const {
   const auto& name = canonical(metric);
   for (const auto& slot : slots_) {
-    if (std::find(slot.metrics.begin(), slot.metrics.end(), name) != slot.metrics.end()) {
-      return true;
-    }
+    if (detail::matches_any(slot.metrics, name)) return true;
   }
   return false;
 }
@@ -95,10 +93,7 @@ MonitorResult TrainingMonitor::observe(const Observation& given) {
   observation.metric = canonical(given.metric);
   for (auto& slot : slots_) {
     if (slot.fired) continue;
-    if (std::find(slot.metrics.begin(), slot.metrics.end(), observation.metric) ==
-        slot.metrics.end()) {
-      continue;
-    }
+    if (!detail::matches_any(slot.metrics, observation.metric)) continue;
     Outcome outcome;
     try {
       outcome = slot.state->observe(observation);

@@ -9,8 +9,11 @@
 namespace vigil::rules {
 namespace {
 
+constexpr std::string_view kWildcard = "*";
+
 constexpr const char* kAcceptedForms =
-    "expected params.KEY[.KEY...], results.KEY[.KEY...], metrics.SERIES.(last|min|max|count) or "
+    "expected params.KEY[.KEY...], results.KEY[.KEY...] (a KEY may be *), "
+    "metrics.SERIES.(last|min|max|count) or "
     "run.(name|experiment|id|status|host)";
 
 [[noreturn]] void bad_path(std::string_view text, std::string_view why) {
@@ -47,6 +50,9 @@ ValuePath ValuePath::parse(std::string_view text) {
     path.keys_ = split_keys(text, rest);
   } else if (root == "metrics") {
     path.root_ = Root::kMetrics;
+    if (rest.find('*') != std::string_view::npos) {
+      bad_path(text, "a * key is allowed only in params and results paths");
+    }
     auto last_dot = rest.rfind('.');
     if (last_dot == std::string_view::npos || last_dot == 0) bad_path(text, "no statistic");
     auto stat = rest.substr(last_dot + 1);
@@ -73,20 +79,58 @@ ValuePath ValuePath::parse(std::string_view text) {
   return path;
 }
 
+bool ValuePath::has_wildcard() const noexcept {
+  if (root_ != Root::kParams && root_ != Root::kResults) return false;
+  for (const auto& key : keys_) {
+    if (key == kWildcard) return true;
+  }
+  return false;
+}
+
 std::optional<nlohmann::json> ValuePath::lookup(const tracker::RunInfo& run) const {
+  if (root_ == Root::kParams || root_ == Root::kResults) {
+    auto all = lookup_all(run);
+    if (all.empty()) return std::nullopt;
+    return std::move(all.front().value);
+  }
+  return lookup_single(run);
+}
+
+std::vector<ResolvedValue> ValuePath::lookup_all(const tracker::RunInfo& run) const {
+  std::vector<ResolvedValue> out;
+  if (root_ == Root::kParams) {
+    collect(run.params, 0, "params", out);
+  } else if (root_ == Root::kResults) {
+    collect(run.results, 0, "results", out);
+  } else if (auto value = lookup_single(run)) {
+    out.push_back({text_, std::move(*value)});
+  }
+  return out;
+}
+
+void ValuePath::collect(const nlohmann::json& node, std::size_t depth, const std::string& prefix,
+                        std::vector<ResolvedValue>& out) const {
+  if (depth == keys_.size()) {
+    if (!node.is_null()) out.push_back({prefix, node});
+    return;
+  }
+  if (!node.is_object()) return;
+  const std::string& key = keys_[depth];
+  if (key == kWildcard) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      collect(it.value(), depth + 1, prefix + "." + it.key(), out);
+    }
+    return;
+  }
+  auto it = node.find(key);
+  if (it != node.end()) collect(*it, depth + 1, prefix + "." + key, out);
+}
+
+std::optional<nlohmann::json> ValuePath::lookup_single(const tracker::RunInfo& run) const {
   switch (root_) {
     case Root::kParams:
-    case Root::kResults: {
-      const nlohmann::json* node = root_ == Root::kParams ? &run.params : &run.results;
-      for (const auto& key : keys_) {
-        if (!node->is_object()) return std::nullopt;
-        auto it = node->find(key);
-        if (it == node->end()) return std::nullopt;
-        node = &*it;
-      }
-      if (node->is_null()) return std::nullopt;
-      return *node;
-    }
+    case Root::kResults:
+      return std::nullopt;  // collect() walks objects
     case Root::kMetrics: {
       const auto* summary = detail::find_series(run, keys_[0]);
       if (summary == nullptr || summary->count == 0) return std::nullopt;
@@ -119,9 +163,18 @@ std::optional<nlohmann::json> ValuePath::lookup(const tracker::RunInfo& run) con
 
 std::optional<ResolvedValue> resolve(const PathAlternatives& paths, const tracker::RunInfo& run) {
   for (const auto& path : paths) {
-    if (auto value = path.lookup(run)) return ResolvedValue{path.text(), std::move(*value)};
+    auto values = path.lookup_all(run);
+    if (!values.empty()) return std::move(values.front());
   }
   return std::nullopt;
+}
+
+std::vector<ResolvedValue> resolve_all(const PathAlternatives& paths, const tracker::RunInfo& run) {
+  for (const auto& path : paths) {
+    auto values = path.lookup_all(run);
+    if (!values.empty()) return values;
+  }
+  return {};
 }
 
 std::string describe(const PathAlternatives& paths) {

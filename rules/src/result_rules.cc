@@ -26,8 +26,8 @@ class MetricThresholdRule : public Rule {
   Outcome evaluate(const RunContext& ctx) const override {
     const auto* summary = find_series(ctx.run(), metric_);
     if (summary == nullptr || summary->count == 0) {
-      return Outcome::not_evaluable(metric_, "the run has no metric series '" + metric_ + "'",
-                                    nullptr, condition());
+      return Outcome::missing(metric_, "the run has no metric series '" + metric_ + "'",
+                              condition());
     }
     const std::string stat = stat_ == "best" ? (maximize_ ? "max" : "min") : stat_;
     const double v = stat == "last" ? summary->last : stat == "min" ? summary->min : summary->max;
@@ -69,9 +69,8 @@ class BaselineRule : public Rule {
 
   Outcome evaluate(const RunContext& ctx) const override {
     auto found = ctx.resolve(paths_);
-    if (!found) {
-      return Outcome::not_evaluable(describe(paths_), "none of " + describe(paths_) + " is set");
-    }
+    if (!found)
+      return Outcome::missing(describe(paths_), "none of " + describe(paths_) + " is set");
     auto value = as_number(found->value);
     if (!value) {
       return Outcome::not_evaluable(
@@ -165,6 +164,13 @@ void register_result_rules(RuleRegistry& registry) {
   });
   registry.add("baseline", [](RuleFields& f) -> std::unique_ptr<Rule> {
     auto paths = f.paths("path");
+    for (const auto& path : paths) {
+      if (path.has_wildcard()) {
+        f.problem("path", "'" + path.text() +
+                              "': a baseline compares one value per run: expected a path without "
+                              "a * key");
+      }
+    }
     const bool maximize = f.choice("direction", {"max", "min"}, "max") == "max";
     const double absolute = f.optional_number("min_improvement").value_or(0.0);
     const double relative = f.optional_number("min_relative_improvement").value_or(0.0);

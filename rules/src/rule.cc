@@ -27,6 +27,12 @@ Outcome Outcome::not_evaluable(std::string path, std::string message, nlohmann::
   return outcome;
 }
 
+Outcome Outcome::missing(std::string path, std::string message, std::string expected) {
+  Outcome outcome = failed(std::move(path), std::move(message), nullptr, std::move(expected));
+  outcome.status = Status::kMissing;
+  return outcome;
+}
+
 // Post-hoc replay of a during-training rule: feed the stored points, in step order, through a
 // fresh monitor, exactly as the live loop would have.
 Outcome Rule::evaluate(const RunContext& ctx) const {
@@ -36,15 +42,15 @@ Outcome Rule::evaluate(const RunContext& ctx) const {
     return Outcome::not_evaluable(
         target(), "rule kind '" + info().kind + "' implements neither evaluate() nor a monitor");
   }
-  if (ctx.series() == nullptr) {
-    return Outcome::not_evaluable(
-        target(), "no metric points to replay (evaluate with a Store or a SeriesSource)");
+  if (ctx.series() == nullptr) {  // the points are missing from this evaluation
+    return Outcome::missing(target(),
+                            "no metric points to replay (evaluate with a Store or a SeriesSource)");
   }
-  for (const auto& metric : metrics) {
+  bool replayed = false;
+  for (const auto& metric : detail::replay_series(ctx.run(), metrics)) {
     auto points = ctx.series()->points(tracker::SeriesKey::parse(metric));
-    if (!points) {
-      return Outcome::not_evaluable(metric, "the run has no metric series '" + metric + "'");
-    }
+    if (!points) continue;
+    replayed = true;
     for (const auto& point : *points) {
       Observation observation;
       observation.metric = metric;
@@ -57,6 +63,11 @@ Outcome Rule::evaluate(const RunContext& ctx) const {
         return outcome;
       }
     }
+  }
+  if (!replayed) {
+    return Outcome::missing(target(), metrics.size() == 1 && !detail::is_series_pattern(metrics[0])
+                                          ? "the run has no metric series '" + metrics[0] + "'"
+                                          : "the run has no metric series matching " + target());
   }
   return Outcome::passed();
 }

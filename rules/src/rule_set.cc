@@ -226,6 +226,7 @@ class Parser {
         info.weight = it->get<double>();
       }
     }
+    parse_when_missing(node, pointer, label, info);
     if (!entry) return;  // fields of an unknown kind cannot be checked
 
     RuleFields fields(node, pointer, source_, info.id, info.kind);
@@ -238,7 +239,7 @@ class Parser {
     }
     for (const auto& p : fields.problems()) problems_.push_back(p);
     std::set<std::string> known = fields.known_keys();
-    known.insert({"id", "kind", "description", "severity", "weight"});
+    known.insert({"id", "kind", "description", "severity", "weight", "when_missing"});
     check_keys(node, pointer, known, "a '" + info.kind + "' rule" + label);
     if (!rule && problems_.size() == problems_before) {
       problem(pointer, "rule kind '" + info.kind + "' produced no rule" + label);
@@ -246,6 +247,27 @@ class Parser {
     if (problems_.size() != problems_before || !rule) return;
     detail::RuleAccess::set_info(*rule, std::move(info));
     detail::RuleAccess::add_rule(set, std::shared_ptr<const Rule>(std::move(rule)));
+  }
+
+  /// "when_missing": skip | info | warning | error (default info).
+  void parse_when_missing(const json& node, const std::string& pointer, const std::string& label,
+                          RuleInfo& info) {
+    auto it = node.find("when_missing");
+    if (it == node.end()) return;
+    try {
+      if (!it->is_string()) throw InvalidArgument("");
+      info.when_missing = parse_when_missing_text(it->get<std::string>());
+    } catch (const InvalidArgument&) {
+      problem(pointer + "/when_missing", "expected one of skip, info, warning, error, got " +
+                                             detail::describe_type(*it) + label);
+    }
+  }
+
+  static Severity parse_when_missing_text(const std::string& text) {
+    if (text == "skip") return Severity::kOff;
+    const Severity severity = parse_severity(text);
+    if (severity == Severity::kOff) throw InvalidArgument("off");  // "skip" is the spelling
+    return severity;
   }
 
   std::string kinds() const {

@@ -23,15 +23,20 @@ Outcome fired(const Observation& o, std::string message, std::string expected) {
   return outcome;
 }
 
-/// Base of the built-in streaming rules: one watched series.
+/// Base of the built-in streaming rules: the watched series (names or `*` patterns).
 class SeriesRule : public Rule {
  public:
-  explicit SeriesRule(std::string metric) : Rule(Phase::kDuring), metric_(std::move(metric)) {}
-  std::vector<std::string> watched_metrics() const override { return {metric_}; }
-  std::string target() const override { return metric_; }
+  explicit SeriesRule(std::vector<std::string> metrics)
+      : Rule(Phase::kDuring), metrics_(std::move(metrics)) {}
+  std::vector<std::string> watched_metrics() const override { return metrics_; }
+  std::string target() const override {
+    std::string text;
+    for (const auto& metric : metrics_) text += (text.empty() ? "" : " | ") + metric;
+    return text;
+  }
 
  protected:
-  std::string metric_;
+  std::vector<std::string> metrics_;
 };
 
 /// A monitor with no state of its own, delegating to a function of the observation.
@@ -64,8 +69,9 @@ class NonFiniteRule : public SeriesRule {
 
 class DivergenceRule : public SeriesRule {
  public:
-  DivergenceRule(std::string metric, std::optional<double> min, std::optional<double> max)
-      : SeriesRule(std::move(metric)), min_(min), max_(max) {}
+  DivergenceRule(std::vector<std::string> metrics, std::optional<double> min,
+                 std::optional<double> max)
+      : SeriesRule(std::move(metrics)), min_(min), max_(max) {}
   std::unique_ptr<RuleMonitor> start_monitor() const override {
     return stateless([this](const Observation& o) {
       // NaN crosses no bound: non_finite is the rule for it.
@@ -91,7 +97,7 @@ class DivergenceRule : public SeriesRule {
 class PlateauRule : public SeriesRule {
  public:
   PlateauRule(std::string metric, bool minimize, std::int64_t patience, double min_delta)
-      : SeriesRule(std::move(metric)),
+      : SeriesRule({std::move(metric)}),
         minimize_(minimize),
         patience_(patience),
         min_delta_(min_delta) {}
@@ -147,7 +153,7 @@ class PlateauRule : public SeriesRule {
 class TargetRule : public SeriesRule {
  public:
   TargetRule(std::string metric, bool maximize, double goal)
-      : SeriesRule(std::move(metric)), maximize_(maximize), goal_(goal) {}
+      : SeriesRule({std::move(metric)}), maximize_(maximize), goal_(goal) {}
   std::unique_ptr<RuleMonitor> start_monitor() const override {
     return stateless([this](const Observation& o) {
       const bool reached = maximize_ ? o.value >= goal_ : o.value <= goal_;
@@ -165,33 +171,73 @@ class TargetRule : public SeriesRule {
   double goal_;
 };
 
-std::string metric_field(RuleFields& f) {
-  auto metric = f.string("metric");
-  if (!f.has("metric") || metric.empty()) {
-    if (f.has("metric")) f.problem("metric", "expected a non-empty qualified series name");
+/// One series name of field `metric` (`label`, e.g. "metric[1]: ", prefixes messages about an
+/// array item), canonical; `pattern_ok` also accepts a `*` pattern (kept as written).
+std::string series_name(RuleFields& f, const std::string& label, std::string metric,
+                        bool pattern_ok) {
+  if (metric.empty()) {
+    f.problem("metric", label + "expected a non-empty qualified series name");
+    return metric;
+  }
+  if (is_series_pattern(metric)) {
+    if (!pattern_ok) {
+      f.problem("metric", label + "'" + metric +
+                              "': a * pattern is allowed only for non_finite and divergence "
+                              "rules: expected one qualified series name");
+    }
     return metric;
   }
   try {
     return normalize_series(metric);
   } catch (const InvalidArgument& e) {
-    f.problem("metric", e.what());
+    f.problem("metric", label + e.what());
     return metric;
   }
+}
+
+/// `metric` of plateau and target: one series (their state follows one sequence of values).
+std::string metric_field(RuleFields& f) {
+  auto metric = f.string("metric");
+  if (!f.has("metric")) return metric;
+  return series_name(f, "", std::move(metric), false);
+}
+
+/// `metric` of the stateless kinds: a series name or `*` pattern, or a non-empty array of them.
+std::vector<std::string> metrics_field(RuleFields& f) {
+  auto value = f.value("metric");
+  std::vector<std::string> metrics;
+  if (value.is_string()) {
+    metrics.push_back(series_name(f, "", value.get<std::string>(), true));
+  } else if (value.is_array() && !value.empty()) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      const std::string label = "metric[" + std::to_string(i) + "]: ";
+      if (!value[i].is_string()) {
+        f.problem("metric",
+                  label + "expected a qualified series name, got " + describe_type(value[i]));
+        continue;
+      }
+      metrics.push_back(series_name(f, label, value[i].get<std::string>(), true));
+    }
+  } else if (f.has("metric")) {
+    f.problem("metric", "expected a series name or a non-empty array of series names, got " +
+                            describe_type(value));
+  }
+  return metrics;
 }
 
 }  // namespace
 
 void register_training_rules(RuleRegistry& registry) {
   registry.add("non_finite", [](RuleFields& f) -> std::unique_ptr<Rule> {
-    return std::make_unique<NonFiniteRule>(metric_field(f));
+    return std::make_unique<NonFiniteRule>(metrics_field(f));
   });
   registry.add("divergence", [](RuleFields& f) -> std::unique_ptr<Rule> {
-    auto metric = metric_field(f);
+    auto metrics = metrics_field(f);
     auto min = f.optional_number("min");
     auto max = f.optional_number("max");
     if (!min && !max) f.problem({}, "expected at least one of 'min' or 'max'");
     if (min && max && *min > *max) f.problem("max", "expected min <= max");
-    return std::make_unique<DivergenceRule>(std::move(metric), min, max);
+    return std::make_unique<DivergenceRule>(std::move(metrics), min, max);
   });
   registry.add("plateau", [](RuleFields& f) -> std::unique_ptr<Rule> {
     auto metric = metric_field(f);

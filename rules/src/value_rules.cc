@@ -13,23 +13,41 @@ namespace vigil::rules::detail {
 namespace {
 
 Outcome missing_value(const PathAlternatives& paths) {
-  return Outcome::not_evaluable(describe(paths),
-                                (paths.size() == 1 ? describe(paths) + " is missing"
-                                                   : "none of " + describe(paths) + " is set"));
+  return Outcome::missing(describe(paths),
+                          (paths.size() == 1 ? describe(paths) + " is missing"
+                                             : "none of " + describe(paths) + " is set"));
 }
 
-/// The numeric value at `paths`, or a not-evaluable outcome.
-std::variant<double, Outcome> numeric_value(const RunContext& ctx, const PathAlternatives& paths,
-                                            ResolvedValue& found) {
-  auto resolved = ctx.resolve(paths);
-  if (!resolved) return missing_value(paths);
-  found = *resolved;
-  auto number = as_number(resolved->value);
+/// Applies `check` to every value of the first present alternative of `paths` (several when it
+/// has a `*` key): the first failure decides, naming its concrete path; the message lists the
+/// other paths that failed too.
+template <typename Check>
+Outcome check_each(const RunContext& ctx, const PathAlternatives& paths, Check check) {
+  const auto found = ctx.resolve_all(paths);
+  if (found.empty()) return missing_value(paths);
+  std::optional<Outcome> first;
+  std::string others;
+  for (const auto& value : found) {
+    Outcome outcome = check(value);
+    if (outcome.ok()) continue;
+    if (!first) {
+      first = std::move(outcome);
+    } else {
+      others += (others.empty() ? "" : ", ") + value.path;
+    }
+  }
+  if (!first) return Outcome::passed();
+  if (!others.empty()) first->message += " (also failing: " + others + ")";
+  return std::move(*first);
+}
+
+/// The number in `found`, or a not-evaluable outcome.
+std::variant<double, Outcome> numeric_value(const ResolvedValue& found) {
+  auto number = as_number(found.value);
   if (!number) {
     return Outcome::not_evaluable(
-        resolved->path,
-        resolved->path + " is " + describe_type(resolved->value) + ", expected a number",
-        resolved->value);
+        found.path, found.path + " is " + describe_type(found.value) + ", expected a number",
+        found.value);
   }
   return *number;
 }
@@ -62,14 +80,15 @@ class BoundsRule : public Rule {
       : Rule(phase_of(paths)), paths_(std::move(paths)), bounds_(bounds) {}
 
   Outcome evaluate(const RunContext& ctx) const override {
-    ResolvedValue found;
-    auto value = numeric_value(ctx, paths_, found);
-    if (auto* outcome = std::get_if<Outcome>(&value)) return std::move(*outcome);
-    const double v = std::get<double>(value);
-    if (bounds_.contains(v)) return Outcome::passed();
-    return Outcome::failed(found.path,
-                           found.path + " = " + number_text(v) + ", expected " + bounds_.text(),
-                           found.value, bounds_.text());
+    return check_each(ctx, paths_, [this](const ResolvedValue& found) {
+      auto value = numeric_value(found);
+      if (auto* outcome = std::get_if<Outcome>(&value)) return std::move(*outcome);
+      const double v = std::get<double>(value);
+      if (bounds_.contains(v)) return Outcome::passed();
+      return Outcome::failed(found.path,
+                             found.path + " = " + number_text(v) + ", expected " + bounds_.text(),
+                             found.value, bounds_.text());
+    });
   }
   std::string target() const override { return describe(paths_); }
   std::string condition() const override { return bounds_.text(); }
@@ -101,14 +120,14 @@ class EnumRule : public Rule {
   EnumRule(PathAlternatives paths, nlohmann::json values)
       : Rule(phase_of(paths)), paths_(std::move(paths)), values_(std::move(values)) {}
   Outcome evaluate(const RunContext& ctx) const override {
-    auto found = ctx.resolve(paths_);
-    if (!found) return missing_value(paths_);
-    for (const auto& allowed : values_) {
-      if (allowed == found->value) return Outcome::passed();
-    }
-    return Outcome::failed(found->path,
-                           found->path + " = " + found->value.dump() + ", expected " + condition(),
-                           found->value, condition());
+    return check_each(ctx, paths_, [this](const ResolvedValue& found) {
+      for (const auto& allowed : values_) {
+        if (allowed == found.value) return Outcome::passed();
+      }
+      return Outcome::failed(found.path,
+                             found.path + " = " + found.value.dump() + ", expected " + condition(),
+                             found.value, condition());
+    });
   }
   std::string target() const override { return describe(paths_); }
   std::string condition() const override { return "one of " + values_.dump(); }
@@ -127,18 +146,18 @@ class PatternRule : public Rule {
         compiled_(std::move(compiled)),
         full_(full) {}
   Outcome evaluate(const RunContext& ctx) const override {
-    auto found = ctx.resolve(paths_);
-    if (!found) return missing_value(paths_);
-    if (!found->value.is_string()) {
-      return Outcome::not_evaluable(
-          found->path, found->path + " is " + describe_type(found->value) + ", expected a string",
-          found->value, condition());
-    }
-    const auto& text = found->value.get_ref<const std::string&>();
-    const bool ok = full_ ? compiled_.full_match(text) : compiled_.partial_match(text);
-    if (ok) return Outcome::passed();
-    return Outcome::failed(found->path, found->path + " = \"" + text + "\" does not " + condition(),
-                           found->value, condition());
+    return check_each(ctx, paths_, [this](const ResolvedValue& found) {
+      if (!found.value.is_string()) {
+        return Outcome::not_evaluable(
+            found.path, found.path + " is " + describe_type(found.value) + ", expected a string",
+            found.value, condition());
+      }
+      const auto& text = found.value.get_ref<const std::string&>();
+      const bool ok = full_ ? compiled_.full_match(text) : compiled_.partial_match(text);
+      if (ok) return Outcome::passed();
+      return Outcome::failed(found.path, found.path + " = \"" + text + "\" does not " + condition(),
+                             found.value, condition());
+    });
   }
   std::string target() const override { return describe(paths_); }
   std::string condition() const override {
@@ -160,30 +179,12 @@ class CompareRule : public Rule {
         op_(std::move(op)),
         right_(std::move(right)) {}
 
+  // With `*` keys on either side, every pair of values must satisfy the comparison.
   Outcome evaluate(const RunContext& ctx) const override {
-    auto left = ctx.resolve(left_);
-    if (!left) return missing_value(left_);
-    auto right = ctx.resolve(right_);
-    if (!right) return missing_value(right_);
-    const std::string where = left->path + " " + op_ + " " + right->path;
-    const nlohmann::json actual = {{left->path, left->value}, {right->path, right->value}};
-    const auto a = as_number(left->value);
-    const auto b = as_number(right->value);
-    bool holds = false;
-    if (a && b) {
-      holds = compare(*a, *b);
-    } else if (op_ == "==" || op_ == "!=") {
-      holds = (left->value == right->value) == (op_ == "==");
-    } else {
-      return Outcome::not_evaluable(where,
-                                    "cannot order " + describe_type(left->value) + " and " +
-                                        describe_type(right->value) + ": expected two numbers",
-                                    actual, where);
-    }
-    if (holds) return Outcome::passed();
-    return Outcome::failed(
-        where, where + " does not hold (" + left->value.dump() + " vs " + right->value.dump() + ")",
-        actual, where);
+    return check_each(ctx, left_, [&](const ResolvedValue& left) {
+      return check_each(ctx, right_,
+                        [&](const ResolvedValue& right) { return compare(left, right); });
+    });
   }
   std::string target() const override { return describe(left_) + ", " + describe(right_); }
   std::string condition() const override {
@@ -191,6 +192,27 @@ class CompareRule : public Rule {
   }
 
  private:
+  Outcome compare(const ResolvedValue& left, const ResolvedValue& right) const {
+    const std::string where = left.path + " " + op_ + " " + right.path;
+    const nlohmann::json actual = {{left.path, left.value}, {right.path, right.value}};
+    const auto a = as_number(left.value);
+    const auto b = as_number(right.value);
+    bool holds = false;
+    if (a && b) {
+      holds = compare(*a, *b);
+    } else if (op_ == "==" || op_ == "!=") {
+      holds = (left.value == right.value) == (op_ == "==");
+    } else {
+      return Outcome::not_evaluable(where,
+                                    "cannot order " + describe_type(left.value) + " and " +
+                                        describe_type(right.value) + ": expected two numbers",
+                                    actual, where);
+    }
+    if (holds) return Outcome::passed();
+    return Outcome::failed(
+        where, where + " does not hold (" + left.value.dump() + " vs " + right.value.dump() + ")",
+        actual, where);
+  }
   bool compare(double a, double b) const {
     if (op_ == "<") return a < b;
     if (op_ == "<=") return a <= b;
@@ -237,6 +259,11 @@ void register_value_rules(RuleRegistry& registry) {
     return std::make_unique<BoundsRule>(std::move(paths), bounds);
   });
   registry.add("required", [](RuleFields& f) -> std::unique_ptr<Rule> {
+    if (f.has("when_missing")) {
+      f.problem("when_missing",
+                "a 'required' rule fails with its severity when the value is missing: remove "
+                "when_missing and set severity instead");
+    }
     return std::make_unique<RequiredRule>(f.paths("path"));
   });
   registry.add("enum", [](RuleFields& f) -> std::unique_ptr<Rule> {

@@ -157,6 +157,68 @@ TEST_F(ValidateCommand, DuringTrainingRulesReplayStoredSeries) {
   EXPECT_EQ(reports[1].at("violations").at(0).at("step"), 1);
 }
 
+TEST_F(ValidateCommand, DefaultPolicyFailsARunWhoseLossWentNaN) {
+  std::string id = add_run("nan-loss-run", "mnist",
+                           {{"optimizer", {{"name", "sgd"}, {"lr", 0.01}}}, {"epochs", 10}},
+                           {1.0, 0.7, std::numeric_limits<double>::quiet_NaN(), 0.5});
+  ProcessResult result = vigil({"validate", id, "--fail-on", "error", "--format", "json"});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  nlohmann::json document = parse_json(result.out);
+  const nlohmann::json& report = document.at("reports").at(0);
+  EXPECT_EQ(report.at("verdict"), "FAIL");
+  bool found = false;
+  for (const nlohmann::json& violation : report.at("violations")) {
+    if (violation.at("kind") != "non_finite") continue;
+    found = true;
+    EXPECT_EQ(violation.at("rule_id"), "finite-loss");
+    EXPECT_EQ(violation.at("severity"), "error");
+    EXPECT_EQ(violation.at("path"), "loss");
+    EXPECT_EQ(violation.at("step"), 2);
+    EXPECT_EQ(violation.at("actual"), "NaN");
+  }
+  EXPECT_TRUE(found) << report.dump(2);
+  EXPECT_TRUE(contains(tags_of(id), "FAIL"));
+  // The table output says the same.
+  ProcessResult table = vigil({"validate", id});
+  EXPECT_EQ(table.exit_code, 1);
+  EXPECT_NE(table.out.find("finite-loss"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("FAIL"), std::string::npos) << table.out;
+}
+
+TEST_F(ValidateCommand, RegressionRunWithoutAccuracyOrEpochsPassesWith100) {
+  // Made with the tracker API like any C++ program would: a good lr and name, no accuracy,
+  // no epochs param.
+  std::string id;
+  {
+    tracker::Store store(store_path(), store_options());
+    tracker::RunOptions options;
+    options.name = "house-prices";
+    options.experiment = "regression";
+    options.params = {{"optimizer", {{"name", "adam"}, {"lr", 0.001}}}, {"steps", 300}};
+    tracker::Run run = store.start_run(options);
+    for (int step = 0; step < 300; ++step) run.log_metric("loss", 10.0 / (step + 1), step);
+    run.log_results({{"final_mse", 0.03}});
+    run.finish();
+    id = run.id();
+  }
+  ProcessResult result = vigil({"validate", id, "--fail-on", "warning", "--format", "json"});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  const nlohmann::json report = parse_json(result.out).at("reports").at(0);
+  EXPECT_EQ(report.at("verdict"), "PASS");
+  EXPECT_EQ(report.at("score"), 100);
+  EXPECT_EQ(report.at("counts").at("error"), 0);
+  EXPECT_EQ(report.at("counts").at("warning"), 0);
+  EXPECT_EQ(report.at("counts").at("info"), 2);  // no epochs, no accuracy: notes only
+  EXPECT_TRUE(contains(tags_of(id), "PASS"));
+}
+
+TEST_F(ValidateCommand, RunsMayBeNamed) {
+  std::string id = add_judged_run("named-run", 0.01, 20);
+  ProcessResult result = vigil({"validate", "named-run"});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_TRUE(contains(tags_of(id), "PASS"));
+}
+
 TEST_F(ValidateCommand, BaselineComparesWithEarlierRunsValidatedInTheSameCall) {
   auto add_with_accuracy = [&](const std::string& name, double accuracy) {
     tracker::Store store(store_path(), store_options());

@@ -1,6 +1,7 @@
 // Evaluation, scoring and verdicts; the default policy on the reference governance cases.
 #include "vigil/rules/evaluate.h"
 
+#include <cmath>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
@@ -26,7 +27,7 @@ TEST(DefaultPolicy, CleanRunScores100Pass) {
   EXPECT_TRUE(report.violations.empty());
   EXPECT_EQ(report.score, 100);
   EXPECT_EQ(report.verdict, Verdict::kPass);
-  EXPECT_EQ(report.rules_evaluated, 4);
+  EXPECT_EQ(report.rules_evaluated, 5);
   EXPECT_EQ(report.rules_name, "default");
   EXPECT_EQ(report.rules_hash, RuleSet::default_rules().hash());
   EXPECT_EQ(report.run_id, clean_run().id);
@@ -71,10 +72,11 @@ TEST(DefaultPolicy, RunNameOfFiveCharactersPasses) {
   EXPECT_TRUE(evaluate(RuleSet::default_rules(), run).violations.empty());
   run.name = "abcd";
   EXPECT_EQ(evaluate(RuleSet::default_rules(), run).score, 90);
-  run.name = "";
+  run.name = "";  // missing: the rule's when_missing makes that a warning too
   auto report = evaluate(RuleSet::default_rules(), run);
   ASSERT_EQ(report.violations.size(), 1u);
   EXPECT_EQ(report.violations[0].rule_id, "run-name");
+  EXPECT_EQ(report.violations[0].severity, Severity::kWarning);
   EXPECT_EQ(report.score, 90);
 }
 
@@ -107,7 +109,57 @@ TEST(DefaultPolicy, PrePhaseIgnoresResultsRules) {
   options.phase = Phase::kPost;
   report = evaluate(RuleSet::default_rules(), run, options);
   EXPECT_EQ(report.rules_evaluated, 1);
-  EXPECT_EQ(report.counts.warning, 1);  // no accuracy anywhere: not evaluable
+  EXPECT_EQ(report.counts.info, 1);  // no accuracy anywhere: missing, an unscored note
+  EXPECT_EQ(report.score, 100);
+}
+
+TEST(DefaultPolicy, RegressionRunWithoutAccuracyOrEpochsScores100Pass) {
+  // A regression model: a good lr and name, but no accuracy and no epochs param.
+  auto run = make_run({{"optimizer", {{"name", "adam"}, {"lr", 0.001}}}, {"steps", 5000}},
+                      {{"final_mse", 0.02}});
+  run.name = "house-prices";
+  auto report = evaluate(RuleSet::default_rules(), run);
+  EXPECT_EQ(report.score, 100);
+  EXPECT_EQ(report.verdict, Verdict::kPass);
+  EXPECT_EQ(report.counts.error + report.counts.warning, 0);
+  ASSERT_EQ(report.violations.size(), 2u);  // the two missing values are info notes
+  EXPECT_EQ(report.violations[0].rule_id, "min-epochs");
+  EXPECT_EQ(report.violations[1].rule_id, "final-accuracy");
+  for (const auto& v : report.violations) EXPECT_EQ(v.severity, Severity::kInfo) << v.rule_id;
+}
+
+TEST(DefaultPolicy, EveryOptimizerOfAMultiOptimizerProgramIsChecked) {
+  auto run = clean_run();
+  run.params.erase("optimizer");
+  run.params["optimizers"] = {{"generator", {{"name", "adam"}, {"lr", 0.0002}}},
+                              {"discriminator", {{"name", "adam"}, {"lr", 0.0002}}}};
+  EXPECT_TRUE(evaluate(RuleSet::default_rules(), run).violations.empty());
+  run.params["optimizers"]["discriminator"]["lr"] = 0.3;
+  auto report = evaluate(RuleSet::default_rules(), run);
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].rule_id, "learning-rate-range");
+  EXPECT_EQ(report.violations[0].path, "params.optimizers.discriminator.lr");
+  EXPECT_EQ(report.verdict, Verdict::kFail);
+}
+
+TEST(DefaultPolicy, NaNLossFailsWhenReplayedAndStopsALiveRun) {
+  auto run = clean_run();
+  testing::add_series(run, "loss", 0.5, 0.5, 1.0);
+  testing::MemorySeries source;
+  source.series["loss"] = {testing::point(1, 1.0), testing::point(2, std::nan(""))};
+  EvaluationOptions options;
+  options.series = &source;
+  auto report = evaluate(RuleSet::default_rules(), run, options);
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].rule_id, "finite-loss");
+  EXPECT_EQ(report.violations[0].severity, Severity::kError);
+  EXPECT_EQ(report.violations[0].step, 2);
+  EXPECT_EQ(report.verdict, Verdict::kFail);
+
+  TrainingMonitor monitor(RuleSet::default_rules());
+  EXPECT_TRUE(monitor.watches("loss"));
+  EXPECT_EQ(monitor.observe_step("loss", 1, 0.7).decision, Decision::kContinue);
+  EXPECT_EQ(monitor.observe_step("loss{model=critic}", 2, -HUGE_VAL).decision, Decision::kStopNow);
 }
 
 TEST(Evaluate, CollectsEveryViolationInRuleOrder) {

@@ -24,9 +24,9 @@ TEST(ValuePath, ParsesEveryRoot) {
 }
 
 TEST(ValuePath, RejectsMalformedTextNamingIt) {
-  for (const char* bad :
-       {"lr", "param.lr", "params.", "params..lr", "params.lr.", "metrics.loss",
-        "metrics.loss.median", "metrics.loss{subset.last", "run.owner", "", "results"}) {
+  for (const char* bad : {"lr", "param.lr", "params.", "params..lr", "params.lr.", "metrics.loss",
+                          "metrics.loss.median", "metrics.loss{subset.last", "run.owner", "",
+                          "results", "metrics.*.last", "metrics.loss{subset=*}.last"}) {
     try {
       ValuePath::parse(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
@@ -87,6 +87,33 @@ TEST(ValuePath, ResolveTakesFirstPresentAlternative) {
   EXPECT_EQ(found->value, 0.02);
   EXPECT_FALSE(resolve(paths, make_run()));
   EXPECT_EQ(describe(paths), "params.lr | params.learning_rate | params.optimizer.lr");
+}
+
+TEST(ValuePath, WildcardMatchesEveryKeyWithItsConcretePath) {
+  auto run = make_run({{"optimizers",
+                        {{"generator", {{"lr", 0.0002}}},
+                         {"discriminator", {{"lr", 0.0004}}},
+                         {"ema", {{"decay", 0.99}}},
+                         {"frozen", {{"lr", nullptr}}}}},
+                       {"lr", 5}});
+  const auto path = ValuePath::parse("params.optimizers.*.lr");
+  EXPECT_TRUE(path.has_wildcard());
+  EXPECT_FALSE(ValuePath::parse("params.optimizer.lr").has_wildcard());
+  auto all = path.lookup_all(run);
+  ASSERT_EQ(all.size(), 2u);  // keys in order; no lr (ema) or a null lr (frozen) is no match
+  EXPECT_EQ(all[0].path, "params.optimizers.discriminator.lr");
+  EXPECT_EQ(all[0].value, 0.0004);
+  EXPECT_EQ(all[1].path, "params.optimizers.generator.lr");
+  EXPECT_EQ(*path.lookup(run), 0.0004);  // lookup: the first match
+  EXPECT_TRUE(ValuePath::parse("params.*.*.lr").lookup_all(run).size() == 2u);
+  EXPECT_TRUE(ValuePath::parse("params.lr.*").lookup_all(run).empty());  // 5 is no object
+  EXPECT_EQ(ValuePath::parse("params.optimizer.lr").lookup_all(make_run()).size(), 0u);
+
+  PathAlternatives paths{ValuePath::parse("params.optimizer.lr"), path};
+  auto found = resolve_all(paths, run);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(resolve(paths, run)->path, "params.optimizers.discriminator.lr");
+  EXPECT_TRUE(resolve_all(paths, make_run()).empty());
 }
 
 }  // namespace

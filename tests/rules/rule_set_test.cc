@@ -92,6 +92,29 @@ TEST(RuleSetParse, WrongTypesNameTheirPointer) {
   expect_one_problem(
       problems_of_rule(R"({"id": "a", "kind": "min", "path": "params.x", "min": 1, "weight": -1})"),
       "/rules/0/weight", "expected a number >= 0");
+  expect_one_problem(
+      problems_of_rule(
+          R"({"id": "a", "kind": "min", "path": "params.x", "min": 1, "when_missing": "off"})"),
+      "/rules/0/when_missing", "expected one of skip, info, warning, error");
+  expect_one_problem(
+      problems_of_rule(
+          R"({"id": "a", "kind": "min", "path": "params.x", "min": 1, "when_missing": true})"),
+      "/rules/0/when_missing", "expected one of skip, info, warning, error");
+  expect_one_problem(
+      problems_of_rule(
+          R"({"id": "a", "kind": "required", "path": "params.x", "when_missing": "error"})"),
+      "/rules/0/when_missing", "fails with its severity");
+  expect_one_problem(problems_of_rule(R"({"id": "a", "kind": "baseline", "path":
+                                        "results.*.acc", "on_missing_baseline": "pass"})"),
+                     "/rules/0/path", "without a * key");
+  expect_one_problem(
+      problems_of_rule(R"({"id": "a", "kind": "plateau", "metric": "*loss", "patience": 2})"),
+      "/rules/0/metric", "a * pattern is allowed only for non_finite and divergence");
+  expect_one_problem(problems_of_rule(R"({"id": "a", "kind": "non_finite", "metric": []})"),
+                     "/rules/0/metric", "a non-empty array of series names");
+  expect_one_problem(
+      problems_of_rule(R"({"id": "a", "kind": "non_finite", "metric": ["loss", 3]})"),
+      "/rules/0/metric", "metric[1]: expected a qualified series name");
   expect_one_problem(RuleSet::check(R"({"rules": {}})", "t.json"), "/rules",
                      "expected an array of rule objects");
   expect_one_problem(RuleSet::check(R"([])", "t.json"), "", "expected a JSON object");
@@ -201,6 +224,19 @@ TEST(RuleSetParse, DuplicateJsonKeysAreNotSilentlyDropped) {
   expect_one_problem(problems, "/rules/0/min", "duplicate key 'min'");
 }
 
+TEST(RuleSetParse, WhenMissingIsReadIntoRuleInfoWithInfoAsDefault) {
+  auto rules = RuleSet::parse(R"({"rules": [
+      {"id": "a", "kind": "min", "path": "params.x", "min": 1},
+      {"id": "b", "kind": "min", "path": "params.x", "min": 1, "when_missing": "skip"},
+      {"id": "c", "kind": "min", "path": "params.x", "min": 1, "when_missing": "warning"},
+      {"id": "d", "kind": "non_finite", "metric": "loss", "when_missing": "error"}]})",
+                              "t.json");
+  EXPECT_EQ(rules.find("a")->info().when_missing, Severity::kInfo);
+  EXPECT_EQ(rules.find("b")->info().when_missing, Severity::kOff);  // skip
+  EXPECT_EQ(rules.find("c")->info().when_missing, Severity::kWarning);
+  EXPECT_EQ(rules.find("d")->info().when_missing, Severity::kError);
+}
+
 TEST(RuleSetParse, CheckReturnsEveryProblem) {
   auto problems = RuleSet::check(
       R"({"rules": [{"id": "a", "kind": "nope"},
@@ -292,9 +328,10 @@ TEST(DefaultRules, EmbedsRulesDefaultJsonByteForByte) {
   auto rules = RuleSet::default_rules();
   EXPECT_EQ(rules.name(), "default");
   EXPECT_EQ(rules.hash(), content_hash(file.str()));
-  EXPECT_EQ(rules.rules().size(), 4u);
+  EXPECT_EQ(rules.rules().size(), 5u);
   EXPECT_TRUE(RuleSet::check_file(VIGIL_RULES_DEFAULT_JSON).empty());
   EXPECT_EQ(rules.active_rules(Phase::kPre).size(), 3u);
+  EXPECT_EQ(rules.active_rules(Phase::kDuring).size(), 1u);
   EXPECT_EQ(rules.active_rules(Phase::kPost).size(), 1u);
 }
 

@@ -2,8 +2,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -35,6 +38,28 @@ inline void add_series(tracker::RunInfo& run, const std::string& qualified_name,
   summary.max = max;
   summary.count = count;
   run.metrics.push_back(summary);
+}
+
+/// Points held in memory, as the plugin would provide them.
+class MemorySeries : public SeriesSource {
+ public:
+  std::map<std::string, std::vector<tracker::MetricPoint>> series;
+  std::optional<std::vector<tracker::MetricPoint>> points(
+      const tracker::SeriesKey& key) const override {
+    auto it = series.find(key.qualified_name());
+    if (it == series.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+/// One point; per-epoch when `epoch` is given.
+inline tracker::MetricPoint point(std::int64_t step, double value,
+                                  std::optional<std::int64_t> epoch = std::nullopt) {
+  tracker::MetricPoint p;
+  p.step = step;
+  p.value = value;
+  p.epoch = epoch;
+  return p;
 }
 
 /// A rule set holding the given rule objects (a JSON array text or single object).

@@ -12,6 +12,8 @@ namespace {
 
 using nlohmann::json;
 using testing::make_run;
+using testing::MemorySeries;
+using testing::point;
 using testing::rules_of;
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -164,27 +166,6 @@ TEST(TrainingMonitor, MatchesSeriesNamesWhateverTheContextKeyOrder) {
   EXPECT_TRUE(monitor.observe_epoch("loss{subset=val,fold=1}", 1, kNaN).stop());
 }
 
-/// Points held in memory, as the plugin would provide them.
-class MemorySeries : public SeriesSource {
- public:
-  std::map<std::string, std::vector<tracker::MetricPoint>> series;
-  std::optional<std::vector<tracker::MetricPoint>> points(
-      const tracker::SeriesKey& key) const override {
-    auto it = series.find(key.qualified_name());
-    if (it == series.end()) return std::nullopt;
-    return it->second;
-  }
-};
-
-tracker::MetricPoint point(std::int64_t step, double value,
-                           std::optional<std::int64_t> epoch = std::nullopt) {
-  tracker::MetricPoint p;
-  p.step = step;
-  p.value = value;
-  p.epoch = epoch;
-  return p;
-}
-
 TEST(Replay, DuringRulesReplayStoredPoints) {
   auto rules = rules_of(json::array(
       {{{"id", "nan"}, {"kind", "non_finite"}, {"metric", "loss"}},
@@ -209,20 +190,67 @@ TEST(Replay, DuringRulesReplayStoredPoints) {
   EXPECT_EQ(report.violations[1].step, 4);  // epoch index for per-epoch points
 }
 
-TEST(Replay, MissingSourceOrSeriesIsNotEvaluable) {
-  auto rules = rules_of({{"id", "nan"}, {"kind", "non_finite"}, {"metric", "loss"}});
+TEST(Replay, MissingSourceOrSeriesIsMissingValue) {
+  auto rules = rules_of(
+      {{"id", "nan"}, {"kind", "non_finite"}, {"metric", "loss"}, {"when_missing", "warning"}});
   EvaluationOptions options;
   options.phase = Phase::kDuring;
   auto report = evaluate(rules, make_run(), options);
   ASSERT_EQ(report.violations.size(), 1u);
   EXPECT_TRUE(report.violations[0].not_evaluable);
+  EXPECT_EQ(report.violations[0].severity, Severity::kWarning);
 
   MemorySeries empty;
   options.series = &empty;
   report = evaluate(rules, make_run(), options);
   ASSERT_EQ(report.violations.size(), 1u);
   EXPECT_TRUE(report.violations[0].not_evaluable);
+  EXPECT_EQ(report.violations[0].severity, Severity::kWarning);
   EXPECT_NE(report.violations[0].message.find("no metric series 'loss'"), std::string::npos);
+}
+
+const json kEveryLoss = {{"id", "finite"}, {"kind", "non_finite"}, {"metric", {"loss", "*loss*"}}};
+
+TEST(NonFiniteRule, ListAndPatternsWatchEveryNamedLossLive) {
+  TrainingMonitor monitor(rules_of(kEveryLoss));
+  EXPECT_TRUE(monitor.watches("loss"));
+  EXPECT_TRUE(monitor.watches("loss{model=generator}"));
+  EXPECT_TRUE(monitor.watches("d_loss"));
+  EXPECT_FALSE(monitor.watches("accuracy"));
+  EXPECT_EQ(monitor.observe_step("accuracy", 1, kNaN).decision, Decision::kContinue);
+  EXPECT_EQ(monitor.observe_step("d_loss", 1, 0.7).decision, Decision::kContinue);
+  auto result = monitor.observe_step("d_loss", 2, kInf);
+  EXPECT_EQ(result.decision, Decision::kStopNow);
+  ASSERT_EQ(result.violations.size(), 1u);
+  EXPECT_EQ(result.violations[0].path, "d_loss");  // the concrete series that went bad
+}
+
+TEST(NonFiniteRule, PatternsReplayEveryMatchingStoredSeries) {
+  auto rules = rules_of(kEveryLoss);
+  auto run = make_run();
+  testing::add_series(run, "accuracy", 0.5, 0.5, 0.5);
+  testing::add_series(run, "loss{model=generator}", 1.0, 1.0, 1.0);
+  testing::add_series(run, "loss{model=discriminator}", 1.0, 1.0, 1.0);
+  MemorySeries source;
+  source.series["accuracy"] = {point(1, kNaN)};  // not a loss: ignored
+  source.series["loss{model=generator}"] = {point(1, 1.0), point(2, 0.9)};
+  source.series["loss{model=discriminator}"] = {point(1, 1.0), point(2, kNaN)};
+  EvaluationOptions options;
+  options.phase = Phase::kDuring;
+  options.series = &source;
+  auto report = evaluate(rules, run, options);
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].path, "loss{model=discriminator}");
+  EXPECT_EQ(report.violations[0].step, 2);
+  EXPECT_EQ(report.verdict, Verdict::kFail);
+
+  source.series["loss{model=discriminator}"][1].value = 0.8;
+  EXPECT_TRUE(evaluate(rules, run, options).violations.empty());
+  // No loss series at all: missing (an info note by default), not a failure.
+  report = evaluate(rules, make_run(), options);
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].severity, Severity::kInfo);
+  EXPECT_EQ(report.verdict, Verdict::kPass);
 }
 
 }  // namespace

@@ -63,15 +63,123 @@ TEST(RangeRule, AliasesResolveInOrder) {
   EXPECT_EQ(report.violations[0].path, "params.lr");
 }
 
-TEST(RangeRule, MissingValueIsNotEvaluableViolation) {
+TEST(RangeRule, MissingValueIsAnUnscoredInfoNoteByDefault) {
   auto report = check_one(kLrRange, make_run({{"epochs", 10}}));
   ASSERT_EQ(report.violations.size(), 1u);
   const auto& v = report.violations[0];
   EXPECT_TRUE(v.not_evaluable);
-  EXPECT_EQ(v.severity, Severity::kError);
+  EXPECT_EQ(v.severity, Severity::kInfo);
   EXPECT_TRUE(v.actual.is_null());
   EXPECT_EQ(v.path, "params.lr | params.learning_rate | params.optimizer.lr");
+  EXPECT_EQ(report.counts.info, 1);
+  EXPECT_EQ(report.score, 100);
+  EXPECT_EQ(report.verdict, Verdict::kPass);
+}
+
+TEST(WhenMissing, ErrorWarningAndSkipDecideWhatAMissingValueCounts) {
+  json rule = kLrRange;
+  const auto run = make_run({{"epochs", 10}});
+  rule["when_missing"] = "error";
+  auto report = check_one(rule, run);
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].severity, Severity::kError);
+  EXPECT_TRUE(report.violations[0].not_evaluable);
+  EXPECT_EQ(report.score, 80);
   EXPECT_EQ(report.verdict, Verdict::kFail);
+
+  rule["when_missing"] = "warning";
+  report = check_one(rule, run);
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].severity, Severity::kWarning);
+  EXPECT_EQ(report.score, 90);
+  EXPECT_EQ(report.verdict, Verdict::kPass);
+
+  rule["when_missing"] = "skip";
+  report = check_one(rule, run);
+  EXPECT_TRUE(report.violations.empty());
+  EXPECT_EQ(report.rules_evaluated, 1);
+  EXPECT_EQ(report.score, 100);
+}
+
+TEST(WhenMissing, OnlyMissingValuesAreAffectedNotWrongTypesOrFailures) {
+  json rule = kLrRange;
+  rule["when_missing"] = "skip";
+  auto wrong_type = check_one(rule, make_run({{"lr", "fast"}}));
+  ASSERT_EQ(wrong_type.violations.size(), 1u);
+  EXPECT_EQ(wrong_type.violations[0].severity, Severity::kError);
+  auto too_high = check_one(rule, make_run({{"lr", 0.5}}));
+  ASSERT_EQ(too_high.violations.size(), 1u);
+  EXPECT_EQ(too_high.violations[0].severity, Severity::kError);
+}
+
+TEST(WhenMissing, WeightedScoreLeavesOutSkippedAndInfoMissingRules) {
+  const json extra = {{"scoring", {{"model", "weighted"}}}};
+  const json present = {{"id", "epochs"}, {"kind", "min"}, {"path", "params.epochs"}, {"min", 10}};
+  json absent = kLrRange;
+  auto rules = testing::rules_of(json::array({present, absent}), extra);
+  auto report = evaluate(rules, make_run({{"epochs", 5}}));
+  EXPECT_EQ(report.total_weight, 1.0);  // the missing lr (info note) is not scored
+  EXPECT_EQ(report.score, 0);
+  absent["when_missing"] = "error";
+  rules = testing::rules_of(json::array({present, absent}), extra);
+  report = evaluate(rules, make_run({{"epochs", 10}}));
+  EXPECT_EQ(report.total_weight, 2.0);
+  EXPECT_EQ(report.score, 50);
+}
+
+TEST(RangeRule, WildcardChecksEveryOptimizerAndNamesTheFailingPath) {
+  json rule = kLrRange;
+  rule["path"] = {"params.optimizer.lr", "params.optimizers.*.lr"};
+  const json good = {{"generator", {{"name", "adam"}, {"lr", 0.0002}}},
+                     {"discriminator", {{"name", "adam"}, {"lr", 0.0002}}}};
+  EXPECT_TRUE(check_one(rule, make_run({{"optimizers", good}})).violations.empty());
+
+  json bad = good;
+  bad["discriminator"]["lr"] = 0.5;
+  auto report = check_one(rule, make_run({{"optimizers", bad}}));
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].path, "params.optimizers.discriminator.lr");
+  EXPECT_EQ(report.violations[0].actual, 0.5);
+  EXPECT_EQ(report.verdict, Verdict::kFail);
+
+  bad["generator"]["lr"] = "fast";  // every match is checked; the others are named
+  report = check_one(rule, make_run({{"optimizers", bad}}));
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].path, "params.optimizers.discriminator.lr");
+  EXPECT_NE(report.violations[0].message.find("also failing: params.optimizers.generator.lr"),
+            std::string::npos)
+      << report.violations[0].message;
+
+  // An optimizer without lr is not a match; no optimizer with lr at all is missing.
+  auto none = check_one(rule, make_run({{"optimizers", {{"g", {{"name", "sgd"}}}}}}));
+  ASSERT_EQ(none.violations.size(), 1u);
+  EXPECT_EQ(none.violations[0].severity, Severity::kInfo);
+  EXPECT_EQ(none.violations[0].path, "params.optimizer.lr | params.optimizers.*.lr");
+}
+
+TEST(PatternRule, WildcardChecksEveryModelName) {
+  const json rule = {
+      {"id", "arch"}, {"kind", "pattern"}, {"path", "params.models.*.arch"}, {"pattern", "[a-z]+"}};
+  const json models = {{"encoder", {{"arch", "resnet"}}}, {"decoder", {{"arch", "UNet"}}}};
+  auto report = check_one(rule, make_run({{"models", models}}));
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].path, "params.models.decoder.arch");
+}
+
+TEST(CompareRule, WildcardComparesEveryPair) {
+  const json rule = {{"id", "warmup"},
+                     {"kind", "compare"},
+                     {"left", "params.schedules.*.warmup"},
+                     {"op", "<"},
+                     {"right", "params.total_steps"}};
+  const json ok = {{"schedules", {{"a", {{"warmup", 10}}}, {"b", {{"warmup", 20}}}}},
+                   {"total_steps", 100}};
+  EXPECT_TRUE(check_one(rule, make_run(ok)).violations.empty());
+  json bad = ok;
+  bad["schedules"]["b"]["warmup"] = 200;
+  auto report = check_one(rule, make_run(bad));
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].path, "params.schedules.b.warmup < params.total_steps");
 }
 
 TEST(RangeRule, WronglyTypedValueIsNotEvaluableViolation) {
@@ -120,7 +228,8 @@ TEST(RequiredRule, AbsentOrNullFails) {
   EXPECT_TRUE(check_one(rule, make_run({{"rng", {{"seed", 1}}}})).violations.empty());
   auto report = check_one(rule, make_run({{"seed", nullptr}}));
   ASSERT_EQ(report.violations.size(), 1u);
-  EXPECT_FALSE(report.violations[0].not_evaluable);  // absence is what it checks
+  EXPECT_FALSE(report.violations[0].not_evaluable);            // absence is what it checks
+  EXPECT_EQ(report.violations[0].severity, Severity::kError);  // not when_missing's info
   EXPECT_EQ(report.violations[0].expected, "present");
 }
 

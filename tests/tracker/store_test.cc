@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "raw_sqlite.h"
 #include "store_fixture.h"
@@ -172,6 +173,61 @@ TEST_F(StoreRoundTrip, RunIdsResolveByUniquePrefix) {
   EXPECT_THROW(store.resolve_run_id("zzzz"), RunNotFound);
   EXPECT_THROW(store.get_run("0000000000000000000000000000000g"), RunNotFound);
   EXPECT_THROW(store.resolve_run_id(""), InvalidArgument);
+}
+
+TEST_F(StoreRoundTrip, ResolveRunAcceptsAUniqueNameOrIdPrefix) {
+  Store store = open();
+  auto named = [&](const std::string& name) {
+    RunOptions options;
+    options.name = name;
+    return store.start_run(options).id();  // finished at once
+  };
+  const std::string mnist = named("mnist-baseline");
+  const std::string gan_a = named("gan");
+  const std::string gan_b = named("gan");
+  const std::string unnamed = named("");
+
+  RunRef ref = store.resolve_run("mnist-baseline");
+  EXPECT_EQ(ref.id, mnist);
+  EXPECT_EQ(ref.name, "mnist-baseline");
+  EXPECT_EQ(store.resolve_run("  mnist-baseline ").id, mnist);
+  EXPECT_EQ(store.resolve_run(mnist).id, mnist);
+  EXPECT_EQ(store.resolve_run(mnist.substr(0, 12)).id, mnist);
+  EXPECT_EQ(store.resolve_run(unnamed).name, "");
+  EXPECT_THROW((void)store.resolve_run("MNIST-baseline"), RunNotFound);  // names match exactly
+  EXPECT_THROW((void)store.resolve_run("nothing-called-this"), RunNotFound);
+  EXPECT_THROW((void)store.resolve_run(" "), InvalidArgument);
+  try {
+    (void)store.resolve_run("gan");
+    FAIL() << "expected AmbiguousRunId";
+  } catch (const AmbiguousRunId& e) {
+    ASSERT_EQ(e.candidates().size(), 2u);
+    std::set<std::string> ids = {e.candidates()[0].id, e.candidates()[1].id};
+    EXPECT_EQ(ids, (std::set<std::string>{gan_a, gan_b}));
+    EXPECT_EQ(e.candidates()[0].name, "gan");
+    EXPECT_LT(e.candidates()[0].id, e.candidates()[1].id);  // sorted by id
+    EXPECT_NE(std::string(e.what()).find("'gan' matches 2 runs"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(gan_a + " gan"), std::string::npos) << e.what();
+  }
+  // A full id wins over another run whose name is that id.
+  const std::string id_named_run = named(gan_a);
+  EXPECT_EQ(store.resolve_run(gan_a).id, gan_a);
+  EXPECT_EQ(store.resolve_run(id_named_run).id, id_named_run);
+}
+
+TEST_F(StoreRoundTrip, ResolveRunListsAtMostTenCandidates) {
+  Store store = open();
+  RunOptions options;
+  options.name = "sweep";
+  for (int i = 0; i < 12; ++i) (void)store.start_run(options);
+  try {
+    (void)store.resolve_run("sweep");
+    FAIL() << "expected AmbiguousRunId";
+  } catch (const AmbiguousRunId& e) {
+    EXPECT_EQ(e.candidates().size(), 10u);
+    EXPECT_NE(std::string(e.what()).find("matches more than 10 runs"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(StoreRoundTrip, DeleteRunsRemovesAllTheirData) {

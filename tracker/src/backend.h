@@ -176,6 +176,10 @@ class Backend {
   virtual std::vector<RunInfo> load_runs(const RunQuery& query) = 0;
   /// Ids starting with `prefix`, at most `limit` of them, sorted.
   virtual std::vector<std::string> ids_with_prefix(std::string_view prefix, std::size_t limit) = 0;
+  /// Runs whose id starts with `id_prefix` (none when it is empty) or whose name equals `name`
+  /// (none when it is empty), sorted by id, at most `limit` of them.
+  virtual std::vector<RunRef> find_runs(std::string_view id_prefix, std::string_view name,
+                                        std::size_t limit) = 0;
   virtual std::vector<std::string> experiments() = 0;
   /// The id and summary of one series, if it exists.
   virtual std::optional<std::pair<std::int64_t, SeriesSummary>> find_series(

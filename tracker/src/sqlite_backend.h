@@ -36,6 +36,8 @@ class SqliteBackend final : public Backend {
 
   std::vector<RunInfo> load_runs(const RunQuery& query) override;
   std::vector<std::string> ids_with_prefix(std::string_view prefix, std::size_t limit) override;
+  std::vector<RunRef> find_runs(std::string_view id_prefix, std::string_view name,
+                                std::size_t limit) override;
   std::vector<std::string> experiments() override;
   std::optional<std::pair<std::int64_t, SeriesSummary>> find_series(const std::string& run_id,
                                                                     const SeriesKey& key) override;

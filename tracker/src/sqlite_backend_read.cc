@@ -238,6 +238,26 @@ std::vector<std::string> SqliteBackend::ids_with_prefix(std::string_view prefix,
   });
 }
 
+std::vector<RunRef> SqliteBackend::find_runs(std::string_view id_prefix, std::string_view name,
+                                             std::size_t limit) {
+  return read("resolving a run", [&] {
+    std::vector<RunRef> runs;
+    // The id part is a primary-key range scan (as in ids_with_prefix); an empty prefix is the
+    // empty range ['', ''), and an empty name is excluded by ?3 != ''.
+    auto& stmt = reader_.cached(
+        "SELECT id, name FROM runs WHERE id >= ?1 AND id < ?2 "
+        "UNION SELECT id, name FROM runs WHERE ?3 != '' AND name = ?3 "
+        "ORDER BY id LIMIT ?4");
+    stmt.bind(1, id_prefix)
+        .bind(2, id_prefix.empty() ? std::string() : std::string(id_prefix) + "~")
+        .bind(3, name)
+        .bind(4, static_cast<std::int64_t>(limit));
+    while (stmt.step()) runs.push_back({stmt.column_text(0), stmt.column_text(1)});
+    stmt.reset();
+    return runs;
+  });
+}
+
 std::vector<std::string> SqliteBackend::experiments() {
   return read("listing experiments", [&] {
     std::vector<std::string> names;

@@ -281,6 +281,36 @@ std::string Store::resolve_run_id(std::string_view id_or_prefix) const {
                        candidates);
 }
 
+RunRef Store::resolve_run(std::string_view id_or_name) const {
+  constexpr std::size_t kMaxCandidates = 10;
+  std::string_view text = id_or_name;
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  if (text.empty()) throw InvalidArgument("empty run reference: expected a run id, prefix or name");
+  const std::string prefix = detail::normalize_prefix(text);
+  auto matches = backend_of(backend_).find_runs(prefix, text, kMaxCandidates + 1);
+  for (const auto& match : matches) {
+    if (match.id == prefix) return match;  // a full id wins over names and longer ids
+  }
+  if (matches.size() == 1) return matches.front();
+  if (matches.empty()) {
+    throw RunNotFound("no run has the id, id prefix or name '" + std::string(text) + "'");
+  }
+  std::string listed;
+  for (std::size_t i = 0; i < matches.size() && i < kMaxCandidates; ++i) {
+    listed +=
+        (i ? ", " : "") + matches[i].id + (matches[i].name.empty() ? "" : " " + matches[i].name);
+  }
+  const bool more = matches.size() > kMaxCandidates;
+  if (more) {
+    listed += ", ...";
+    matches.resize(kMaxCandidates);
+  }
+  std::string message = "'" + std::string(text) + "' matches " + (more ? "more than " : "") +
+                        std::to_string(matches.size()) + " runs: " + listed;
+  throw AmbiguousRunId(message, std::move(matches));
+}
+
 RunInfo Store::get_run(std::string_view id_or_prefix) const {
   detail::RunQuery query;
   query.ids.push_back(resolve_run_id(id_or_prefix));

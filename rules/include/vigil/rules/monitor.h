@@ -49,7 +49,8 @@ class TrainingMonitor {
 
   /// True when some during-training rule watches `metric` (cheap; lets callers skip work).
   bool watches(std::string_view metric) const;
-  /// Qualified names of all watched series, sorted, without duplicates.
+  /// Qualified names (or `*` patterns, see Rule::watched_metrics) of all watched series,
+  /// sorted, without duplicates.
   std::vector<std::string> watched_metrics() const;
 
   /// Strongest decision so far (sticky: once stop, stays stop). kContinue under warn_only.

@@ -49,6 +49,10 @@ class RunContext {
   std::optional<ResolvedValue> resolve(const PathAlternatives& paths) const {
     return rules::resolve(paths, run_);
   }
+  /// Every value of the first present alternative (several when it has a `*` segment).
+  std::vector<ResolvedValue> resolve_all(const PathAlternatives& paths) const {
+    return rules::resolve_all(paths, run_);
+  }
 
  private:
   const tracker::RunInfo& run_;
@@ -57,9 +61,12 @@ class RunContext {
 };
 
 /// The result of one rule check. The engine turns a non-passed outcome into a Violation,
-/// adding the rule's id, kind, phase and severity.
+/// adding the rule's id, kind, phase and severity (for kMissing: the rule's when_missing).
 struct Outcome {
-  enum class Status { kPassed, kFailed, kNotEvaluable };
+  /// kMissing: the value (or series) the rule looks at does not exist in the run; the rule's
+  /// RuleInfo::when_missing decides what that means. kNotEvaluable: it exists but cannot be
+  /// checked (wrong type, no store, ...); that is a violation with the rule's severity.
+  enum class Status { kPassed, kFailed, kNotEvaluable, kMissing };
   Status status = Status::kPassed;
   std::string path;       ///< what was looked at
   std::string message;    ///< one line, for people
@@ -74,6 +81,7 @@ struct Outcome {
                         std::string expected);
   static Outcome not_evaluable(std::string path, std::string message,
                                nlohmann::json actual = nullptr, std::string expected = {});
+  static Outcome missing(std::string path, std::string message, std::string expected = {});
   bool ok() const noexcept { return status == Status::kPassed; }
 };
 
@@ -101,6 +109,10 @@ struct RuleInfo {
   std::string description;  ///< free text ("" if none)
   Severity severity = Severity::kError;
   double weight = 1.0;  ///< >= 0; used by the weighted scoring model
+  /// Severity of the note when the rule's value or series is missing (Outcome::kMissing);
+  /// kOff means "skip" (nothing reported). Only warning/error missing notes are scored.
+  /// Default kInfo: reported, not scored.
+  Severity when_missing = Severity::kInfo;
 };
 
 /// A rule kind's implementation. Built by a RuleFactory from its JSON fields; immutable after
@@ -141,11 +153,13 @@ class Rule {
   const RuleInfo& info() const noexcept { return info_; }
 
   /// Checks a pre/post rule against a run. The default implementation (for during rules)
-  /// replays the watched series from ctx.series() through start_monitor(); a missing series
-  /// or source makes the rule not evaluable.
+  /// replays the watched series from ctx.series() through start_monitor(): plain names as
+  /// given, `*` patterns over the run's series (RunInfo::metrics). No source, or none of the
+  /// watched series in the run, is a missing value (Outcome::kMissing, see when_missing).
   virtual Outcome evaluate(const RunContext& ctx) const;
 
-  /// During-training rules: the qualified series names the rule observes. Default: none.
+  /// During-training rules: the qualified series names the rule observes; an entry with `*`
+  /// is a pattern (`*` matches any run of characters, e.g. "*loss*"). Default: none.
   virtual std::vector<std::string> watched_metrics() const { return {}; }
   /// During-training rules: fresh per-run state. Default: nullptr (not a streaming rule).
   virtual std::unique_ptr<RuleMonitor> start_monitor() const { return nullptr; }

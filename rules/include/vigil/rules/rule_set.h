@@ -49,7 +49,7 @@ struct ScoringOptions {
 ///                 "penalties": {"error": 20, "warning": 10, "info": 0}},
 ///     "verdict": {"min_score": 70},      // optional
 ///     "rules": [ {"id": "lr-range", "kind": "range", "severity": "error", "weight": 1,
-///                 "description": "...", ...kind fields...}, ... ]
+///                 "when_missing": "info", "description": "...", ...kind fields...}, ... ]
 ///   }
 ///
 /// Rule kinds (fields in brackets are optional). PATH is a path string or an array of
@@ -66,8 +66,8 @@ struct ScoringOptions {
 ///                                                 lookaround (a pattern RE2 rejects is a problem
 ///                                                 at /rules/N/pattern)
 ///   compare    left, op (< <= > >= == !=), right  numeric left OP right (== / != also strings)
-///   non_finite metric                             fires (stop now) on a NaN/Inf value
-///   divergence metric, min and/or max             fires (stop now) when value > max or < min
+///   non_finite metric (name, `*` pattern or array)  fires (stop now) on a NaN/Inf value
+///   divergence metric (as non_finite), min and/or max  fires (stop now) when value > max or < min
 ///   plateau    metric, patience (>=1), [mode=min|max], [min_delta=0]
 ///                 fires (stop gracefully) after `patience` observations in a row without an
 ///                 improvement of more than min_delta over the best value so far
@@ -82,7 +82,13 @@ struct ScoringOptions {
 ///
 /// Phases: range..compare are pre-training when all their paths are params.*/run.*, else
 /// post-training; non_finite..target are during-training; metric_threshold and baseline are
-/// post-training. A missing or wrongly typed value is a violation (not_evaluable), never a pass.
+/// post-training. A wrongly typed value is a violation (not_evaluable), never a pass.
+///
+/// Every rule also takes "when_missing": skip | info | warning | error (default info): how a
+/// missing value (no path alternative present, no watched series) is reported; info and skip
+/// are not scored (see RuleInfo::when_missing). Not allowed on `required` rules.
+/// A path key may be `*` (params/results only): the rule checks every match (see ValuePath).
+/// non_finite and divergence accept a list of metrics and `*` patterns ("*loss*").
 ///
 /// Thread safety: immutable after loading (except set_enforcement); const methods are safe to
 /// call concurrently. Copies share the rules.

@@ -2,6 +2,10 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "vigil/tracker/types.h"
 
 namespace vigil::tracker {
 
@@ -31,10 +35,18 @@ class RunNotFound : public Error {
   using Error::Error;
 };
 
-/// A prefix matches more than one run; the message lists the candidates.
+/// An id prefix or run name matches more than one run; the message lists the candidates, and
+/// candidates() holds them (when the thrower knew them) for callers that print one per line.
 class AmbiguousRunId : public Error {
  public:
   using Error::Error;
+  AmbiguousRunId(const std::string& message, std::vector<RunRef> candidates)
+      : Error(message), candidates_(std::move(candidates)) {}
+  /// The matching runs, by id (at most a handful; empty when unknown).
+  const std::vector<RunRef>& candidates() const noexcept { return candidates_; }
+
+ private:
+  std::vector<RunRef> candidates_;
 };
 
 }  // namespace vigil::tracker

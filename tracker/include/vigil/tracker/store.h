@@ -132,6 +132,14 @@ class Store {
   /// Throws RunNotFound or AmbiguousRunId (listing the candidates).
   std::string resolve_run_id(std::string_view id_or_prefix) const;
 
+  /// The run a person means by `id_or_name`: a full id, else the one run whose id starts with
+  /// it or whose name equals it exactly (surrounding spaces ignored). A backend query; no
+  /// run is loaded. Throws InvalidArgument for empty text, RunNotFound when nothing matches,
+  /// AmbiguousRunId (with candidates(), id and name of each, at most 10) when several runs do.
+  ///
+  /// Example (a CLI argument): `RunInfo run = store.get_run(store.resolve_run(arg).id);`
+  [[nodiscard]] RunRef resolve_run(std::string_view id_or_name) const;
+
   /// One run by id or unique prefix (same errors as resolve_run_id).
   RunInfo get_run(std::string_view id_or_prefix) const;
 

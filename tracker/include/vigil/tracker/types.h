@@ -68,6 +68,12 @@ struct SeriesKey {
   }
 };
 
+/// A run named by its id and name, e.g. a candidate of an ambiguous run reference.
+struct RunRef {
+  std::string id;    ///< full run id
+  std::string name;  ///< the run's name (may be empty)
+};
+
 /// Aggregates of one series, maintained by the writer (no scan of the points needed).
 /// min/max ignore NaN; they are NaN only when every value is NaN.
 struct SeriesSummary {
