@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 #include <sstream>
 #include <utility>
@@ -22,6 +24,22 @@ std::string guard_message(const std::string& summary, const std::vector<rules::V
   std::string message = summary;
   for (const auto& violation : list) message += "\n  - " + describe_violation(violation);
   return message;
+}
+
+// Each violation at the spdlog level of its severity.
+void log_violation(const std::string& rules_name, const rules::Violation& violation) {
+  const std::string line = describe_violation(violation);
+  switch (violation.severity) {
+    case rules::Severity::kError:
+      detail::logger()->error("vigil: rules '{}': {}", rules_name, line);
+      break;
+    case rules::Severity::kWarning:
+      detail::logger()->warn("vigil: rules '{}': {}", rules_name, line);
+      break;
+    default:
+      detail::logger()->info("vigil: rules '{}': {}", rules_name, line);
+      break;
+  }
 }
 
 std::string counts_text(const rules::SeverityCounts& counts) {
@@ -49,7 +67,7 @@ std::string describe_violation(const rules::Violation& violation) {
 GuardCallback::GuardCallback(std::shared_ptr<TrackingCallback> tracking, GuardOptions options)
     : tracking_(std::move(tracking)), options_(std::move(options)) {
   if (!tracking_) {
-    throw std::invalid_argument(
+    throw tracker::InvalidArgument(
         "GuardCallback: tracking callback is null; expected the "
         "TrackingCallback whose run the guard checks");
   }
@@ -60,7 +78,10 @@ GuardCallback::GuardCallback(std::shared_ptr<TrackingCallback> tracking, GuardOp
   } else {
     rules_ = rules::RuleSet::default_rules();
   }
+  tracking_->add_observer(this);
 }
+
+GuardCallback::~GuardCallback() { tracking_->remove_observer(this); }
 
 tracker::RunInfo GuardCallback::live_run_info() const {
   tracker::RunInfo info;
@@ -85,12 +106,7 @@ void GuardCallback::on_train_begin(TrainingState& state) {
   final_report_.reset();
   stop_reason_.clear();
   monitor_.reset();
-  if (options_.check_during()) {
-    monitor_.emplace(rules_);
-    watches_loss_ = monitor_->watches("loss");
-    watches_accuracy_ = monitor_->watches("accuracy");
-    watches_lr_ = monitor_->watches("lr");
-  }
+  if (options_.check_during()) monitor_.emplace(rules_);
   if (!options_.check_before()) return;
 
   rules::EvaluationOptions evaluation;
@@ -98,25 +114,22 @@ void GuardCallback::on_train_begin(TrainingState& state) {
   evaluation.store = tracking_->store();
   rules::Report report = rules::evaluate(rules_, live_run_info(), evaluation);
   pre_report_ = report;
-  for (const auto& violation : report.violations) {
-    detail::logger()->warn("vigil: rules '{}': {}", rules_.name(), describe_violation(violation));
-  }
-  if (!report.violations.empty() || !report.passed()) store(report);
-  if (report.passed()) return;
-
-  std::vector<rules::Violation> errors;
-  for (const auto& violation : report.violations) {
-    if (violation.severity == rules::Severity::kError) errors.push_back(violation);
-  }
   const std::string summary = "run refused before training by rules '" + rules_.name() + "' (" +
                               counts_text(report.counts) + ", score " +
                               rules::format_value(report.score) + "):";
+  if (!report.passed()) detail::logger()->error("vigil: {}", summary);
+  for (const auto& violation : report.violations) log_violation(rules_.name(), violation);
+  if (!report.violations.empty() || !report.passed()) store(report);
+  if (report.passed()) return;
   const std::string message = guard_message(summary, report.violations);
   tracking_->finish_run(RunStatus::kRejected, message);
   throw RunRejected(message, std::move(report));
 }
 
 void GuardCallback::handle(TrainingState& state, const rules::MonitorResult& result, double value) {
+  if (result.decision != Decision::kStopNow) {
+    for (const auto& violation : result.violations) log_violation(rules_.name(), violation);
+  }
   if (!result.stop()) return;
   if (result.decision == Decision::kStopGracefully) {
     std::string reason;
@@ -143,44 +156,31 @@ void GuardCallback::handle(TrainingState& state, const rules::MonitorResult& res
   throw RunAborted(message, std::move(report), step, value);
 }
 
-void GuardCallback::observe_steps(TrainingState& state) {
+void GuardCallback::on_steps_read(TrainingState& state, const std::vector<StepValue>& values) {
   if (!monitor_) return;
-  for (const StepRecord& record : tracking_->steps_read()) {
-    if (watches_loss_)
-      handle(state, monitor_->observe_step("loss", record.step, record.loss), record.loss);
-    if (watches_accuracy_ && record.accuracy) {
-      handle(state, monitor_->observe_step("accuracy", record.step, *record.accuracy),
-             *record.accuracy);
+  for (const StepValue& value : values) {
+    if (monitor_->watches(value.series)) {
+      handle(state, monitor_->observe_step(value.series, value.step, value.value), value.value);
     }
-    if (watches_lr_ && record.lr) {
-      handle(state, monitor_->observe_step("lr", record.step, *record.lr), *record.lr);
+    // Rules on "loss" watch every loss of the run, named ones included.
+    if (value.kind != value.series && monitor_->watches(value.kind)) {
+      handle(state, monitor_->observe_step(value.kind, value.step, value.value), value.value);
     }
   }
 }
 
-void GuardCallback::on_batch_end(TrainingState& state, const BatchOutput& batch) {
-  observe_steps(state);
+void GuardCallback::observe_epoch(TrainingState& state, const std::string& series, double value) {
+  if (monitor_ && monitor_->watches(series)) {
+    handle(state, monitor_->observe_epoch(series, state.epoch, value), value);
+  }
+}
+
+void GuardCallback::on_epoch_metrics(TrainingState& state, const MetricMap& train) {
+  for (const auto& [series, value] : train) observe_epoch(state, series, value);
 }
 
 void GuardCallback::on_validation_end(TrainingState& state, const MetricMap& metrics) {
-  if (!monitor_) return;
-  for (const auto& [name, value] : metrics) {
-    const std::string series = name + "{subset=val}";
-    if (monitor_->watches(series)) {
-      handle(state, monitor_->observe_epoch(series, state.epoch, value), value);
-    }
-  }
-}
-
-void GuardCallback::on_epoch_end(TrainingState& state) {
-  if (!monitor_) return;
-  observe_steps(state);  // the steps the tracking callback read at the end of the epoch
-  for (const auto& [name, value] : tracking_->last_train_metrics()) {
-    const std::string series = name + "{subset=train}";
-    if (monitor_->watches(series)) {
-      handle(state, monitor_->observe_epoch(series, state.epoch, value), value);
-    }
-  }
+  for (const auto& [name, value] : metrics) observe_epoch(state, name + "{subset=val}", value);
 }
 
 void GuardCallback::on_train_end(TrainingState& state) {
@@ -206,10 +206,14 @@ void GuardCallback::on_train_end(TrainingState& state) {
     final_report_ = rules::evaluate(rules_, live_run_info(), evaluation);
   }
   const rules::Report& report = *final_report_;
-  detail::logger()->info("vigil: run {} validated by rules '{}': {} (score {}, {})",
-                         run_id.empty() ? "(untracked)" : run_id, rules_.name(),
-                         rules::to_string(report.verdict), rules::format_value(report.score),
-                         counts_text(report.counts));
+  for (const auto& violation : report.violations) {
+    if (violation.phase == Phase::kPost) log_violation(rules_.name(), violation);
+  }
+  detail::logger()->log(report.passed() ? spdlog::level::info : spdlog::level::warn,
+                        "vigil: run {} validated by rules '{}': {} (score {}, {})",
+                        run_id.empty() ? "(untracked)" : run_id, rules_.name(),
+                        rules::to_string(report.verdict), rules::format_value(report.score),
+                        counts_text(report.counts));
 }
 
 }  // namespace vigil::plugin

@@ -10,6 +10,7 @@
 #include <string>
 
 #include <c10/util/Type.h>
+#include <torch/version.h>
 
 namespace vigil::plugin {
 namespace {

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <map>
+#include <numeric>
 #include <utility>
 
 #include "log.h"
@@ -16,26 +19,120 @@ namespace {
 using nlohmann::json;
 using tracker::RunStatus;
 
+constexpr std::string_view kLoss = "loss";
+constexpr std::string_view kAccuracy = "accuracy";
+constexpr std::string_view kLr = "lr";
+
+// One series of the run, with what its epoch means and final value need.
+struct Series {
+  std::string name;
+  json context = json::object();
+  std::string qualified;                        // name{context}
+  std::string kind;                             // see StepValue::kind
+  std::optional<tracker::MetricHandle> handle;  // created with the first point
+  double epoch_sum = 0.0;     // loss: value x samples; accuracy: correct predictions
+  double epoch_weight = 0.0;  // samples (1 per step when unknown)
+  std::deque<double> recent;  // last kFinalWindow values (losses and accuracies)
+
+  bool averaged() const { return kind == kLoss || kind == kAccuracy; }
+};
+
+// A value of a step not read back yet.
+struct Entry {
+  std::size_t series = 0;
+  std::int64_t step = 0;
+  std::int64_t epoch = 0;
+  torch::Tensor tensor;  // 0-dim, detached; undefined when the value is `number`
+  double number = 0.0;
+  std::int64_t samples = 0;  // batch size (0 when unknown); accuracy entries hold counts
+};
+
+double mean(const std::deque<double>& values) {
+  return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+}
+
+// Reads every pending tensor with one device-to-host copy per (device, dtype) group.
+std::vector<double> read_values(const std::vector<Entry>& pending) {
+  std::vector<double> values(pending.size());
+  std::vector<std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const torch::Tensor& tensor = pending[i].tensor;
+    if (!tensor.defined()) {
+      values[i] = pending[i].number;
+      continue;
+    }
+    auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& members) {
+      const torch::Tensor& first = pending[members.front()].tensor;
+      return first.device() == tensor.device() && first.scalar_type() == tensor.scalar_type();
+    });
+    if (group == groups.end()) {
+      groups.push_back({i});
+    } else {
+      group->push_back(i);
+    }
+  }
+  torch::NoGradGuard no_grad;
+  for (const auto& members : groups) {
+    std::vector<torch::Tensor> tensors;
+    tensors.reserve(members.size());
+    for (std::size_t index : members) tensors.push_back(pending[index].tensor);
+    const torch::Tensor host = torch::stack(tensors).to(torch::kCPU, torch::kDouble).contiguous();
+    const double* data = host.data_ptr<double>();
+    for (std::size_t k = 0; k < members.size(); ++k) values[members[k]] = data[k];
+  }
+  return values;
+}
+
 }  // namespace
 
-// Per-step device tensors not yet read back, and the host facts of those steps.
-struct TrackingCallback::Pending {
-  std::vector<torch::Tensor> losses;   // 0-dim, detached
-  std::vector<torch::Tensor> correct;  // 0-dim counts of steps with accuracy
-  std::vector<StepRecord> records;     // step, epoch, lr, samples; loss/accuracy filled on read
-  std::vector<bool> has_accuracy;
-  void clear() {
-    losses.clear();
-    correct.clear();
-    records.clear();
-    has_accuracy.clear();
+// Everything about one fit; a new fit replaces it whole.
+struct TrackingCallback::Fit {
+  std::unique_ptr<tracker::Run> run;  // first: destroyed after the handles of its series
+  std::string run_id;
+  json params = json::object();
+  json results = json::object();
+  std::int64_t log_every = 1;
+  std::vector<Series> series;
+  std::map<std::string, std::size_t, std::less<>> series_index;  // qualified name -> series
+  std::vector<std::size_t> lr_series;                            // per TrainingState optimizer
+  std::vector<Entry> pending;
+  std::int64_t pending_steps = 0;  // distinct steps among pending entries
+  MetricMap last_train;
+  MetricMap last_val;
+  std::optional<double> best_accuracy;
+  std::int64_t epochs_completed = 0;
+  std::int64_t steps = 0;
+  std::uint64_t failures = 0;
+  std::string last_failure;
+  tracker::WriterStats final_stats;
+
+  bool recording() const { return run && run->status() == RunStatus::kRunning; }
+
+  std::size_t series_id(const std::string& name, const json& context, std::string_view kind) {
+    if (name.empty()) {
+      throw tracker::InvalidArgument("a value has an empty name; expected a series name");
+    }
+    if (name.find_first_of("{}") != std::string::npos) {
+      throw tracker::InvalidArgument("value name '" + name +
+                                     "' contains { or }; expected a plain series name");
+    }
+    std::string key = context.empty() ? name : tracker::SeriesKey{name, context}.qualified_name();
+    if (auto it = series_index.find(key); it != series_index.end()) return it->second;
+    Series added;
+    added.name = name;
+    added.context = context;
+    added.qualified = key;
+    added.kind = std::string(kind);
+    series.push_back(std::move(added));
+    series_index.emplace(std::move(key), series.size() - 1);
+    return series.size() - 1;
   }
 };
 
 TrackingOptions::TrackingOptions(std::string experiment) : experiment_(std::move(experiment)) {}
 
 TrackingCallback::TrackingCallback(TrackingOptions options)
-    : options_(std::move(options)), pending_(std::make_unique<Pending>()) {
+    : options_(std::move(options)), fit_(std::make_unique<Fit>()) {
   if (options_.experiment().empty()) {
     throw tracker::InvalidArgument("TrackingOptions: experiment name is empty; expected a name");
   }
@@ -52,14 +149,31 @@ TrackingCallback::TrackingCallback(TrackingOptions options)
 
 TrackingCallback::~TrackingCallback() = default;
 
+const json& TrackingCallback::params() const { return fit_->params; }
+const json& TrackingCallback::results() const { return fit_->results; }
+tracker::Run* TrackingCallback::run() { return fit_->run.get(); }
+const MetricMap& TrackingCallback::last_train_metrics() const { return fit_->last_train; }
+const MetricMap& TrackingCallback::last_val_metrics() const { return fit_->last_val; }
+
+void TrackingCallback::add_observer(TrackingObserver* observer) {
+  if (observer == nullptr) {
+    throw tracker::InvalidArgument("TrackingCallback::add_observer: observer is null");
+  }
+  observers_.push_back(observer);
+}
+
+void TrackingCallback::remove_observer(TrackingObserver* observer) noexcept {
+  observers_.erase(std::remove(observers_.begin(), observers_.end(), observer), observers_.end());
+}
+
 bool TrackingCallback::guarded(std::string_view what,
                                const std::function<void()>& action) noexcept {
   try {
     action();
     return true;
   } catch (...) {
-    ++failures_;
-    last_failure_ = std::string(what) + ": " + describe_exception(std::current_exception());
+    ++fit_->failures;
+    fit_->last_failure = std::string(what) + ": " + describe_exception(std::current_exception());
     try {
       detail::logger()->warn("vigil: tracking: {} failed: {} (training continues)", what,
                              describe_exception(std::current_exception()));
@@ -72,12 +186,22 @@ bool TrackingCallback::guarded(std::string_view what,
 
 json TrackingCallback::collect_params(const TrainingState& state) const {
   json params = json::object();
-  if (state.optimizer != nullptr) params["optimizer"] = optimizer_params(*state.optimizer);
+  const bool single = state.models.size() == 1 && state.models.front().name.empty();
+  if (single) {
+    if (state.optimizer != nullptr) params["optimizer"] = optimizer_params(*state.optimizer);
+    params["model"] = model_params(*state.model, options_.model_name(), options_.log_structure());
+  } else {
+    for (const NamedOptimizer& optimizer : state.optimizers) {
+      params["optimizers"][optimizer.name] = optimizer_params(*optimizer.optimizer);
+    }
+    for (const NamedModel& model : state.models) {
+      params["models"][model.name] = model_params(*model.module, "", options_.log_structure());
+    }
+  }
   if (options_.batch_size()) params["batch_size"] = *options_.batch_size();
   if (options_.epochs()) params["epochs"] = *options_.epochs();
   params["seed"] =
       options_.seed() ? *options_.seed() : at::detail::getDefaultCPUGenerator().current_seed();
-  params["model"] = model_params(*state.model, options_.model_name(), options_.log_structure());
   params["device"] = model_device(*state.model);
   params["libtorch_version"] = libtorch_version();
   params["host"] = host_name();
@@ -88,32 +212,22 @@ json TrackingCallback::collect_params(const TrainingState& state) const {
 
 void TrackingCallback::on_train_begin(TrainingState& state) {
   if (state.model == nullptr) {
-    throw std::invalid_argument(
+    throw tracker::InvalidArgument(
         "TrackingCallback::on_train_begin: no model; expected "
         "CallbackList::on_train_begin(model, optimizer)");
   }
   // A second fit with the same callback starts a new run.
-  run_.reset();
-  loss_.reset();
-  accuracy_.reset();
-  lr_.reset();
-  pending_->clear();
-  steps_read_.clear();
-  last_train_.clear();
-  last_val_.clear();
-  results_ = json::object();
-  best_accuracy_.reset();
-  epochs_completed_ = 0;
-  steps_ = 0;
-  failures_ = 0;
-  last_failure_.clear();
-  run_id_.clear();
-  final_stats_ = {};
-  reset_epoch();
-  params_ = json::object();
-  log_every_ = options_.log_every();
+  fit_ = std::make_unique<Fit>();
+  Fit& fit = *fit_;
+  fit.log_every = options_.log_every();
+  for (const NamedOptimizer& optimizer : state.optimizers) {
+    fit.lr_series.push_back(
+        optimizer.name.empty()
+            ? fit.series_id(std::string(kLr), json::object(), kLr)
+            : fit.series_id(std::string(kLr), {{"optimizer", optimizer.name}}, kLr));
+  }
 
-  guarded("collecting hyperparameters", [&] { params_ = collect_params(state); });
+  guarded("collecting hyperparameters", [&] { fit.params = collect_params(state); });
   guarded("opening the store", [&] {
     store_uri_ = tracker::Store::resolve_uri(options_.store());
     if (!store_ || store_->uri() != store_uri_) {
@@ -125,170 +239,216 @@ void TrackingCallback::on_train_begin(TrainingState& state) {
     tracker::RunOptions run_options;
     run_options.name = options_.run_name();
     run_options.experiment = options_.experiment();
-    run_options.params = params_;
+    run_options.params = fit.params;
     run_options.tags = options_.tags();
-    run_ = std::make_unique<tracker::Run>(store_->start_run(run_options));
-    run_id_ = run_->id();
+    fit.run = std::make_unique<tracker::Run>(store_->start_run(run_options));
+    fit.run_id = fit.run->id();
   });
 }
 
 void TrackingCallback::on_epoch_begin(TrainingState& state) {
-  steps_read_.clear();
-  reset_epoch();
+  for (Series& series : fit_->series) series.epoch_sum = series.epoch_weight = 0.0;
 }
 
-void TrackingCallback::reset_epoch() {
-  epoch_loss_sum_ = 0.0;
-  epoch_correct_ = 0.0;
-  epoch_samples_ = 0;
-  epoch_batches_ = 0;
-  epoch_has_accuracy_ = false;
+void TrackingCallback::add_pending(std::size_t series, const TrainingState& state,
+                                   const LogValue& value, std::int64_t samples) {
+  Fit& fit = *fit_;
+  Entry entry;
+  entry.series = series;
+  entry.step = state.step;
+  entry.epoch = state.epoch;
+  entry.samples = samples;
+  if (value.tensor().defined()) {
+    if (value.tensor().numel() != 1) {
+      throw tracker::InvalidArgument("value '" + fit.series[series].qualified +
+                                     "' is a tensor of " + std::to_string(value.tensor().numel()) +
+                                     " elements; expected one element");
+    }
+    entry.tensor = value.tensor().detach().reshape({});
+  } else {
+    entry.number = value.number();
+  }
+  if (fit.pending.empty() || fit.pending.back().step != state.step) ++fit.pending_steps;
+  fit.pending.push_back(std::move(entry));
+}
+
+void TrackingCallback::record_loss(const TrainingState& state, const BatchOutput& batch) {
+  Fit& fit = *fit_;
+  if (!batch.loss.defined() || batch.loss.numel() != 1) {
+    throw tracker::InvalidArgument("on_batch_end: loss must be a tensor with one element");
+  }
+  if (fit.log_every == 0) fit.log_every = batch.loss.device().is_cpu() ? 1 : 10;
+  const std::string name = batch.name.empty() ? std::string(kLoss) : batch.name;
+  std::int64_t samples = 0;
+  if (batch.targets.defined() && batch.targets.dim() > 0) samples = batch.targets.size(0);
+  torch::NoGradGuard no_grad;
+  add_pending(fit.series_id(name, json::object(), kLoss), state, batch.loss, samples);
+  const bool with_accuracy = batch.outputs.defined() && batch.targets.defined() &&
+                             batch.outputs.dim() == 2 && batch.targets.dim() == 1 && samples > 0;
+  if (!with_accuracy) return;
+  const std::size_t accuracy =
+      batch.name.empty() ? fit.series_id(std::string(kAccuracy), json::object(), kAccuracy)
+                         : fit.series_id(std::string(kAccuracy), {{"loss", name}}, kAccuracy);
+  add_pending(accuracy, state, batch.outputs.detach().argmax(1).eq(batch.targets.detach()).sum(),
+              samples);
+}
+
+void TrackingCallback::record_lrs(const TrainingState& state) {
+  Fit& fit = *fit_;
+  for (std::size_t i = 0; i < state.optimizers.size() && i < fit.lr_series.size(); ++i) {
+    const double lr = current_lr(*state.optimizers[i].optimizer);
+    if (!std::isnan(lr)) add_pending(fit.lr_series[i], state, lr);
+  }
 }
 
 void TrackingCallback::on_batch_end(TrainingState& state, const BatchOutput& batch) {
-  steps_read_.clear();
+  Fit& fit = *fit_;
   guarded("recording a step", [&] {
-    if (!batch.loss.defined() || batch.loss.numel() != 1) {
-      throw std::invalid_argument("on_batch_end: loss must be a tensor with one element");
-    }
-    if (log_every_ == 0) log_every_ = batch.loss.device().is_cpu() ? 1 : 10;
-    StepRecord record;
-    record.step = state.step;
-    record.epoch = state.epoch;
-    if (state.optimizer != nullptr) {
-      double lr = current_lr(*state.optimizer);
-      if (!std::isnan(lr)) record.lr = lr;
-    }
-    torch::NoGradGuard no_grad;
-    pending_->losses.push_back(batch.loss.detach().reshape({}));
-    const bool with_accuracy = batch.outputs.defined() && batch.targets.defined() &&
-                               batch.outputs.dim() == 2 && batch.targets.dim() == 1;
-    if (with_accuracy) {
-      record.samples = batch.targets.size(0);
-      pending_->correct.push_back(
-          batch.outputs.detach().argmax(1).eq(batch.targets.detach()).sum());
-    } else if (batch.targets.defined() && batch.targets.dim() > 0) {
-      record.samples = batch.targets.size(0);
-    }
-    pending_->records.push_back(record);
-    pending_->has_accuracy.push_back(with_accuracy);
+    record_loss(state, batch);
+    if (state.new_step) record_lrs(state);
   });
-  ++steps_;
-  if (static_cast<std::int64_t>(pending_->records.size()) >=
-      std::max<std::int64_t>(log_every_, 1)) {
-    read_pending();
-  }
+  if (state.new_step) ++fit.steps;
+  if (fit.pending_steps >= std::max<std::int64_t>(fit.log_every, 1)) read_and_notify(state);
 }
 
-void TrackingCallback::read_pending() {
-  if (pending_->records.empty()) return;
-  guarded("reading step values", [&] {
-    // One device-to-host copy for all pending steps.
+void TrackingCallback::on_log(TrainingState& state, const LogValues& values) {
+  guarded("logging values", [&] {
     torch::NoGradGuard no_grad;
-    torch::Tensor losses =
-        torch::stack(pending_->losses).to(torch::kDouble).to(torch::kCPU).contiguous();
-    torch::Tensor correct;
-    if (!pending_->correct.empty()) {
-      correct = torch::stack(pending_->correct).to(torch::kDouble).to(torch::kCPU).contiguous();
-    }
-    const double* loss_values = losses.data_ptr<double>();
-    const double* correct_values = correct.defined() ? correct.data_ptr<double>() : nullptr;
-    std::size_t next_correct = 0;
-    const bool recording = run_ && run_->status() == RunStatus::kRunning;
-    for (std::size_t i = 0; i < pending_->records.size(); ++i) {
-      StepRecord record = pending_->records[i];
-      record.loss = loss_values[i];
-      if (pending_->has_accuracy[i] && record.samples > 0) {
-        const double hits = correct_values[next_correct++];
-        record.accuracy = hits / static_cast<double>(record.samples);
-        epoch_correct_ += hits;
-        epoch_has_accuracy_ = true;
-      }
-      epoch_loss_sum_ +=
-          record.loss * static_cast<double>(std::max<std::int64_t>(record.samples, 1));
-      epoch_samples_ += std::max<std::int64_t>(record.samples, 1);
-      ++epoch_batches_;
-      if (recording) {
-        if (!loss_) loss_ = run_->metric("loss");
-        loss_->log(record.loss, record.step, record.epoch);
-        if (record.accuracy) {
-          if (!accuracy_) accuracy_ = run_->metric("accuracy");
-          accuracy_->log(*record.accuracy, record.step, record.epoch);
-        }
-        if (record.lr) {
-          if (!lr_) lr_ = run_->metric("lr");
-          lr_->log(*record.lr, record.step, record.epoch);
-        }
-      }
-      steps_read_.push_back(record);
+    for (const auto& [name, value] : values) {
+      add_pending(fit_->series_id(name, json::object(), name), state, value);
     }
   });
-  pending_->clear();
+}
+
+std::vector<StepValue> TrackingCallback::read_pending() noexcept {
+  Fit& fit = *fit_;
+  std::vector<StepValue> values;
+  if (fit.pending.empty()) return values;
+  std::vector<std::size_t> ids;
+  guarded("reading step values", [&] {
+    const std::vector<double> numbers = read_values(fit.pending);
+    for (std::size_t i = 0; i < fit.pending.size(); ++i) {
+      const Entry& entry = fit.pending[i];
+      Series& series = fit.series[entry.series];
+      double value = numbers[i];
+      if (series.kind == kAccuracy) {
+        series.epoch_sum += value;  // correct predictions
+        series.epoch_weight += static_cast<double>(entry.samples);
+        value /= static_cast<double>(entry.samples);
+      } else if (series.kind == kLoss) {
+        const double weight = static_cast<double>(std::max<std::int64_t>(entry.samples, 1));
+        series.epoch_sum += value * weight;
+        series.epoch_weight += weight;
+      }
+      if (series.averaged()) {
+        series.recent.push_back(value);
+        if (series.recent.size() > kFinalWindow) series.recent.pop_front();
+      }
+      values.push_back({series.qualified, series.kind, entry.step, entry.epoch, value});
+      ids.push_back(entry.series);
+    }
+  });
+  fit.pending.clear();
+  fit.pending_steps = 0;
+  if (!fit.recording()) return values;
+  guarded("recording step values", [&] {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      Series& series = fit.series[ids[i]];
+      if (!series.handle) series.handle = fit.run->metric(series.name, series.context);
+      series.handle->log(values[i].value, values[i].step, values[i].epoch);
+    }
+  });
+  return values;
+}
+
+void TrackingCallback::read_and_notify(TrainingState& state) {
+  const std::vector<StepValue> values = read_pending();
+  if (values.empty()) return;
+  // Outside guarded(): an observer (a guard) may stop training from here.
+  for (TrackingObserver* observer : observers_) observer->on_steps_read(state, values);
 }
 
 void TrackingCallback::on_validation_end(TrainingState& state, const MetricMap& metrics) {
-  steps_read_.clear();
-  last_val_ = metrics;
+  Fit& fit = *fit_;
+  fit.last_val = metrics;
   if (auto it = metrics.find("accuracy"); it != metrics.end() && !std::isnan(it->second)) {
-    best_accuracy_ = best_accuracy_ ? std::max(*best_accuracy_, it->second) : it->second;
+    fit.best_accuracy = fit.best_accuracy ? std::max(*fit.best_accuracy, it->second) : it->second;
   }
-  if (!run_ || run_->status() != RunStatus::kRunning) return;
+  if (!fit.recording()) return;
   guarded("logging validation metrics", [&] {
     const json context = {{"subset", "val"}};
     for (const auto& [name, value] : metrics) {
-      run_->log_metric(name, value, state.step, state.epoch, context);
+      fit.run->log_metric(name, value, state.step, state.epoch, context);
     }
   });
 }
 
-void TrackingCallback::log_epoch_train(const TrainingState& state) {
-  if (epoch_batches_ == 0) return;
-  last_train_.clear();
-  last_train_["loss"] = epoch_loss_sum_ / static_cast<double>(epoch_samples_);
-  if (epoch_has_accuracy_) last_train_["accuracy"] = epoch_correct_ / epoch_samples_;
-  if (!run_ || run_->status() != RunStatus::kRunning) return;
+void TrackingCallback::log_epoch_train(TrainingState& state) {
+  Fit& fit = *fit_;
+  MetricMap train;  // by qualified name with subset=train, for observers
   guarded("logging epoch metrics", [&] {
-    const json context = {{"subset", "train"}};
-    for (const auto& [name, value] : last_train_) {
-      run_->log_metric(name, value, state.step, state.epoch, context);
+    MetricMap means;
+    for (Series& series : fit.series) {
+      if (series.epoch_weight <= 0.0) continue;
+      const double value = series.epoch_sum / series.epoch_weight;
+      series.epoch_sum = series.epoch_weight = 0.0;
+      means[series.qualified] = value;
+      json context = series.context;
+      context["subset"] = "train";
+      train[tracker::SeriesKey{series.name, context}.qualified_name()] = value;
+      if (fit.recording())
+        fit.run->log_metric(series.name, value, state.step, state.epoch, context);
     }
+    if (!means.empty()) fit.last_train = std::move(means);
   });
+  if (train.empty()) return;
+  for (TrackingObserver* observer : observers_) observer->on_epoch_metrics(state, train);
 }
 
 void TrackingCallback::on_epoch_end(TrainingState& state) {
-  steps_read_.clear();
-  read_pending();
+  read_and_notify(state);
   log_epoch_train(state);
-  ++epochs_completed_;
-  reset_epoch();
+  ++fit_->epochs_completed;
 }
 
 void TrackingCallback::log_results() noexcept {
+  Fit& fit = *fit_;
   guarded("logging results", [&] {
-    // Validation values when there was validation, else the last epoch's train values.
-    const MetricMap& final_metrics = last_val_.empty() ? last_train_ : last_val_;
-    json results = {{"epochs_completed", epochs_completed_}, {"steps", steps_}};
-    if (auto it = final_metrics.find("accuracy"); it != final_metrics.end()) {
-      results["final_accuracy"] = tracker::finite_or_string(it->second);
+    json results = {{"epochs_completed", fit.epochs_completed}, {"steps", fit.steps}};
+    // Validation values, else the last epoch's train means, else the last steps' mean.
+    auto final_value = [&](const std::string& name,
+                           const std::deque<double>* recent) -> std::optional<double> {
+      if (auto it = fit.last_val.find(name); it != fit.last_val.end()) return it->second;
+      if (auto it = fit.last_train.find(name); it != fit.last_train.end()) return it->second;
+      if (recent != nullptr && !recent->empty()) return mean(*recent);
+      return std::nullopt;
+    };
+    for (const Series& series : fit.series) {
+      if (!series.averaged() || !series.context.empty()) continue;
+      if (auto value = final_value(series.name, &series.recent)) {
+        results["final_" + series.name] = tracker::finite_or_string(*value);
+      }
     }
-    if (auto it = final_metrics.find("loss"); it != final_metrics.end()) {
-      results["final_loss"] = tracker::finite_or_string(it->second);
+    for (const char* name : {"loss", "accuracy"}) {
+      const std::string key = std::string("final_") + name;
+      if (results.contains(key)) continue;
+      if (auto value = final_value(name, nullptr)) results[key] = tracker::finite_or_string(*value);
     }
-    std::optional<double> best = best_accuracy_;
-    if (!best && last_val_.empty()) {
-      if (auto it = last_train_.find("accuracy"); it != last_train_.end()) best = it->second;
+    std::optional<double> best = fit.best_accuracy;
+    if (!best && fit.last_val.empty()) {
+      if (auto it = fit.last_train.find("accuracy"); it != fit.last_train.end()) best = it->second;
     }
     if (best) results["best_accuracy"] = *best;
-    results_ = results;
-    if (run_ && run_->status() == RunStatus::kRunning) run_->log_results(results);
+    fit.results = results;
+    if (fit.recording()) fit.run->log_results(results);
   });
 }
 
 void TrackingCallback::on_train_end(TrainingState& state) {
-  steps_read_.clear();
-  read_pending();
-  if (!run_ || run_->status() != RunStatus::kRunning) {
-    if (!run_) log_results();  // untracked: results stay available to guards
+  Fit& fit = *fit_;
+  read_and_notify(state);
+  if (!fit.recording()) {
+    if (!fit.run) log_results();  // untracked: results stay available to guards
     return;
   }
   log_results();
@@ -298,39 +458,40 @@ void TrackingCallback::on_train_end(TrainingState& state) {
     detail::logger()->warn(
         "vigil: tracking: {} operation(s) failed and {} store write(s) failed during training; "
         "run {} in {} may be incomplete (last error: {})",
-        summary.failures, summary.writer.write_errors, run_id_, store_uri_,
+        summary.failures, summary.writer.write_errors, fit.run_id, store_uri_,
         summary.last_failure.empty() ? summary.writer.last_error : summary.last_failure);
   }
 }
 
 void TrackingCallback::on_exception(TrainingState& state, std::exception_ptr error) noexcept {
-  steps_read_.clear();
-  if (!run_ || run_->status() != RunStatus::kRunning) return;
+  if (!fit_->recording()) return;
   // Values of the steps before the failure are still worth keeping.
-  read_pending();
+  (void)read_pending();
   log_results();
   finish_run(RunStatus::kFailed, describe_exception(error));
 }
 
 void TrackingCallback::finish_run(RunStatus status, std::string_view error) noexcept {
-  if (!run_) return;
+  Fit& fit = *fit_;
+  if (!fit.run) return;
   guarded("ending the run", [&] {
-    if (run_->status() == RunStatus::kRunning) run_->finish(status, error);
+    if (fit.run->status() == RunStatus::kRunning) fit.run->finish(status, error);
   });
-  guarded("reading writer statistics", [&] { final_stats_ = run_->stats(); });
+  guarded("reading writer statistics", [&] { fit.final_stats = fit.run->stats(); });
 }
 
 TrackingReport TrackingCallback::report() const {
+  const Fit& fit = *fit_;
   TrackingReport out;
-  out.tracking = !run_id_.empty();
-  out.run_id = run_id_;
+  out.tracking = !fit.run_id.empty();
+  out.run_id = fit.run_id;
   out.store_uri = store_uri_;
-  out.failures = failures_;
-  out.last_failure = last_failure_;
-  out.writer = final_stats_;
-  if (run_) {
+  out.failures = fit.failures;
+  out.last_failure = fit.last_failure;
+  out.writer = fit.final_stats;
+  if (fit.run) {
     try {
-      out.writer = run_->stats();
+      out.writer = fit.run->stats();
     } catch (...) {
       // Keep the statistics captured when the run ended.
     }

@@ -5,6 +5,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -51,16 +53,61 @@ struct BatchOutput {
   torch::Tensor loss;     ///< scalar loss of the batch (required; may require grad)
   torch::Tensor outputs;  ///< optional [N, C] scores (logits or log-probabilities)
   torch::Tensor targets;  ///< optional [N] class indices; with outputs, gives accuracy
+  std::string name;       ///< name of the loss ("g_loss"); empty = the loop's only loss, "loss"
 };
+
+/// A model of a loop with several (a GAN's generator and discriminator), by name:
+/// `{"generator", *generator}`. The module must outlive the fit.
+struct NamedModel {
+  NamedModel(std::string name, torch::nn::Module& module)
+      : name(std::move(name)), module(&module) {}
+  std::string name;           ///< not empty; the key under params.models
+  torch::nn::Module* module;  ///< never null
+};
+
+/// An optimizer of a loop with several, by name: `{"generator", generator_optimizer}`. The
+/// optimizer must outlive the fit.
+struct NamedOptimizer {
+  NamedOptimizer(std::string name, torch::optim::Optimizer& optimizer)
+      : name(std::move(name)), optimizer(&optimizer) {}
+  std::string name;                    ///< not empty; key under params.optimizers, lr context
+  torch::optim::Optimizer* optimizer;  ///< never null
+};
+
+/// A value for CallbackList::log: a tensor with one element (kept on its device and read with
+/// the step values, so logging it costs no device sync) or a number.
+class LogValue {
+ public:
+  LogValue(torch::Tensor tensor) : tensor_(std::move(tensor)) {}  // NOLINT: implicit on purpose
+  LogValue(double number) : number_(number) {}                    // NOLINT: implicit on purpose
+  /// The tensor; undefined when the value is a number.
+  const torch::Tensor& tensor() const noexcept { return tensor_; }
+  /// The number; meaningful only when tensor() is undefined.
+  double number() const noexcept { return number_; }
+
+ private:
+  torch::Tensor tensor_;
+  double number_ = 0.0;
+};
+
+/// Several named values for CallbackList::log: `{{"D(x)", d_x}, {"D(G(z))", d_g_z}}`.
+using LogValues = std::vector<std::pair<std::string, LogValue>>;
 
 /// The training loop as the callbacks see it. Owned by CallbackList, passed to every hook.
 struct TrainingState {
-  torch::nn::Module* model = nullptr;            ///< set by on_train_begin; never null after
-  torch::optim::Optimizer* optimizer = nullptr;  ///< set by on_train_begin; may be null
-  std::int64_t epoch = 0;                        ///< current epoch (0-based), set by on_epoch_begin
-  std::int64_t step = 0;            ///< global 0-based index of the batch being reported
-  std::int64_t batch_in_epoch = 0;  ///< 0-based index of that batch within its epoch
-  TrainingControl control;          ///< stop requests
+  torch::nn::Module* model = nullptr;            ///< set by on_train_begin (the first model)
+  torch::optim::Optimizer* optimizer = nullptr;  ///< the first optimizer; may be null
+  /// Every model. The single-model form of on_train_begin gives one entry with an empty name.
+  std::vector<NamedModel> models;
+  /// Every optimizer. The single-model form gives at most one entry, with an empty name.
+  std::vector<NamedOptimizer> optimizers;
+  std::int64_t epoch = 0;           ///< current epoch (0-based), set by on_epoch_begin
+  std::int64_t step = 0;            ///< global 0-based index of the step being reported
+  std::int64_t batch_in_epoch = 0;  ///< 0-based index of that step within its epoch
+  /// True in the on_batch_end that opened `step` (its first loss), false for the other losses
+  /// of the same step.
+  bool new_step = false;
+  TrainingControl control;  ///< stop requests
 };
 
 /// Base class of training callbacks, modelled on Keras and Lightning callbacks.
@@ -75,6 +122,8 @@ struct TrainingState {
 ///       on_batch_end               after loss.backward(), BEFORE optimizer.step(). May throw
 ///                                  to stop at once so that the step is not taken (the guard
 ///                                  throws RunAborted), or request a stop through the control.
+///                                  Once per loss of the step (a GAN reports d_loss and g_loss).
+///       on_log                     values the loop logs with CallbackList::log (any time).
 ///     on_validation_end            optional, with the validation metrics of the epoch.
 ///     on_epoch_end                 may request a graceful stop (plateau, target).
 ///   on_train_end                   once, after the last epoch (normal end or graceful stop).
@@ -88,6 +137,8 @@ class Callback {
   virtual void on_train_begin(TrainingState& state) {}
   virtual void on_epoch_begin(TrainingState& state) {}
   virtual void on_batch_end(TrainingState& state, const BatchOutput& batch) {}
+  /// Extra values of the current step (CallbackList::log): names are series names.
+  virtual void on_log(TrainingState& state, const LogValues& values) {}
   virtual void on_validation_end(TrainingState& state, const MetricMap& metrics) {}
   virtual void on_epoch_end(TrainingState& state) {}
   virtual void on_train_end(TrainingState& state) {}
@@ -101,29 +152,35 @@ std::string describe_exception(std::exception_ptr error);
 
 /// An ordered list of callbacks and the state they share; what the training loop calls.
 ///
-/// Usage (a plain LibTorch loop; `callbacks` from vigil::plugin::Session or built by hand):
+/// Usage (a plain LibTorch loop; `callbacks` from vigil::plugin::Session or built by hand;
+/// run_main (session.h) turns every outcome into an exit code):
 ///
 ///   callbacks.on_train_begin(*model, optimizer);
-///   try {
-///     for (int64_t epoch = 0; epoch < epochs && !callbacks.stop_requested(); ++epoch) {
-///       callbacks.on_epoch_begin(epoch);
-///       for (auto& [x, y] : batches) {
-///         optimizer.zero_grad();
-///         auto out = model->forward(x);
-///         auto loss = torch::nn::functional::cross_entropy(out, y);
-///         loss.backward();
-///         callbacks.on_batch_end(loss, out, y);  // before step(): a guard may stop here
-///         if (callbacks.stop_now()) break;
-///         optimizer.step();
-///       }
-///       callbacks.on_validation_end({{"loss", val_loss}, {"accuracy", val_accuracy}});
-///       callbacks.on_epoch_end(epoch);
+///   for (int64_t epoch = 0; epoch < epochs && !callbacks.stop_requested(); ++epoch) {
+///     callbacks.on_epoch_begin(epoch);
+///     for (auto& [x, y] : batches) {
+///       optimizer.zero_grad();
+///       auto out = model->forward(x);
+///       auto loss = torch::nn::functional::cross_entropy(out, y);
+///       loss.backward();
+///       callbacks.on_batch_end(loss, out, y);  // before step(): a guard may stop here
+///       if (callbacks.stop_now()) break;
+///       optimizer.step();
 ///     }
-///     callbacks.on_train_end();
-///   } catch (...) {
-///     callbacks.on_exception();
-///     throw;
+///     callbacks.on_validation_end({{"loss", val_loss}, {"accuracy", val_accuracy}});
+///     callbacks.on_epoch_end(epoch);
 ///   }
+///   callbacks.on_train_end();
+///
+/// Several models and losses (a GAN): on_train_begin({{"generator", *g}, {"discriminator",
+/// *d}}, {{"generator", g_opt}, {"discriminator", d_opt}}), then per step
+/// on_batch_end("d_loss", d_loss) before d_opt.step() and on_batch_end("g_loss", g_loss)
+/// before g_opt.step(). A step ends when a loss name comes again (or at on_epoch_end), so no
+/// step counting is needed; log("D(x)", value) adds any value to the current step.
+///
+/// A fit that does not end with on_train_end or on_exception (an exception left the loop)
+/// is ended when the list is destroyed: inside run_main, with the exception's message once
+/// run_main has caught it; elsewhere as failed with a generic message.
 ///
 /// An exception thrown by a callback propagates to the caller after the callbacks before it
 /// in the list have run; later callbacks are skipped for that hook.
@@ -132,6 +189,13 @@ class CallbackList {
  public:
   CallbackList() = default;
   explicit CallbackList(std::vector<std::shared_ptr<Callback>> callbacks);
+  /// Ends a fit still in progress (see above). Never throws.
+  ~CallbackList();
+  CallbackList(const CallbackList&) = delete;
+  CallbackList& operator=(const CallbackList&) = delete;
+  /// Moving transfers the callbacks and a fit in progress.
+  CallbackList(CallbackList&& other) noexcept;
+  CallbackList& operator=(CallbackList&& other) noexcept;
 
   /// Appends a callback (not null). Callbacks run in the order they were added.
   void add(std::shared_ptr<Callback> callback);
@@ -142,11 +206,25 @@ class CallbackList {
   void on_train_begin(torch::nn::Module& model, torch::optim::Optimizer& optimizer);
   /// As above, for loops without a torch::optim::Optimizer (no optimizer params, no lr series).
   void on_train_begin(torch::nn::Module& model);
+  /// Several named models and optimizers (e.g. a GAN's generator and discriminator); at least
+  /// one model; names not empty and unique per list (else tracker::InvalidArgument, nothing
+  /// started).
+  void on_train_begin(std::vector<NamedModel> models, std::vector<NamedOptimizer> optimizers = {});
   void on_epoch_begin(std::int64_t epoch);
-  /// Reports one training batch (global step numbers are assigned here, from 0). Call it
-  /// after loss.backward() and before optimizer.step().
+  /// Reports the loss of one training step (global step numbers are assigned here, from 0).
+  /// Call it after loss.backward() and before optimizer.step().
   void on_batch_end(const torch::Tensor& loss, const torch::Tensor& outputs = {},
                     const torch::Tensor& targets = {});
+  /// Reports a named loss ("g_loss", "d_loss"): one call per loss of a step, each before its
+  /// optimizer's step(). A name already reported in the current step starts the next step.
+  void on_batch_end(std::string_view name, const torch::Tensor& loss,
+                    const torch::Tensor& outputs = {}, const torch::Tensor& targets = {});
+  /// Logs extra values at the current step and epoch (the step of the latest on_batch_end, 0
+  /// before the first): `log("D(x)", d_x)` or `log({{"D(x)", d_x}, {"D(G(z))", d_g_z}})`.
+  /// Tensors stay on their device until the next periodic read. Nothing to do for the loop:
+  /// no handles, no step numbers; a no-op without callbacks.
+  void log(const std::string& name, LogValue value);
+  void log(const LogValues& values);
   void on_validation_end(const MetricMap& metrics);
   void on_epoch_end(std::int64_t epoch);
   void on_train_end();
@@ -159,10 +237,22 @@ class CallbackList {
   const TrainingState& state() const { return state_; }
 
  private:
+  // Step numbering of one fit; reset by assignment at on_train_begin.
+  struct Steps {
+    std::int64_t next_step = 0;
+    std::int64_t next_batch = 0;
+    bool open = false;                    // a step has been opened and not closed
+    std::vector<std::string> loss_names;  // losses reported in the open step
+  };
+  void begin_fit();
+  void close_step() noexcept;
+  void end_abandoned_fit() noexcept;
+
   std::vector<std::shared_ptr<Callback>> callbacks_;
   TrainingState state_;
-  std::int64_t next_step_ = 0;
-  std::int64_t next_batch_ = 0;
+  Steps steps_;
+  bool fit_active_ = false;  // between on_train_begin and on_train_end/on_exception
+  int uncaught_at_construction_ = std::uncaught_exceptions();
 };
 
 }  // namespace vigil::plugin

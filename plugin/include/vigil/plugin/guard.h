@@ -73,33 +73,42 @@ struct GuardOptions {
 ///   on_train_begin     evaluates the pre-training rules on the params the tracking callback
 ///                      collected. Warnings are logged and stored; a FAIL stores the report,
 ///                      marks the run `rejected` and throws RunRejected.
-///   on_batch_end,      streams the step values read by the tracking callback (loss, accuracy,
-///   on_validation_end, lr) and the epoch metrics (loss{subset=train}, accuracy{subset=val}...)
-///   on_epoch_end       through a rules::TrainingMonitor. A stop-now decision (non_finite,
-///                      divergence) stores the report, marks the run `aborted` (error names the
-///                      rule, step and value) and throws RunAborted; a graceful decision
-///                      (plateau, target) asks the loop to stop at the end of the epoch through
-///                      TrainingControl.
+///   during training    observes the tracking callback (TrackingObserver): every step value
+///                      it reads (losses, accuracy, lr, values given to CallbackList::log) and
+///                      the epoch means, plus the validation metrics, go through a
+///                      rules::TrainingMonitor. A value is fed to rules on its series
+///                      ("g_loss", "lr{optimizer=generator}") and to rules on its kind: rules
+///                      on "loss" see every loss, named ones included; rules on "lr" every
+///                      learning rate. A stop-now decision (non_finite, divergence) stores the
+///                      report, marks the run `aborted` (error names the rule, step and value)
+///                      and throws RunAborted; a graceful decision (plateau, target) asks the
+///                      loop to stop at the end of the epoch through TrainingControl.
 ///   on_train_end       validates the finished run against every phase (as `vigil validate`
 ///                      does), stores the report (tags validated + PASS/FAIL) and logs verdict
 ///                      and score.
 ///
-/// Must come after its TrackingCallback in the CallbackList (Session does this). Values are
+/// Violations are logged through the "vigil" logger at the level of their severity (error,
+/// warn, info). Must come after its TrackingCallback in the CallbackList (Session does
+/// this). Values are
 /// checked when the tracking callback reads them from the device: every step on the CPU, every
 /// TrackingOptions::log_every steps otherwise (the failing step is still reported exactly, but
 /// up to log_every - 1 optimizer steps may have followed it).
 ///
 /// Thread safety: not thread-safe; hooks run on the training thread.
-class GuardCallback : public Callback {
+class GuardCallback : public Callback, public TrackingObserver {
  public:
-  /// Loads the rules (throws rules::RulesError for a bad rules file). `tracking` not null.
+  /// Loads the rules (throws rules::RulesError for a bad rules file) and subscribes to
+  /// `tracking` (not null).
   GuardCallback(std::shared_ptr<TrackingCallback> tracking, GuardOptions options = {});
+  ~GuardCallback() override;
+  GuardCallback(const GuardCallback&) = delete;
+  GuardCallback& operator=(const GuardCallback&) = delete;
 
   void on_train_begin(TrainingState& state) override;
-  void on_batch_end(TrainingState& state, const BatchOutput& batch) override;
   void on_validation_end(TrainingState& state, const MetricMap& metrics) override;
-  void on_epoch_end(TrainingState& state) override;
   void on_train_end(TrainingState& state) override;
+  void on_steps_read(TrainingState& state, const std::vector<StepValue>& values) override;
+  void on_epoch_metrics(TrainingState& state, const MetricMap& train) override;
 
   const rules::RuleSet& rules() const noexcept { return rules_; }
   /// Report of the pre-training check (after on_train_begin).
@@ -111,7 +120,7 @@ class GuardCallback : public Callback {
 
  private:
   tracker::RunInfo live_run_info() const;
-  void observe_steps(TrainingState& state);
+  void observe_epoch(TrainingState& state, const std::string& series, double value);
   void handle(TrainingState& state, const rules::MonitorResult& result, double value);
   void store(const rules::Report& report);
 
@@ -119,9 +128,6 @@ class GuardCallback : public Callback {
   GuardOptions options_;
   rules::RuleSet rules_;
   std::optional<rules::TrainingMonitor> monitor_;
-  bool watches_loss_ = false;
-  bool watches_accuracy_ = false;
-  bool watches_lr_ = false;
   std::optional<rules::Report> pre_report_;
   std::optional<rules::Report> final_report_;
   std::string stop_reason_;

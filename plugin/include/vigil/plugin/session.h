@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -13,17 +14,21 @@ namespace vigil::plugin {
 /// run, metrics) followed by a GuardCallback (rules) sharing its run, in a CallbackList that
 /// the loop calls. Add your own callbacks with callbacks().add().
 ///
-/// Example (see CallbackList for the full loop):
+/// Example (see CallbackList for the full loop, run_main for the exit code):
 ///
-///   vigil::plugin::Session vigil(
-///       vigil::plugin::TrackingOptions("mnist").run_name("cnn-adam").batch_size(64).epochs(10));
-///   auto& callbacks = vigil.callbacks();
-///   callbacks.on_train_begin(*model, optimizer);    // params logged; may throw RunRejected
-///   ...
-///   callbacks.on_batch_end(loss, output, target);   // before optimizer.step(); may throw
-///                                                   // RunAborted
-///   ...
-///   callbacks.on_train_end();                       // results, verdict and score stored
+///   int main() {
+///     return vigil::plugin::run_main([&] {
+///       vigil::plugin::Session vigil(vigil::plugin::TrackingOptions("mnist")
+///                                        .run_name("cnn-adam").batch_size(64).epochs(10));
+///       auto& callbacks = vigil.callbacks();
+///       callbacks.on_train_begin(*model, optimizer);    // params logged; may throw RunRejected
+///       ...
+///       callbacks.on_batch_end(loss, output, target);   // before optimizer.step(); may throw
+///                                                       // RunAborted
+///       ...
+///       callbacks.on_train_end();                       // results, verdict and score stored
+///     });
+///   }
 ///
 /// Thread safety: not thread-safe; use from the training thread.
 class Session {
@@ -43,5 +48,26 @@ class Session {
   std::shared_ptr<GuardCallback> guard_;
   CallbackList callbacks_;
 };
+
+/// Process exit codes of run_main.
+inline constexpr int kExitFinished = 0;  ///< the program returned (whatever the verdict)
+inline constexpr int kExitFailed = 1;    ///< any other exception (the run is stored failed)
+inline constexpr int kExitRejected = 3;  ///< RunRejected: refused before the first step
+inline constexpr int kExitAborted = 4;   ///< RunAborted: stopped by a rule during training
+
+/// Runs `program` (a training program: data, model, Session, loop) and turns every outcome
+/// into a process exit code, so that no exception reaches std::terminate:
+///
+///   int main(int argc, char** argv) {
+///     return vigil::plugin::run_main([&] { ... });
+///   }
+///
+/// Returns kExitFinished when `program` returns, kExitRejected for RunRejected, kExitAborted
+/// for RunAborted, kExitFailed for any other exception, whose message is logged as one line
+/// through the "vigil" logger ("vigil: error: MESSAGE"; the guard has logged the others).
+/// A fit the exception left without on_exception (no try/catch in the loop) is stored failed
+/// with that message before this returns. Never throws. Thread safety: the program runs on
+/// the calling thread; fits on other threads are not seen.
+[[nodiscard]] int run_main(const std::function<void()>& program) noexcept;
 
 }  // namespace vigil::plugin

@@ -55,14 +55,32 @@ struct TrackingOptions {
   TORCH_ARG(bool, log_structure) = true;
 };
 
-/// One training step as read back from the device.
-struct StepRecord {
-  std::int64_t step = 0;           ///< global step
-  std::int64_t epoch = 0;          ///< epoch of the step
-  double loss = 0.0;               ///< loss of the batch (may be NaN/Inf)
-  std::optional<double> accuracy;  ///< batch accuracy, when outputs and targets were given
-  std::optional<double> lr;        ///< learning rate of param group 0 at that step
-  std::int64_t samples = 0;        ///< batch size (0 when unknown)
+/// One value of one step as read back from the device: a point of a series.
+struct StepValue {
+  /// Qualified series name: "loss", "g_loss", "accuracy", "lr", "lr{optimizer=generator}",
+  /// or a name given to CallbackList::log ("D(x)").
+  std::string series;
+  /// What the value measures, so that rules on "loss" see every loss of the run: "loss" for
+  /// every loss (named or not), "lr" for every learning rate, "accuracy" for every accuracy;
+  /// the series name for values given to CallbackList::log.
+  std::string kind;
+  std::int64_t step = 0;   ///< global step
+  std::int64_t epoch = 0;  ///< epoch of the step
+  double value = 0.0;      ///< may be NaN/Inf
+};
+
+/// Receives what a TrackingCallback reads, when it reads it (GuardCallback is one). Called on
+/// the training thread from inside the tracking callback's hooks; may throw to stop training
+/// (the exception leaves that hook, e.g. on_batch_end before the optimizer step).
+class TrackingObserver {
+ public:
+  virtual ~TrackingObserver() = default;
+  /// Step values read back from the device, in step order: every step on the CPU, every
+  /// log_every steps otherwise, and at the end of each epoch and of training.
+  virtual void on_steps_read(TrainingState& state, const std::vector<StepValue>& values) {}
+  /// Means of the epoch that just ended, by qualified series name with subset=train
+  /// ("loss{subset=train}", "g_loss{subset=train}", "accuracy{subset=train}").
+  virtual void on_epoch_metrics(TrainingState& state, const MetricMap& train) {}
 };
 
 /// What tracking did; see TrackingCallback::report().
@@ -75,14 +93,22 @@ struct TrackingReport {
   tracker::WriterStats writer;  ///< the run's writer statistics, at the end of training
 };
 
-/// Records a training run in a vigil store: hyperparameters read from the optimizer and the
-/// model (nothing typed twice), per-step loss/accuracy/lr, per-epoch train and validation
-/// metrics, final results.
+/// Records a training run in a vigil store: hyperparameters read from the optimizers and the
+/// models (nothing typed twice), per-step losses/accuracy/lr, values the loop logs, per-epoch
+/// train and validation metrics, final results.
 ///
-/// Series: per step `loss`, `accuracy` (when outputs and targets are given), `lr`; per epoch
-/// `loss{subset=train}`, `accuracy{subset=train}` and every validation metric as
-/// `NAME{subset=val}`. Results at the end: `final_accuracy`, `best_accuracy`, `final_loss`
-/// (validation values when there was validation, else train), `epochs_completed`, `steps`.
+/// Params: one model and optimizer give `model.*` and `optimizer.*` (`name`, `lr`, ...);
+/// named ones give `models.NAME.*` and `optimizers.NAME.*`. Also `device`, `seed`,
+/// `batch_size`, `epochs`, `libtorch_version`, `host`, `git_commit` and TrackingOptions::params.
+///
+/// Series: per step `loss` (or the loss's name: `g_loss`), `accuracy` (when outputs and
+/// targets are given; `accuracy{loss=NAME}` for a named loss), `lr` (or `lr{optimizer=NAME}`
+/// per named optimizer), every name given to CallbackList::log; per epoch each loss and
+/// accuracy as `NAME{subset=train}` and every validation metric as `NAME{subset=val}`.
+/// Results at the end: `steps`, `epochs_completed`, `final_loss` and `final_NAME` per named
+/// loss, `final_accuracy`, `best_accuracy`: validation values when there was validation, else
+/// the last epoch's train means, else (loops without epoch hooks) the mean of the last
+/// kFinalWindow steps read.
 ///
 /// Cost: no device-to-host copy per step: losses and correct counts stay on the device and are
 /// read every log_every steps with one copy; the store's background writer does all I/O.
@@ -103,6 +129,7 @@ class TrackingCallback : public Callback {
   void on_train_begin(TrainingState& state) override;
   void on_epoch_begin(TrainingState& state) override;
   void on_batch_end(TrainingState& state, const BatchOutput& batch) override;
+  void on_log(TrainingState& state, const LogValues& values) override;
   void on_validation_end(TrainingState& state, const MetricMap& metrics) override;
   void on_epoch_end(TrainingState& state) override;
   void on_train_end(TrainingState& state) override;
@@ -111,33 +138,33 @@ class TrackingCallback : public Callback {
   const TrackingOptions& options() const { return options_; }
 
   /// Params collected at on_train_begin (also when the store is unavailable).
-  const nlohmann::json& params() const { return params_; }
+  const nlohmann::json& params() const;
 
   /// Results logged at the end of training (empty before).
-  const nlohmann::json& results() const { return results_; }
+  const nlohmann::json& results() const;
 
   /// The run, between on_train_begin and the end of the callback; null when tracking could
   /// not start.
-  tracker::Run* run() { return run_.get(); }
+  tracker::Run* run();
   /// The store the run lives in; null when it could not be opened.
   tracker::Store* store() { return store_.get(); }
 
-  /// Steps read back from the device by the latest on_batch_end or on_epoch_end (empty when
-  /// that call did not read). Valid until the next hook call.
-  const std::vector<StepRecord>& steps_read() const { return steps_read_; }
+  /// Steps whose mean gives the final results of loops without epoch hooks.
+  static constexpr std::size_t kFinalWindow = 10;
 
-  /// Train metrics of the last completed epoch ("loss", "accuracy"), validation metrics of
-  /// the last on_validation_end.
-  const MetricMap& last_train_metrics() const { return last_train_; }
-  const MetricMap& last_val_metrics() const { return last_val_; }
+  /// Subscribes `observer` (not null; must stay valid until removed) to the values this
+  /// callback reads. Observers are called in the order they were added.
+  void add_observer(TrackingObserver* observer);
+  void remove_observer(TrackingObserver* observer) noexcept;
+
+  /// Train means of the last completed epoch by series ("loss", "g_loss", "accuracy"),
+  /// validation metrics of the last on_validation_end.
+  const MetricMap& last_train_metrics() const;
+  const MetricMap& last_val_metrics() const;
 
   /// Ends the run with `status` and `error` (idempotent; later hooks then write nothing).
   /// Never throws: failures are counted like every tracking failure.
   void finish_run(tracker::RunStatus status, std::string_view error = {}) noexcept;
-
-  /// Reads pending per-step values now (normally done every log_every steps and at epoch
-  /// end). Used by guards that need the latest values.
-  void read_pending();
 
   TrackingReport report() const;
 
@@ -146,45 +173,22 @@ class TrackingCallback : public Callback {
   bool guarded(std::string_view what, const std::function<void()>& action) noexcept;
 
  private:
-  struct Pending;
-  void log_epoch_train(const TrainingState& state);
-  void reset_epoch();
+  struct Fit;
+  void record_loss(const TrainingState& state, const BatchOutput& batch);
+  void record_lrs(const TrainingState& state);
+  void add_pending(std::size_t series, const TrainingState& state, const LogValue& value,
+                   std::int64_t samples = 0);
+  std::vector<StepValue> read_pending() noexcept;
+  void read_and_notify(TrainingState& state);
+  void log_epoch_train(TrainingState& state);
   void log_results() noexcept;
   nlohmann::json collect_params(const TrainingState& state) const;
 
   TrackingOptions options_;
   std::unique_ptr<tracker::Store> store_;
-  std::unique_ptr<tracker::Run> run_;
-  nlohmann::json params_ = nlohmann::json::object();
-  nlohmann::json results_ = nlohmann::json::object();
-  std::int64_t log_every_ = 1;
-
-  // Series handles, created with their first point (a refused run has no empty series).
-  std::optional<tracker::MetricHandle> loss_;
-  std::optional<tracker::MetricHandle> accuracy_;
-  std::optional<tracker::MetricHandle> lr_;
-
-  std::unique_ptr<Pending> pending_;  // per-step tensors not read back yet
-  std::vector<StepRecord> steps_read_;
-
-  // Epoch accumulators over read steps (host values).
-  double epoch_loss_sum_ = 0.0;
-  double epoch_correct_ = 0.0;
-  std::int64_t epoch_samples_ = 0;
-  std::int64_t epoch_batches_ = 0;
-  bool epoch_has_accuracy_ = false;
-
-  MetricMap last_train_;
-  MetricMap last_val_;
-  std::optional<double> best_accuracy_;
-  std::int64_t epochs_completed_ = 0;
-  std::int64_t steps_ = 0;
-
-  std::uint64_t failures_ = 0;
-  std::string last_failure_;
+  std::vector<TrackingObserver*> observers_;
+  std::unique_ptr<Fit> fit_;  // everything of the current fit, reset by assignment
   std::string store_uri_;
-  std::string run_id_;
-  tracker::WriterStats final_stats_;
 };
 
 }  // namespace vigil::plugin
