@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
                  "CPU threads for LibTorch (0: LibTorch's default, one per core)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--device", config.device,
+                 "auto (CUDA when available), cpu, or cuda (an error when CUDA is not available)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
   bool no_track = false;
   app.add_flag("--no-track", no_track,
                "Run the same loop with vigil off: no store, no rules (for comparisons)");

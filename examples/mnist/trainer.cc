@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include <torch/torch.h>
@@ -127,10 +128,19 @@ void use_plain_logger() {
   logger->set_pattern("%^%v%$");
 }
 
-int train(const TrainConfig& config) {
+torch::Device choose_device(const std::string& requested) {
+  const bool cuda = torch::cuda::is_available();
+  if (requested == "cuda" && !cuda) {
+    throw std::runtime_error("--device cuda: CUDA is not available to this LibTorch build");
+  }
+  if (requested == "cpu" || !cuda) return torch::kCPU;
+  return torch::kCUDA;
+}
+
+void train(const TrainConfig& config) {
   if (config.threads > 0) at::set_num_threads(static_cast<int>(config.threads));
   torch::manual_seed(config.seed);
-  const torch::Device device(torch::cuda::is_available() ? torch::kCUDA : torch::kCPU);
+  const torch::Device device = choose_device(config.device);
 
   const auto load_start = Clock::now();
   const IdxDataset train_data = load_split(config.data_dir, "train");
@@ -196,50 +206,47 @@ int train(const TrainConfig& config) {
   std::int64_t epochs_done = 0;
   plugin::MetricMap val;
   double best_accuracy = 0.0;
-  try {
-    callbacks.on_train_begin(module, *optimizer);  // params logged; may refuse the run
-    for (std::int64_t epoch = 0; epoch < config.epochs && !callbacks.stop_requested(); ++epoch) {
-      callbacks.on_epoch_begin(epoch);
-      Progress progress(epoch, config.epochs, batches);
-      torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kDouble));
-      torch::Tensor correct = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kLong));
-      std::int64_t seen = 0;
-      const torch::Tensor order = torch::randperm(train_count, torch::kLong).to(device);
-      for (std::int64_t batch = 0; batch < batches; ++batch) {
-        const torch::Tensor index = order.slice(
-            0, batch * config.batch_size, std::min(train_count, (batch + 1) * config.batch_size));
-        const torch::Tensor x = train.images.index_select(0, index);
-        const torch::Tensor y = train.labels.index_select(0, index);
-        optimizer->zero_grad();
-        torch::Tensor output = model.forward(x);
-        torch::Tensor loss = torch::nn::functional::cross_entropy(output, y);
-        loss.backward();
-        callbacks.on_batch_end(loss, output, y);  // before step(): a guard may stop here
-        if (callbacks.stop_now()) break;
-        optimizer->step();
+  // No try/catch: run_main (run_training) stores the run failed with the message of any
+  // exception that leaves this loop and turns it into the exit code.
+  callbacks.on_train_begin(module, *optimizer);  // params logged; may refuse the run
+  for (std::int64_t epoch = 0; epoch < config.epochs && !callbacks.stop_requested(); ++epoch) {
+    callbacks.on_epoch_begin(epoch);
+    Progress progress(epoch, config.epochs, batches);
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kDouble));
+    torch::Tensor correct = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kLong));
+    std::int64_t seen = 0;
+    const torch::Tensor order = torch::randperm(train_count, torch::kLong).to(device);
+    for (std::int64_t batch = 0; batch < batches; ++batch) {
+      const torch::Tensor index = order.slice(
+          0, batch * config.batch_size, std::min(train_count, (batch + 1) * config.batch_size));
+      const torch::Tensor x = train.images.index_select(0, index);
+      const torch::Tensor y = train.labels.index_select(0, index);
+      optimizer->zero_grad();
+      torch::Tensor output = model.forward(x);
+      torch::Tensor loss = torch::nn::functional::cross_entropy(output, y);
+      loss.backward();
+      callbacks.on_batch_end(loss, output, y);  // before step(): a guard may stop here
+      if (callbacks.stop_now()) break;
+      optimizer->step();
 
-        const std::int64_t n = y.size(0);
-        seen += n;
-        loss_sum += loss.detach() * n;
-        correct += output.detach().argmax(1).eq(y).sum();
-        if (progress.due()) {
-          progress.show(batch + 1, loss_sum.item<double>() / seen, correct.item<double>() / seen,
-                        seen);
-        }
+      const std::int64_t n = y.size(0);
+      seen += n;
+      loss_sum += loss.detach() * n;
+      correct += output.detach().argmax(1).eq(y).sum();
+      if (progress.due()) {
+        progress.show(batch + 1, loss_sum.item<double>() / seen, correct.item<double>() / seen,
+                      seen);
       }
-      val = evaluate(model, test, device);
-      best_accuracy = std::max(best_accuracy, val.at("accuracy"));
-      callbacks.on_validation_end(val);
-      progress.done(loss_sum.item<double>() / std::max<std::int64_t>(seen, 1),
-                    correct.item<double>() / std::max<std::int64_t>(seen, 1), val, seen);
-      callbacks.on_epoch_end(epoch);
-      ++epochs_done;
     }
-    callbacks.on_train_end();
-  } catch (...) {
-    callbacks.on_exception();
-    throw;
+    val = evaluate(model, test, device);
+    best_accuracy = std::max(best_accuracy, val.at("accuracy"));
+    callbacks.on_validation_end(val);
+    progress.done(loss_sum.item<double>() / std::max<std::int64_t>(seen, 1),
+                  correct.item<double>() / std::max<std::int64_t>(seen, 1), val, seen);
+    callbacks.on_epoch_end(epoch);
+    ++epochs_done;
   }
+  callbacks.on_train_end();
 
   const double elapsed = seconds_since(train_start);
   std::printf("done: %lld epoch(s) in %.1fs; test accuracy %.4f (best %.4f), test loss %.4f\n",
@@ -268,7 +275,6 @@ int train(const TrainConfig& config) {
       std::fputs(rules::format_report(*final_report, format).c_str(), stdout);
     }
   }
-  return kExitTrained;
 }
 
 }  // namespace
@@ -276,20 +282,13 @@ int train(const TrainConfig& config) {
 int run_training(const TrainConfig& config) {
   try {
     use_plain_logger();
-    return train(config);
-  } catch (const plugin::RunRejected& e) {
-    std::fprintf(stderr, "vigil-mnist: %s\n", e.what());
-    return kExitRefused;
-  } catch (const plugin::RunAborted& e) {
-    std::fprintf(stderr, "vigil-mnist: %s\n", e.what());
-    return kExitAborted;
-  } catch (const c10::Error& e) {
-    std::fprintf(stderr, "vigil-mnist: error: %s\n", e.what_without_backtrace());
-    return kExitError;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vigil-mnist: error: %s\n", e.what());
     return kExitError;
   }
+  static_assert(kExitTrained == plugin::kExitFinished && kExitError == plugin::kExitFailed &&
+                kExitRefused == plugin::kExitRejected && kExitAborted == plugin::kExitAborted);
+  return plugin::run_main([&] { train(config); });
 }
 
 }  // namespace vigil::examples

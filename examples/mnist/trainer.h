@@ -6,7 +6,7 @@
 
 namespace vigil::examples {
 
-/// Exit codes of vigil-mnist.
+/// Exit codes of vigil-mnist: those of vigil::plugin::run_main, which run_training uses.
 enum ExitCode : int {
   kExitTrained = 0,  ///< trained to the end (whatever the verdict)
   kExitError = 1,    ///< bad data, bad rules file, any other error
@@ -27,9 +27,10 @@ struct TrainConfig {
   std::string store;  ///< store URI; empty = $VIGIL_STORE or ./.vigil/vigil.db
   std::string data_dir = "/usr/share/datasets/fashion-mnist";  ///< IDX files
   std::uint64_t seed = 42;                                     ///< torch::manual_seed and shuffling
-  std::int64_t limit = 0;    ///< use the first N training samples; 0 = all
-  std::int64_t threads = 0;  ///< at::set_num_threads; 0 = LibTorch's default
-  bool track = true;         ///< false: same loop with vigil off (--no-track)
+  std::int64_t limit = 0;       ///< use the first N training samples; 0 = all
+  std::int64_t threads = 0;     ///< at::set_num_threads; 0 = LibTorch's default
+  std::string device = "auto";  ///< "auto" (CUDA when available), "cpu" or "cuda"
+  bool track = true;            ///< false: same loop with vigil off (--no-track)
 };
 
 /// Loads the data, trains and evaluates every epoch, with vigil tracking and guards unless
