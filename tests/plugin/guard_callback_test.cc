@@ -118,6 +118,38 @@ TEST_F(GuardCallbackTest, NonFiniteLossAbortsAtThatStepBeforeTheOptimizerStep) {
   EXPECT_EQ(points(run.id, "loss").size(), 7u);  // steps 0-6, the NaN included
 }
 
+TEST_F(GuardCallbackTest, NonFiniteNamedLossAbortsThroughTheRuleOnLoss) {
+  guard(R"([{"id": "finite-loss", "kind": "non_finite", "metric": "loss"}])");
+  TinyGan gan;
+  try {
+    train_gan(session->callbacks(), gan, /*epochs=*/1, /*steps_per_epoch=*/6, /*nan_d_loss_at=*/3);
+    FAIL() << "expected RunAborted";
+  } catch (const RunAborted& e) {
+    EXPECT_EQ(e.step(), 3);
+    EXPECT_TRUE(std::isnan(e.value()));
+  }
+  // Stopped before the discriminator's step of that batch.
+  for (const auto& p : gan.discriminator->parameters()) {
+    EXPECT_TRUE(torch::isfinite(p).all().item<bool>());
+  }
+  const auto run = only_run();
+  EXPECT_EQ(run.status, RunStatus::kAborted);
+  EXPECT_NE(run.error.find("step 3"), std::string::npos) << run.error;
+  EXPECT_EQ(run.verdict, "FAIL");
+  EXPECT_EQ(points(run.id, "d_loss").size(), 4u);
+  EXPECT_EQ(points(run.id, "g_loss").size(), 3u);
+}
+
+TEST_F(GuardCallbackTest, RulesOnANamedLossOrALoggedValueSeeOnlyThatSeries) {
+  guard(R"([{"id": "d-of-x", "kind": "divergence", "metric": "D(x)", "min": 0.9999}])");
+  TinyGan gan;
+EXPECT_THROW(train_gan(session->callbacks(), gan, 1, 4), RunAborted);
+const auto run = only_run();
+EXPECT_EQ(run.status, RunStatus::kAborted);
+EXPECT_NE(run.error.find("d-of-x"), std::string::npos) << run.error;
+EXPECT_NE(run.error.find("step 0"), std::string::npos) << run.error;
+}
+
 TEST_F(GuardCallbackTest, DivergingLossAbortsTheRun) {
   guard(R"([{"id": "loss-bound", "kind": "divergence", "metric": "loss", "max": 50}])");
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.05));

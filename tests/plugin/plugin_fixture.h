@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,85 @@ inline LoopResult train(CallbackList& callbacks, torch::nn::Linear& model,
     callbacks.on_train_end();
   } catch (...) {
     callbacks.on_exception();
+    throw;
+  }
+  return result;
+}
+
+/// A tiny GAN: the generator maps 2-d noise to 2-d points, the discriminator scores points;
+/// real points are N(3, 1).
+struct TinyGan {
+  torch::nn::Linear generator{nullptr};
+  torch::nn::Linear discriminator{nullptr};
+  torch::optim::Adam generator_optimizer;
+  torch::optim::Adam discriminator_optimizer;
+
+  TinyGan()
+      : generator(make(2, 2)),
+        discriminator(make(2, 1)),
+        generator_optimizer(generator->parameters(), torch::optim::AdamOptions(2e-3)),
+        discriminator_optimizer(discriminator->parameters(), torch::optim::AdamOptions(1e-3)) {}
+
+  static torch::nn::Linear make(std::int64_t in, std::int64_t out) {
+    torch::manual_seed(0);
+    return torch::nn::Linear(in, out);
+  }
+};
+
+/// What the GAN loop saw, per step.
+struct GanLoopResult {
+  std::vector<double> d_losses, g_losses, d_x, d_g_z;
+  std::int64_t generator_steps = 0;
+};
+
+/// A GAN loop the way the README shows it: named models and optimizers, named losses, extra
+/// values through cb.log; `nan_d_loss_at` makes the discriminator loss NaN at that step.
+inline GanLoopResult train_gan(CallbackList& cb, TinyGan& gan, std::int64_t epochs,
+                               std::int64_t steps_per_epoch,
+                               std::optional<std::int64_t> nan_d_loss_at = std::nullopt) {
+  namespace F = torch::nn::functional;
+  GanLoopResult result;
+  std::int64_t step = 0;
+  try {
+    cb.on_train_begin(
+        {{"generator", *gan.generator}, {"discriminator", *gan.discriminator}},
+        {{"generator", gan.generator_optimizer}, {"discriminator", gan.discriminator_optimizer}});
+    for (std::int64_t epoch = 0; epoch < epochs; ++epoch) {
+      for (std::int64_t b = 0; b < steps_per_epoch; ++b, ++step) {
+        const auto real = torch::randn({8, 2}) + 3.0;
+        const auto fake = gan.generator->forward(torch::randn({8, 2}));
+        gan.discriminator_optimizer.zero_grad();
+        const auto real_out = gan.discriminator->forward(real);
+        const auto fake_out = gan.discriminator->forward(fake.detach());
+        auto d_loss = F::binary_cross_entropy_with_logits(real_out, torch::ones_like(real_out)) +
+                      F::binary_cross_entropy_with_logits(fake_out, torch::zeros_like(fake_out));
+        if (nan_d_loss_at && *nan_d_loss_at == step) d_loss = d_loss * NAN;
+        d_loss.backward();
+        cb.on_batch_end("d_loss", d_loss);
+        gan.discriminator_optimizer.step();
+
+        gan.generator_optimizer.zero_grad();
+        const auto fooled = gan.discriminator->forward(fake);
+        const auto g_loss = F::binary_cross_entropy_with_logits(fooled, torch::ones_like(fooled));
+        g_loss.backward();
+        cb.on_batch_end("g_loss", g_loss);
+        gan.generator_optimizer.step();
+        ++result.generator_steps;
+
+        const auto d_x = torch::sigmoid(real_out).mean().detach();
+        const auto d_g_z = torch::sigmoid(fake_out).mean().detach();
+        cb.log({{"D(x)", d_x}, {"D(G(z))", d_g_z}});
+        cb.log("step_fraction", static_cast<double>(b) / steps_per_epoch);
+        result.d_losses.push_back(d_loss.item<double>());
+        result.g_losses.push_back(g_loss.item<double>());
+        result.d_x.push_back(d_x.item<double>());
+        result.d_g_z.push_back(d_g_z.item<double>());
+      }
+      cb.on_epoch_end(epoch);
+    }
+    cb.on_train_end();
+  } catch (...) {
+    cb.on_exception();
     throw;
   }
   return result;

@@ -268,5 +268,141 @@ TEST_F(TrackingCallbackTest, FullDiskDuringTrainingDoesNotStopTrainingAndIsRepor
   EXPECT_EQ(points(run.id, "loss").size(), loop.losses.size());
 }
 
+// Summary of the series `qualified` of a run (fails the test when missing).
+const tracker::SeriesSummary& series(const tracker::RunInfo& run, const std::string& qualified) {
+  for (const auto& summary : run.metrics) {
+    if (summary.key.qualified_name() == qualified) return summary;
+  }
+  ADD_FAILURE() << "no series " << qualified;
+  static const tracker::SeriesSummary kNone;
+  return kNone;
+}
+
+TEST_F(TrackingCallbackTest, GanLoopRecordsEachModelOptimizerNamedLossAndLoggedValue) {
+  track(tracking_options().log_every(3));  // values wait on the device across steps
+  TinyGan gan;
+  const GanLoopResult loop = train_gan(callbacks, gan, /*epochs=*/2, /*steps_per_epoch=*/5);
+  ASSERT_EQ(loop.generator_steps, 10);
+
+  const auto run = only_run();
+  EXPECT_EQ(run.status, RunStatus::kFinished);
+  // Params: each model and optimizer under its name; no single-model layout.
+  const auto& models = run.params.at("models");
+  EXPECT_EQ(models.at("generator").at("name"), "Linear");
+  EXPECT_EQ(models.at("generator").at("parameters"), 2 * 2 + 2);
+  EXPECT_EQ(models.at("generator").at("trainable_parameters"), 2 * 2 + 2);
+  EXPECT_NE(models.at("generator").at("structure").get<std::string>().find("Linear"),
+            std::string::npos);
+  EXPECT_EQ(models.at("discriminator").at("parameters"), 2 + 1);
+  const auto& optimizers = run.params.at("optimizers");
+  EXPECT_EQ(optimizers.at("generator").at("name"), "adam");
+  EXPECT_DOUBLE_EQ(optimizers.at("generator").at("lr").get<double>(), 2e-3);
+  EXPECT_DOUBLE_EQ(optimizers.at("discriminator").at("lr").get<double>(), 1e-3);
+  EXPECT_EQ(optimizers.at("discriminator").at("param_groups"), 1);
+  EXPECT_FALSE(run.params.contains("model"));
+  EXPECT_FALSE(run.params.contains("optimizer"));
+
+  // One point per step for each named loss and logged value, with the loop's values.
+  const auto expect_series = [&](const std::string& name, const std::vector<double>& values) {
+    const auto got = points(run.id, name);
+    ASSERT_EQ(got.size(), values.size()) << name;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].step, static_cast<std::int64_t>(i)) << name;
+      EXPECT_EQ(got[i].epoch, static_cast<std::int64_t>(i) / 5) << name;
+      EXPECT_NEAR(got[i].value, values[i], 1e-6) << name << " step " << i;
+    }
+  };
+  expect_series("d_loss", loop.d_losses);
+  expect_series("g_loss", loop.g_losses);
+  expect_series("D(x)", loop.d_x);
+  expect_series("D(G(z))", loop.d_g_z);
+  EXPECT_DOUBLE_EQ(points(run.id, "step_fraction").at(4).value, 0.8);
+  for (const auto& summary : run.metrics) {
+    EXPECT_NE(summary.key.qualified_name(), "loss") << "only named losses were reported";
+  }
+
+  // lr per optimizer, with the optimizer as context.
+  const auto& g_lr = series(run, "lr{optimizer=generator}");
+  EXPECT_EQ(g_lr.key.name, "lr");
+  EXPECT_EQ(g_lr.key.context, nlohmann::json({{"optimizer", "generator"}}));
+  EXPECT_EQ(g_lr.count, 10);
+  EXPECT_DOUBLE_EQ(g_lr.last, 2e-3);
+  EXPECT_DOUBLE_EQ(series(run, "lr{optimizer=discriminator}").last, 1e-3);
+
+  // Epoch means per named loss, final values and the step count in the results.
+  const auto g_train = points(run.id, "g_loss{subset=train}");
+  ASSERT_EQ(g_train.size(), 2u);
+  double sum = 0.0;
+  for (std::size_t i = 5; i < 10; ++i) sum += loop.g_losses[i];
+  EXPECT_NEAR(g_train[1].value, sum / 5, 1e-6);
+  EXPECT_NEAR(run.results.at("final_g_loss").get<double>(), sum / 5, 1e-6);
+  EXPECT_TRUE(run.results.contains("final_d_loss"));
+  EXPECT_EQ(run.results.at("steps"), 10);
+  EXPECT_EQ(run.results.at("epochs_completed"), 2);
+}
+
+TEST_F(TrackingCallbackTest, IterationLoopWithoutEpochHooksGetsFinalLossAndSteps) {
+  track(tracking_options().epochs(std::nullopt));
+  torch::manual_seed(0);
+  torch::nn::Linear regression(3, 1);
+  torch::optim::SGD optimizer(regression->parameters(), torch::optim::SGDOptions(0.05));
+  const auto x = torch::randn({32, 3});
+  const auto y = x.matmul(torch::tensor({1.0f, -2.0f, 0.5f})).unsqueeze(1);
+  std::vector<double> losses;
+  callbacks.on_train_begin(*regression, optimizer);
+  for (int step = 0; step < 25; ++step) {
+    optimizer.zero_grad();
+    auto loss = torch::mse_loss(regression->forward(x), y);
+    loss.backward();
+    callbacks.on_batch_end(loss);
+    optimizer.step();
+    losses.push_back(loss.item<double>());
+  }
+  callbacks.on_train_end();
+
+  const auto run = only_run();
+  EXPECT_EQ(run.results.at("steps"), 25);
+  EXPECT_EQ(run.results.at("epochs_completed"), 0);
+  double last = 0.0;
+  for (std::size_t i = 25 - TrackingCallback::kFinalWindow; i < 25; ++i) last += losses[i];
+  EXPECT_NEAR(run.results.at("final_loss").get<double>(), last / TrackingCallback::kFinalWindow,
+              1e-6);
+  EXPECT_FALSE(run.results.contains("final_accuracy"));
+  EXPECT_EQ(points(run.id, "loss").size(), 25u);
+}
+
+TEST_F(TrackingCallbackTest, LogWithoutCallbacksIsANoOp) {
+  CallbackList none;
+  none.on_train_begin(*model);
+  none.log("D(x)", torch::ones({}));
+  none.log({{"lambda", 0.5}, {"D(G(z))", torch::zeros({1})}});
+  none.on_train_end();
+  EXPECT_FALSE(std::filesystem::exists(store_uri()));
+}
+
+TEST_F(TrackingCallbackTest, LoggedTensorWithSeveralElementsIsAReportedFailureNotACrash) {
+  track(tracking_options());
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
+  callbacks.on_train_begin(*model, optimizer);
+  callbacks.log("D(x)", torch::ones({3}));
+  callbacks.log("", 1.0);
+  callbacks.log("fine", 2.0);
+  callbacks.on_train_end();
+  const TrackingReport report = tracking->report();
+  EXPECT_EQ(report.failures, 2u);
+  EXPECT_NE(report.last_failure.find("empty name"), std::string::npos) << report.last_failure;
+  EXPECT_EQ(points(only_run().id, "fine").size(), 1u);
+}
+
+TEST_F(TrackingCallbackTest, DuplicateOrEmptyModelNamesAreRefusedBeforeAnythingStarts) {
+  track(tracking_options());
+  torch::nn::Linear other(4, 3);
+  EXPECT_THROW(callbacks.on_train_begin({{"net", *model}, {"net", *other}}),
+               tracker::InvalidArgument);
+  EXPECT_THROW(callbacks.on_train_begin({{"", *model}}), tracker::InvalidArgument);
+  EXPECT_THROW(callbacks.on_train_begin(std::vector<NamedModel>{}), tracker::InvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(store_uri()));
+}
+
 }  // namespace
 }  // namespace vigil::plugin::testing
