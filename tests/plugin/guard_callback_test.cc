@@ -141,13 +141,13 @@ TEST_F(GuardCallbackTest, NonFiniteNamedLossAbortsThroughTheRuleOnLoss) {
 }
 
 TEST_F(GuardCallbackTest, RulesOnANamedLossOrALoggedValueSeeOnlyThatSeries) {
-  guard(R"([{"id": "d-of-x", "kind": "divergence", "metric": "D(x)", "min": 0.9999}])");
+  guard(R"json([{"id": "d-of-x", "kind": "divergence", "metric": "D(x)", "min": 0.9999}])json");
   TinyGan gan;
-EXPECT_THROW(train_gan(session->callbacks(), gan, 1, 4), RunAborted);
-const auto run = only_run();
-EXPECT_EQ(run.status, RunStatus::kAborted);
-EXPECT_NE(run.error.find("d-of-x"), std::string::npos) << run.error;
-EXPECT_NE(run.error.find("step 0"), std::string::npos) << run.error;
+  EXPECT_THROW(train_gan(session->callbacks(), gan, 1, 4), RunAborted);
+  const auto run = only_run();
+  EXPECT_EQ(run.status, RunStatus::kAborted);
+  EXPECT_NE(run.error.find("d-of-x"), std::string::npos) << run.error;
+  EXPECT_NE(run.error.find("step 0"), std::string::npos) << run.error;
 }
 
 TEST_F(GuardCallbackTest, DivergingLossAbortsTheRun) {

@@ -199,7 +199,7 @@ TEST_F(MnistExample, HelpExplainsEveryFlag) {
   EXPECT_EQ(result.exit_code, 0);
   for (const char* flag :
        {"--lr", "--epochs", "--batch-size", "--optimizer", "--model", "--name", "--experiment",
-        "--rules", "--store", "--data-dir", "--seed", "--limit", "--no-track"}) {
+        "--rules", "--store", "--data-dir", "--seed", "--limit", "--device", "--no-track"}) {
     EXPECT_NE(result.out.find(flag), std::string::npos) << flag;
   }
 }
