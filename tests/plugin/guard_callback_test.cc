@@ -140,7 +140,7 @@ TEST_F(GuardCallbackTest, NonFiniteNamedLossAbortsThroughTheRuleOnLoss) {
   EXPECT_EQ(points(run.id, "g_loss").size(), 3u);
 }
 
-TEST_F(GuardCallbackTest, RulesOnANamedLossOrALoggedValueSeeOnlyThatSeries) {
+TEST_F(GuardCallbackTest, RuleOnALoggedValueAbortsAtItsStep) {
   guard(R"json([{"id": "d-of-x", "kind": "divergence", "metric": "D(x)", "min": 0.9999}])json");
   TinyGan gan;
   EXPECT_THROW(train_gan(session->callbacks(), gan, 1, 4), RunAborted);
