@@ -44,7 +44,8 @@ struct TrackingOptions {
   /// Seed of the run, logged as param `seed`. Default: the initial seed of LibTorch's
   /// default CPU generator (what torch::manual_seed set, or its random default).
   TORCH_ARG(std::optional<std::uint64_t>, seed);
-  /// Model name, logged as `model.name`. Default: the module's name() (its C++ class).
+  /// Model name, logged as `model.name` (single-model form of on_train_begin; named models
+  /// log their class as `models.NAME.name`). Default: the module's name() (its C++ class).
   TORCH_ARG(std::string, model_name);
   /// Extra params deep-merged over the automatic ones (e.g. {{"dataset", "fashion-mnist"}}).
   /// Must be a JSON object. Default {}.
