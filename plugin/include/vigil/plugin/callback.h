@@ -143,7 +143,9 @@ class Callback {
   virtual void on_epoch_end(TrainingState& state) {}
   virtual void on_train_end(TrainingState& state) {}
   /// `error` is the exception that ended the loop; its message is available through
-  /// describe_exception(). Implementations must not throw.
+  /// describe_exception(). Implementations must not throw. When run_main ends a fit that an
+  /// exception left (no try/catch in the loop), the loop's scope is gone: state.model,
+  /// state.optimizer, models and optimizers are null/empty then.
   virtual void on_exception(TrainingState& state, std::exception_ptr error) noexcept {}
 };
 
