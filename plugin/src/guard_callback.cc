@@ -26,22 +26,6 @@ std::string guard_message(const std::string& summary, const std::vector<rules::V
   return message;
 }
 
-// Each violation at the spdlog level of its severity.
-void log_violation(const std::string& rules_name, const rules::Violation& violation) {
-  const std::string line = describe_violation(violation);
-  switch (violation.severity) {
-    case rules::Severity::kError:
-      detail::logger()->error("vigil: rules '{}': {}", rules_name, line);
-      break;
-    case rules::Severity::kWarning:
-      detail::logger()->warn("vigil: rules '{}': {}", rules_name, line);
-      break;
-    default:
-      detail::logger()->info("vigil: rules '{}': {}", rules_name, line);
-      break;
-  }
-}
-
 std::string counts_text(const rules::SeverityCounts& counts) {
   std::ostringstream text;
   text << counts.error << " error(s), " << counts.warning << " warning(s), " << counts.info
@@ -118,7 +102,7 @@ void GuardCallback::on_train_begin(TrainingState& state) {
                               counts_text(report.counts) + ", score " +
                               rules::format_value(report.score) + "):";
   if (!report.passed()) detail::logger()->error("vigil: {}", summary);
-  for (const auto& violation : report.violations) log_violation(rules_.name(), violation);
+  for (const auto& violation : report.violations) rules::log_violation(violation, rules_.name());
   if (!report.violations.empty() || !report.passed()) store(report);
   if (report.passed()) return;
   const std::string message = guard_message(summary, report.violations);
@@ -128,7 +112,7 @@ void GuardCallback::on_train_begin(TrainingState& state) {
 
 void GuardCallback::handle(TrainingState& state, const rules::MonitorResult& result, double value) {
   if (result.decision != Decision::kStopNow) {
-    for (const auto& violation : result.violations) log_violation(rules_.name(), violation);
+    for (const auto& violation : result.violations) rules::log_violation(violation, rules_.name());
   }
   if (!result.stop()) return;
   if (result.decision == Decision::kStopGracefully) {
@@ -161,10 +145,6 @@ void GuardCallback::on_steps_read(TrainingState& state, const std::vector<StepVa
   for (const StepValue& value : values) {
     if (monitor_->watches(value.series)) {
       handle(state, monitor_->observe_step(value.series, value.step, value.value), value.value);
-    }
-    // Rules on "loss" watch every loss of the run, named ones included.
-    if (value.kind != value.series && monitor_->watches(value.kind)) {
-      handle(state, monitor_->observe_step(value.kind, value.step, value.value), value.value);
     }
   }
 }
@@ -207,7 +187,7 @@ void GuardCallback::on_train_end(TrainingState& state) {
   }
   const rules::Report& report = *final_report_;
   for (const auto& violation : report.violations) {
-    if (violation.phase == Phase::kPost) log_violation(rules_.name(), violation);
+    if (violation.phase == Phase::kPost) rules::log_violation(violation, rules_.name());
   }
   detail::logger()->log(report.passed() ? spdlog::level::info : spdlog::level::warn,
                         "vigil: run {} validated by rules '{}': {} (score {}, {})",

@@ -27,8 +27,8 @@ constexpr std::string_view kLr = "lr";
 struct Series {
   std::string name;
   json context = json::object();
-  std::string qualified;                        // name{context}
-  std::string kind;                             // see StepValue::kind
+  std::string qualified;  // name{context}
+  std::string kind;       // "loss", "accuracy", "lr", or the series name of a logged value
   std::optional<tracker::MetricHandle> handle;  // created with the first point
   double epoch_sum = 0.0;     // loss: value x samples; accuracy: correct predictions
   double epoch_weight = 0.0;  // samples (1 per step when unknown)
@@ -344,7 +344,7 @@ std::vector<StepValue> TrackingCallback::read_pending() noexcept {
         series.recent.push_back(value);
         if (series.recent.size() > kFinalWindow) series.recent.pop_front();
       }
-      values.push_back({series.qualified, series.kind, entry.step, entry.epoch, value});
+      values.push_back({series.qualified, entry.step, entry.epoch, value});
       ids.push_back(entry.series);
     }
   });

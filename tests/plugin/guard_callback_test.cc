@@ -118,8 +118,8 @@ TEST_F(GuardCallbackTest, NonFiniteLossAbortsAtThatStepBeforeTheOptimizerStep) {
   EXPECT_EQ(points(run.id, "loss").size(), 7u);  // steps 0-6, the NaN included
 }
 
-TEST_F(GuardCallbackTest, NonFiniteNamedLossAbortsThroughTheRuleOnLoss) {
-  guard(R"([{"id": "finite-loss", "kind": "non_finite", "metric": "loss"}])");
+TEST_F(GuardCallbackTest, NonFiniteNamedLossAbortsUnderTheDefaultPolicy) {
+  session = std::make_unique<Session>(tracking_options(), GuardOptions());
   TinyGan gan;
   try {
     train_gan(session->callbacks(), gan, /*epochs=*/1, /*steps_per_epoch=*/6, /*nan_d_loss_at=*/3);

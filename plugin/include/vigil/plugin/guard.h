@@ -76,13 +76,13 @@ struct GuardOptions {
 ///   during training    observes the tracking callback (TrackingObserver): every step value
 ///                      it reads (losses, accuracy, lr, values given to CallbackList::log) and
 ///                      the epoch means, plus the validation metrics, go through a
-///                      rules::TrainingMonitor. A value is fed to rules on its series
-///                      ("g_loss", "lr{optimizer=generator}") and to rules on its kind: rules
-///                      on "loss" see every loss, named ones included; rules on "lr" every
-///                      learning rate. A stop-now decision (non_finite, divergence) stores the
-///                      report, marks the run `aborted` (error names the rule, step and value)
-///                      and throws RunAborted; a graceful decision (plateau, target) asks the
-///                      loop to stop at the end of the epoch through TrainingControl.
+///                      rules::TrainingMonitor, fed to the rules that watch its series by
+///                      name or `*` pattern (the default policy's finite-loss rule watches
+///                      "loss" and "*loss*": named losses too). A stop-now decision (non_finite,
+///                      divergence) stores the report, marks the run `aborted` (error names the
+///                      rule, step and value) and throws RunAborted; a graceful decision (plateau,
+///                      target) asks the loop to stop at the end of the epoch through
+///                      TrainingControl.
 ///   on_train_end       validates the finished run against every phase (as `vigil validate`
 ///                      does), stores the report (tags validated + PASS/FAIL) and logs verdict
 ///                      and score.

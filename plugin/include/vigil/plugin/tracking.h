@@ -61,10 +61,6 @@ struct StepValue {
   /// Qualified series name: "loss", "g_loss", "accuracy", "lr", "lr{optimizer=generator}",
   /// or a name given to CallbackList::log ("D(x)").
   std::string series;
-  /// What the value measures, so that rules on "loss" see every loss of the run: "loss" for
-  /// every loss (named or not), "lr" for every learning rate, "accuracy" for every accuracy;
-  /// the series name for values given to CallbackList::log.
-  std::string kind;
   std::int64_t step = 0;   ///< global step
   std::int64_t epoch = 0;  ///< epoch of the step
   double value = 0.0;      ///< may be NaN/Inf
