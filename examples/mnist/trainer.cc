@@ -277,12 +277,9 @@ int run_training(const TrainConfig& config) {
   try {
     use_plain_logger();
     return train(config);
-  } catch (const plugin::RunRejected& e) {
+  } catch (const plugin::GuardError& e) {  // refused or aborted: the guard did its job
     std::fprintf(stderr, "vigil-mnist: %s\n", e.what());
-    return kExitRefused;
-  } catch (const plugin::RunAborted& e) {
-    std::fprintf(stderr, "vigil-mnist: %s\n", e.what());
-    return kExitAborted;
+    return e.exit_code();
   } catch (const c10::Error& e) {
     std::fprintf(stderr, "vigil-mnist: error: %s\n", e.what_without_backtrace());
     return kExitError;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "log.h"
+#include "vigil/error.h"
 #include "vigil/plugin/callback.h"
 
 namespace vigil::plugin {
@@ -51,7 +52,7 @@ CallbackList::CallbackList(std::vector<std::shared_ptr<Callback>> callbacks) {
 }
 
 void CallbackList::add(std::shared_ptr<Callback> callback) {
-  if (!callback) throw std::invalid_argument("CallbackList::add: callback is null");
+  if (!callback) throw vigil::InvalidArgument("CallbackList::add: callback is null");
   callbacks_.push_back(std::move(callback));
 }
 

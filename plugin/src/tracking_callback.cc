@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "log.h"
+#include "vigil/error.h"
 #include "vigil/plugin/hyperparams.h"
 #include "vigil/plugin/tracking.h"
 #include "vigil/tracker/errors.h"
@@ -88,7 +89,7 @@ json TrackingCallback::collect_params(const TrainingState& state) const {
 
 void TrackingCallback::on_train_begin(TrainingState& state) {
   if (state.model == nullptr) {
-    throw std::invalid_argument(
+    throw vigil::InvalidArgument(
         "TrackingCallback::on_train_begin: no model; expected "
         "CallbackList::on_train_begin(model, optimizer)");
   }
@@ -149,7 +150,7 @@ void TrackingCallback::on_batch_end(TrainingState& state, const BatchOutput& bat
   steps_read_.clear();
   guarded("recording a step", [&] {
     if (!batch.loss.defined() || batch.loss.numel() != 1) {
-      throw std::invalid_argument("on_batch_end: loss must be a tensor with one element");
+      throw vigil::InvalidArgument("on_batch_end: loss must be a tensor with one element");
     }
     if (log_every_ == 0) log_every_ = batch.loss.device().is_cpu() ? 1 : 10;
     StepRecord record;
