@@ -54,9 +54,13 @@ tsan() {
   cmake -S "$root" -B "$dir" "${common[@]}" -DVIGIL_SANITIZERS=thread -DVIGIL_BUILD_CLI=OFF \
     >/dev/null
   timed "tsan build" cmake --build "$dir" -j "$jobs" --target "${tests[@]}"
+  # One exclusion, not a suppression: TSan's runtime does not follow a child forked from a
+  # multi-threaded process (clang-14 leaves the SIGTERM sent to such a child pending in its own
+  # queue, so the child waits in pause() forever). That test runs in the GCC and ASan builds.
+  local forked_child=SignalTest.SignalToForkedChildDoesNotEndParentRuns
   local start=$SECONDS
   for test in "${tests[@]}"; do
-    "$dir/tests/tracker/$test" --gtest_brief=1
+    "$dir/tests/tracker/$test" --gtest_brief=1 --gtest_filter="-$forked_child"
   done
   echo "sanitize: tsan tests took $((SECONDS - start)) s"
 }
