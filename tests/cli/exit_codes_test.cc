@@ -55,7 +55,7 @@ TEST_F(ExitCodes, EachKindOfErrorKeepsItsExitCode) {
   std::ofstream(bad_rules) << "{\"rules\": [";
   expect_error(vigil({"validate", "--rules", bad_rules}), 1, "bad.json");
   const std::string not_a_store = dir_.file("notes.txt");
-  std::ofstream(not_a_store) << "not a database, just text long enough to be read as one\n";
+  std::ofstream(not_a_store) << std::string(4096, 'Z');
   expect_error(vigil_raw({VIGIL_CLI_PATH, "--store", not_a_store, "runs", "ls"}), 1, "notes.txt");
   expect_error(vigil({"export", "--format", "csv", "--output", dir_.file("missing-dir/out.csv")}),
                1, "missing-dir");
