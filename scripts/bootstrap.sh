@@ -11,6 +11,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev dataset-fashion-mnist
   clang-format sqlite3
+  # scripts/sanitize.sh: a second compiler with its sanitizer and libFuzzer runtimes, the
+  # symbolizer for readable reports, and ccache for the extra builds.
+  clang-14 libclang-rt-14-dev llvm-14 ccache
 )
 if [[ "${1:-}" != "--build" ]]; then
   # Browser end-to-end tests of the dashboard: Debian's Chromium driven by playwright-core.

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test through ctest (unit, CLI end-to-end, plugin, package
-# consumer, dashboard API and browser tests), after checking formatting.
+# consumer, dashboard API and browser tests), after checking formatting; then the LibTorch-free
+# parts again with clang-14 under ASan+UBSan (with the fuzz targets) and TSan
+# (scripts/sanitize.sh). Warnings are errors (VIGIL_WARNINGS_AS_ERRORS=OFF to relax locally).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 "$root/scripts/bootstrap.sh"
 "$root/scripts/check_format.sh"
-werror=OFF
-[[ "${CI:-}" == "true" ]] && werror=ON
+werror=${VIGIL_WARNINGS_AS_ERRORS:-ON}
 "$root/scripts/build.sh" -DVIGIL_BUILD_TESTS=ON -DVIGIL_WARNINGS_AS_ERRORS=$werror
 cd "${VIGIL_BUILD_DIR:-$root/build}"
 ctest --output-on-failure -j "${VIGIL_JOBS:-$(nproc)}" --timeout 600
+"$root/scripts/sanitize.sh"

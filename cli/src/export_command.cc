@@ -17,6 +17,7 @@
 #include "output.h"
 #include "run_filter_options.h"
 #include "store_access.h"
+#include "vigil/error.h"
 #include "vigil/tracker/errors.h"
 #include "vigil/tracker/store.h"
 #include "vigil/tracker/text.h"
@@ -154,7 +155,7 @@ class OutputFile {
                    type == std::filesystem::file_type::regular;
     if (replace) temp_path_ = path_ + ".tmp-" + std::to_string(::getpid());
     stream_.open(replace ? temp_path_ : path_, std::ios::binary | std::ios::trunc);
-    if (!stream_) throw std::runtime_error("cannot write --output '" + path_ + "'");
+    if (!stream_) throw vigil::Error("cannot write --output '" + path_ + "'");
   }
   ~OutputFile() noexcept {
     if (!committed_ && !temp_path_.empty()) {
@@ -168,12 +169,12 @@ class OutputFile {
   std::ostream& stream() { return stream_; }
   void commit() {
     stream_.close();
-    if (!stream_) throw std::runtime_error("writing --output '" + path_ + "' failed");
+    if (!stream_) throw vigil::Error("writing --output '" + path_ + "' failed");
     if (!temp_path_.empty()) {
       std::error_code error;
       std::filesystem::rename(temp_path_, path_, error);
       if (error) {
-        throw std::runtime_error("cannot write --output '" + path_ + "': " + error.message());
+        throw vigil::Error("cannot write --output '" + path_ + "': " + error.message());
       }
     }
     committed_ = true;
@@ -220,8 +221,8 @@ void run_export(const Context& context, const ExportOptions& options) {
   writer->finish();
   out.flush();
   if (!out) {
-    throw std::runtime_error(file ? "writing --output '" + options.output + "' failed"
-                                  : std::string("writing to stdout failed"));
+    throw vigil::Error(file ? "writing --output '" + options.output + "' failed"
+                            : std::string("writing to stdout failed"));
   }
   if (file) file->commit();
   for (const std::string& unused : selector.unused()) {

@@ -1,6 +1,7 @@
 // The `vigil` command-line tool: builds the CLI11 app, runs the chosen command, and turns
 // every error into one line on stderr and an exit code (0 ok, 1 failure, 2 usage error,
-// 3 run not found or ambiguous; the candidates of an ambiguous run follow, one per line).
+// 3 run not found or ambiguous; the candidates of an ambiguous run follow, one per line):
+// a vigil::Error carries its own code (vigil/error.h).
 #include <exception>
 #include <iostream>
 #include <string>
@@ -8,17 +9,12 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
-#include "errors.h"
 #include "ui_command.h"
-#include "vigil/rules/errors.h"
+#include "vigil/error.h"
 #include "vigil/tracker/errors.h"
 #include "vigil/tracker/text.h"
 
 namespace {
-
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitRunNotFound = 3;
 
 // One line, whatever the text (a multi-line what() or run name would break scripts parsing
 // stderr), and names or values quoted in it cannot drive the terminal.
@@ -55,29 +51,23 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return report(std::string(e.what()) + " (see --help)", kExitUsage);
-  } catch (const vigil::cli::UsageError& e) {
-    return report(e.what(), kExitUsage);
-  } catch (const vigil::tracker::InvalidArgument& e) {
-    return report(e.what(), kExitUsage);
-  } catch (const vigil::rules::InvalidArgument& e) {
-    return report(e.what(), kExitUsage);
-  } catch (const vigil::tracker::RunNotFound& e) {
-    return report(e.what(), kExitRunNotFound);
+    return report(std::string(e.what()) + " (see --help)", vigil::kExitUsage);
   } catch (const vigil::tracker::AmbiguousRunId& e) {
-    int code = report(e.what(), kExitRunNotFound);
+    int code = report(e.what(), e.exit_code());
     // Then the candidates one per line ("ID  NAME"), for a person to pick from.
     for (const auto& candidate : e.candidates()) {
       std::cerr << "  " << candidate.id << (candidate.name.empty() ? "" : "  ")
                 << one_line(candidate.name) << '\n';
     }
     return code;
-  } catch (const std::exception& e) {
-    return report(e.what(), kExitFailure);
+  } catch (const vigil::Error& e) {
+    return report(e.what(), e.exit_code());
+  } catch (const std::exception& e) {  // not ours: e.g. std::bad_alloc
+    return report(e.what(), vigil::kExitFailure);
   } catch (...) {
-    return report("unexpected error", kExitFailure);
+    return report("unexpected error", vigil::kExitFailure);
   }
   std::cout.flush();
-  if (!std::cout) return report("writing to stdout failed", kExitFailure);
+  if (!std::cout) return report("writing to stdout failed", vigil::kExitFailure);
   return context.exit_code;
 }

@@ -2,7 +2,7 @@
 
 #include <zlib.h>
 
-#include <array>
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -41,6 +41,48 @@ std::string hex(std::uint32_t value) {
   return text;
 }
 
+std::uint32_t big_endian_u32(const std::uint8_t* bytes) {
+  return (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
+         (std::uint32_t{bytes[2]} << 8) | std::uint32_t{bytes[3]};
+}
+
+constexpr std::size_t kMaxElements = std::size_t{1} << 34;
+
+std::size_t element_count(const std::vector<std::int64_t>& dims) {
+  std::size_t count = 1;
+  for (std::int64_t dim : dims) count *= static_cast<std::size_t>(dim);
+  return count;
+}
+
+// `available` is how many bytes follow the header (count + 1 means "more than count").
+void check_data_size(const std::string& name, std::size_t count, std::size_t available) {
+  if (available < count) {
+    throw IdxError(name + ": truncated: expected " + std::to_string(count) + " data bytes, found " +
+                   std::to_string(available));
+  }
+  if (available > count) {
+    throw IdxError(name + ": unexpected bytes after the " + std::to_string(count) +
+                   " data bytes; expected the file to end");
+  }
+}
+
+// Reads up to `count` data bytes in bounded steps, so a header that declares gigabytes costs
+// memory only for the bytes that are really there (a hostile 16-byte file must not allocate
+// 2^34 bytes up front).
+std::vector<std::uint8_t> read_data(gzFile file, const std::string& path, std::size_t count) {
+  constexpr std::size_t kStep = std::size_t{1} << 24;
+  std::vector<std::uint8_t> data;
+  while (data.size() < count) {
+    const std::size_t old_size = data.size();
+    const std::size_t want = std::min(kStep, count - old_size);
+    data.resize(old_size + want);
+    const std::size_t got = read_bytes(file, path, data.data() + old_size, want);
+    data.resize(old_size + got);
+    if (got < want) break;
+  }
+  return data;
+}
+
 std::string find_file(const std::string& dir, const std::string& name) {
   const std::filesystem::path base = std::filesystem::path(dir) / name;
   if (std::filesystem::exists(base)) return base.string();
@@ -52,56 +94,63 @@ std::string find_file(const std::string& dir, const std::string& name) {
 
 }  // namespace
 
+std::vector<std::int64_t> parse_idx_header(const std::uint8_t* bytes, std::size_t size,
+                                           int expected_dims, const std::string& name) {
+  if (size < 4) throw IdxError(name + ": truncated header; expected a 4-byte IDX magic number");
+  const std::uint32_t magic_value = big_endian_u32(bytes);
+  const std::uint32_t expected_magic = 0x800u | static_cast<std::uint32_t>(expected_dims);
+  if (magic_value != expected_magic) {
+    throw IdxError(name + ": magic number " + hex(magic_value) + "; expected " +
+                   hex(expected_magic) + " (unsigned-byte IDX with " +
+                   std::to_string(expected_dims) + " dimension(s))");
+  }
+  if (size < idx_header_size(expected_dims)) {
+    throw IdxError(name + ": truncated header; expected " + std::to_string(expected_dims) +
+                   " 4-byte dimension sizes");
+  }
+  std::vector<std::int64_t> dims;
+  std::size_t count = 1;
+  for (int i = 0; i < expected_dims; ++i) {
+    const std::uint32_t dim = big_endian_u32(bytes + idx_header_size(i));
+    if (dim == 0 || dim > (1u << 28)) {
+      throw IdxError(name + ": dimension " + std::to_string(i) + " is " + std::to_string(dim) +
+                     "; expected 1 to 2^28");
+    }
+    dims.push_back(dim);
+    count *= dim;
+    if (count > kMaxElements) {
+      throw IdxError(name + ": " + std::to_string(count) + "+ elements; expected at most 2^34");
+    }
+  }
+  return dims;
+}
+
+IdxArray parse_idx(const std::uint8_t* bytes, std::size_t size, int expected_dims,
+                   const std::string& name) {
+  IdxArray array;
+  array.dims = parse_idx_header(bytes, size, expected_dims, name);
+  const std::size_t count = element_count(array.dims);
+  const std::size_t available = size - idx_header_size(expected_dims);
+  check_data_size(name, count, available);
+  array.data.assign(bytes + idx_header_size(expected_dims),
+                    bytes + idx_header_size(expected_dims) + count);
+  return array;
+}
+
 IdxArray read_idx(const std::string& path, int expected_dims) {
   GzFile file(gzopen(path.c_str(), "rb"));
   if (!file) throw IdxError(path + ": cannot open; expected a readable IDX file");
 
-  std::array<std::uint8_t, 4> magic{};
-  if (read_bytes(file.get(), path, magic.data(), magic.size()) != magic.size()) {
-    throw IdxError(path + ": truncated header; expected a 4-byte IDX magic number");
-  }
-  const std::uint32_t magic_value = (std::uint32_t{magic[0]} << 24) |
-                                    (std::uint32_t{magic[1]} << 16) |
-                                    (std::uint32_t{magic[2]} << 8) | std::uint32_t{magic[3]};
-  const std::uint32_t expected_magic = 0x800u | static_cast<std::uint32_t>(expected_dims);
-  if (magic_value != expected_magic) {
-    throw IdxError(path + ": magic number " + hex(magic_value) + "; expected " +
-                   hex(expected_magic) + " (unsigned-byte IDX with " +
-                   std::to_string(expected_dims) + " dimension(s))");
-  }
-
+  std::vector<std::uint8_t> header(idx_header_size(expected_dims));
+  const std::size_t header_got = read_bytes(file.get(), path, header.data(), header.size());
   IdxArray array;
-  std::size_t count = 1;
-  for (int i = 0; i < expected_dims; ++i) {
-    std::array<std::uint8_t, 4> raw{};
-    if (read_bytes(file.get(), path, raw.data(), raw.size()) != raw.size()) {
-      throw IdxError(path + ": truncated header; expected " + std::to_string(expected_dims) +
-                     " 4-byte dimension sizes");
-    }
-    const std::uint32_t size = (std::uint32_t{raw[0]} << 24) | (std::uint32_t{raw[1]} << 16) |
-                               (std::uint32_t{raw[2]} << 8) | std::uint32_t{raw[3]};
-    if (size == 0 || size > (1u << 28)) {
-      throw IdxError(path + ": dimension " + std::to_string(i) + " is " + std::to_string(size) +
-                     "; expected 1 to 2^28");
-    }
-    array.dims.push_back(size);
-    count *= size;
-    if (count > (std::size_t{1} << 34)) {
-      throw IdxError(path + ": " + std::to_string(count) + "+ elements; expected at most 2^34");
-    }
-  }
-
-  array.data.resize(count);
-  const std::size_t got = read_bytes(file.get(), path, array.data.data(), count);
-  if (got != count) {
-    throw IdxError(path + ": truncated: expected " + std::to_string(count) + " data bytes, found " +
-                   std::to_string(got));
-  }
+  array.dims = parse_idx_header(header.data(), header_got, expected_dims, path);
+  const std::size_t count = element_count(array.dims);
+  array.data = read_data(file.get(), path, count);
   std::uint8_t extra = 0;
-  if (read_bytes(file.get(), path, &extra, 1) != 0) {
-    throw IdxError(path + ": unexpected bytes after the " + std::to_string(count) +
-                   " data bytes; expected the file to end");
-  }
+  const std::size_t extra_got =
+      array.data.size() == count ? read_bytes(file.get(), path, &extra, 1) : 0;
+  check_data_size(path, count, array.data.size() + extra_got);
   return array;
 }
 

@@ -4,14 +4,16 @@
 #include <optional>
 #include <string>
 
+#include <vigil/error.h>
+
 namespace vigil::examples {
 
 /// Exit codes of vigil-mnist: those of vigil::plugin::run_main, which run_training uses.
 enum ExitCode : int {
-  kExitTrained = 0,  ///< trained to the end (whatever the verdict)
-  kExitError = 1,    ///< bad data, bad rules file, any other error
-  kExitRefused = 3,  ///< refused by a guard before the first step
-  kExitAborted = 4,  ///< aborted by a guard during training
+  kExitTrained = 0,                    ///< trained to the end (whatever the verdict)
+  kExitError = vigil::kExitFailure,    ///< bad data, bad rules file, any other error
+  kExitRefused = vigil::kExitRefused,  ///< refused by a guard before the first step
+  kExitAborted = vigil::kExitAborted,  ///< aborted by a guard during training
 };
 
 /// Everything vigil-mnist can be told on its command line.

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "unwound_fits.h"
+#include "vigil/error.h"
 #include "vigil/plugin/callback.h"
 #include "vigil/tracker/errors.h"
 
@@ -146,7 +147,7 @@ void CallbackList::end_abandoned_fit() noexcept {
 }
 
 void CallbackList::add(std::shared_ptr<Callback> callback) {
-  if (!callback) throw tracker::InvalidArgument("CallbackList::add: callback is null");
+  if (!callback) throw vigil::InvalidArgument("CallbackList::add: callback is null");
   callbacks_.push_back(std::move(callback));
 }
 

@@ -35,12 +35,12 @@ std::string counts_text(const rules::SeverityCounts& counts) {
 
 }  // namespace
 
-GuardError::GuardError(const std::string& message, rules::Report report)
-    : std::runtime_error(message), report_(std::move(report)) {}
+GuardError::GuardError(const std::string& message, rules::Report report, int exit_code)
+    : vigil::Error(message, exit_code), report_(std::move(report)) {}
 
 RunAborted::RunAborted(const std::string& message, rules::Report report, std::int64_t step,
                        double value)
-    : GuardError(message, std::move(report)), step_(step), value_(value) {}
+    : GuardError(message, std::move(report), kExitAborted), step_(step), value_(value) {}
 
 std::string describe_violation(const rules::Violation& violation) {
   std::string line = violation.rule_id + " (" + std::string(rules::to_string(violation.severity)) +
@@ -51,7 +51,7 @@ std::string describe_violation(const rules::Violation& violation) {
 GuardCallback::GuardCallback(std::shared_ptr<TrackingCallback> tracking, GuardOptions options)
     : tracking_(std::move(tracking)), options_(std::move(options)) {
   if (!tracking_) {
-    throw tracker::InvalidArgument(
+    throw vigil::InvalidArgument(
         "GuardCallback: tracking callback is null; expected the "
         "TrackingCallback whose run the guard checks");
   }

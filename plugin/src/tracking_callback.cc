@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "log.h"
+#include "vigil/error.h"
 #include "vigil/plugin/hyperparams.h"
 #include "vigil/plugin/tracking.h"
 #include "vigil/tracker/errors.h"
@@ -212,7 +213,7 @@ json TrackingCallback::collect_params(const TrainingState& state) const {
 
 void TrackingCallback::on_train_begin(TrainingState& state) {
   if (state.model == nullptr) {
-    throw tracker::InvalidArgument(
+    throw vigil::InvalidArgument(
         "TrackingCallback::on_train_begin: no model; expected "
         "CallbackList::on_train_begin(model, optimizer)");
   }

@@ -29,6 +29,6 @@ std::string Problem::to_string() const {
 }
 
 RulesError::RulesError(std::vector<Problem> problems)
-    : std::runtime_error(summarize(problems)), problems_(std::move(problems)) {}
+    : vigil::Error(summarize(problems)), problems_(std::move(problems)) {}
 
 }  // namespace vigil::rules

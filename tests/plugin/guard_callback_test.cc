@@ -215,5 +215,20 @@ TEST_F(GuardCallbackTest, BadRulesFileIsRejectedWhenTheSessionIsCreated) {
   EXPECT_THROW(Session(tracking_options(), GuardOptions().rules_file(path)), rules::RulesError);
 }
 
+TEST(GuardErrors, RefusedExitsThreeAndAbortedFourUnderTheOneRoot) {
+  const vigil::Error& rejected = RunRejected("refused", rules::Report{});
+  EXPECT_EQ(rejected.exit_code(), kExitRefused);
+  EXPECT_EQ(rejected.exit_code(), 3);
+  const vigil::Error& aborted = RunAborted("aborted", rules::Report{}, 12, std::nan(""));
+  EXPECT_EQ(aborted.exit_code(), kExitAborted);
+  EXPECT_EQ(aborted.exit_code(), 4);
+}
+
+TEST(GuardErrors, MisuseOfThePluginThrowsVigilInvalidArgument) {
+  CallbackList callbacks;
+  EXPECT_THROW(callbacks.add(nullptr), vigil::InvalidArgument);
+  EXPECT_THROW(GuardCallback(nullptr), vigil::InvalidArgument);
+}
+
 }  // namespace
 }  // namespace vigil::plugin::testing

@@ -53,6 +53,18 @@ TEST(RuleSetParse, TruncatedAndEmptyTextAreSyntaxErrors) {
   }
 }
 
+// Found by fuzz/rules_json.cc: nlohmann reports a number beyond double range as out_of_range,
+// not parse_error, and it escaped RuleSet::parse as a foreign exception (now caught by the
+// tracker's bounded parser).
+TEST(RuleSetParse, NumberBeyondDoubleRangeIsAProblemNotACrash) {
+  const char* text =
+      R"({"rules": [{"id": "a", "kind": "min", "path": "params.lr", "min": 1e400}]})";
+  auto problems = RuleSet::check(text, "huge.json");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_GT(problems[0].line, 0) << problems[0].message;
+  EXPECT_THROW((void)RuleSet::parse(text, "huge.json"), RulesError);
+}
+
 TEST(RuleSetParse, UnknownKindListsKnownKinds) {
   expect_one_problem(problems_of_rule(R"({"id": "a", "kind": "rnage", "path": "params.x"})"),
                      "/rules/0/kind", "unknown rule kind 'rnage'");

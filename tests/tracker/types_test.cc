@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "vigil/tracker/errors.h"
+#include "vigil/tracker/query.h"
 
 namespace vigil::tracker {
 namespace {
@@ -29,6 +30,15 @@ TEST(RunStatus, ParseRejectsUnknownNameNamingIt) {
     EXPECT_NE(std::string(e.what()).find("'Finished'"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("rejected"), std::string::npos);
   }
+}
+
+// Found by fuzz/filter.cc: the context is JSON, so a non-UTF-8 key or value made every later
+// qualified_name()/dump() throw nlohmann's type_error instead of a vigil error.
+TEST(SeriesKey, ParseRejectsContextThatIsNotUtf8) {
+  EXPECT_THROW(SeriesKey::parse("accuracy{!= \"\xect\xc5rjece{su=1}"), InvalidArgument);
+  EXPECT_THROW(SeriesKey::parse("loss{subset=\xff}"), InvalidArgument);
+  EXPECT_THROW(MetricCondition::parse("loss{\xc3=val} < 1"), InvalidArgument);
+  EXPECT_EQ(SeriesKey::parse("loss{subset=v\xc3\xa9}").qualified_name(), "loss{subset=v\xc3\xa9}");
 }
 
 TEST(SeriesKey, QualifiedNameSortsKeysAndUnquotesStrings) {

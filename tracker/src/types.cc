@@ -164,6 +164,16 @@ SeriesKey SeriesKey::parse(std::string_view text) {
       ++pos;
     }
   }
+  // A context is JSON: its keys and values must be UTF-8, or every later dump() (storing the
+  // series, printing its name, answering the dashboard) throws nlohmann's type_error instead.
+  try {
+    (void)key.context.dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw InvalidArgument("malformed series name " +
+                          nlohmann::json(std::string(text))
+                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                          ": expected UTF-8 text");
+  }
   return key;
 }
 

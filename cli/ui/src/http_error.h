@@ -1,16 +1,16 @@
 #pragma once
 
-#include <stdexcept>
 #include <string>
+
+#include "vigil/error.h"
 
 namespace vigil::ui {
 
 /// A request the API refuses, with the HTTP status to answer (400, 403, 404, 405, 415...).
 /// The message is sent to the client as {"error": message}.
-class HttpError : public std::runtime_error {
+class HttpError : public vigil::Error {
  public:
-  HttpError(int status, const std::string& message)
-      : std::runtime_error(message), status_(status) {}
+  HttpError(int status, const std::string& message) : vigil::Error(message), status_(status) {}
   int status() const noexcept { return status_; }
 
  private:

@@ -81,7 +81,7 @@ void answer(httplib::Response& res, Fn&& fn) {
     send_error(res, 404, e.what());
   } catch (const tracker::AmbiguousRunId& e) {
     send_error(res, 409, e.what());
-  } catch (const tracker::InvalidArgument& e) {
+  } catch (const vigil::InvalidArgument& e) {  // any component's malformed-value error
     send_error(res, 400, e.what());
   } catch (const std::exception& e) {
     logger()->error("vigil ui: {}", e.what());

@@ -2,10 +2,10 @@
 
 #include <atomic>
 #include <memory>
-#include <stdexcept>
 #include <string>
 
 #include "connection_limits.h"
+#include "vigil/error.h"
 
 namespace httplib {
 class Server;
@@ -35,15 +35,15 @@ struct ServerOptions {
 
 /// Options that cannot work together (e.g. a public address without a token). The message
 /// names the option and what is expected.
-class UsageError : public std::invalid_argument {
+class UsageError : public vigil::InvalidArgument {
  public:
-  using std::invalid_argument::invalid_argument;
+  using vigil::InvalidArgument::InvalidArgument;
 };
 
 /// The address is in use or cannot be bound.
-class BindError : public std::runtime_error {
+class BindError : public vigil::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using vigil::Error::Error;
 };
 
 /// The `vigil ui` HTTP server: embedded web assets at exact paths and the JSON API under

@@ -3,12 +3,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
 
+#include "vigil/error.h"
 #include "vigil/plugin/callback.h"
 #include "vigil/plugin/tracking.h"
 #include "vigil/rules/monitor.h"
@@ -18,10 +19,11 @@
 namespace vigil::plugin {
 
 /// Base of the exceptions by which a guard ends a run. what() is a summary line followed by
-/// one line per violation ("  - RULE_ID (SEVERITY): MESSAGE").
-class GuardError : public std::runtime_error {
+/// one line per violation ("  - RULE_ID (SEVERITY): MESSAGE"). A vigil::Error whose exit code
+/// is kExitRefused (RunRejected) or kExitAborted (RunAborted).
+class GuardError : public vigil::Error {
  public:
-  GuardError(const std::string& message, rules::Report report);
+  GuardError(const std::string& message, rules::Report report, int exit_code);
   /// The report that ended the run (phase pre for RunRejected, during for RunAborted).
   const rules::Report& report() const noexcept { return report_; }
   const std::vector<rules::Violation>& violations() const noexcept { return report_.violations; }
@@ -31,15 +33,17 @@ class GuardError : public std::runtime_error {
 };
 
 /// The pre-training rules failed: the run was refused before its first step (stored
-/// `rejected`, with its validation). No optimizer step was taken.
+/// `rejected`, with its validation). No optimizer step was taken. Exit code kExitRefused (3).
 class RunRejected : public GuardError {
  public:
-  using GuardError::GuardError;
+  RunRejected(const std::string& message, rules::Report report)
+      : GuardError(message, std::move(report), kExitRefused) {}
 };
 
 /// A during-training rule asked to stop at once (NaN/Inf loss, divergence): the run was stored
 /// `aborted` with the step and value that tripped it. Thrown from on_batch_end, so the step of
-/// that batch is not taken when on_batch_end is called before optimizer.step().
+/// that batch is not taken when on_batch_end is called before optimizer.step(). Exit code
+/// kExitAborted (4).
 class RunAborted : public GuardError {
  public:
   RunAborted(const std::string& message, rules::Report report, std::int64_t step, double value);

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 
+#include "vigil/error.h"
 #include "vigil/plugin/callback.h"
 #include "vigil/plugin/guard.h"
 #include "vigil/plugin/tracking.h"
@@ -49,11 +50,11 @@ class Session {
   CallbackList callbacks_;
 };
 
-/// Process exit codes of run_main.
+/// Process exit codes of run_main (the error codes are those of vigil::Error, vigil/error.h).
 inline constexpr int kExitFinished = 0;  ///< the program returned (whatever the verdict)
-inline constexpr int kExitFailed = 1;    ///< any other exception (the run is stored failed)
-inline constexpr int kExitRejected = 3;  ///< RunRejected: refused before the first step
-inline constexpr int kExitAborted = 4;   ///< RunAborted: stopped by a rule during training
+inline constexpr int kExitFailed = vigil::kExitFailure;    ///< any other exception (stored failed)
+inline constexpr int kExitRejected = vigil::kExitRefused;  ///< RunRejected: refused before step 1
+inline constexpr int kExitAborted = vigil::kExitAborted;   ///< RunAborted: stopped by a rule
 
 /// Runs `program` (a training program: data, model, Session, loop) and turns every outcome
 /// into a process exit code, so that no exception reaches std::terminate:

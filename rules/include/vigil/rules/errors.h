@@ -1,8 +1,9 @@
 #pragma once
 
-#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "vigil/error.h"
 
 namespace vigil::rules {
 
@@ -24,7 +25,7 @@ struct Problem {
 /// A rules file is malformed: unreadable, JSON syntax error, unknown rule kind or field, wrong
 /// type, bad regex, out-of-range value. what() is the first problem on one line (plus "(and N
 /// more problems)"); problems() lists all of them.
-class RulesError : public std::runtime_error {
+class RulesError : public vigil::Error {
  public:
   explicit RulesError(std::vector<Problem> problems);
   const std::vector<Problem>& problems() const noexcept { return problems_; }
@@ -34,10 +35,10 @@ class RulesError : public std::runtime_error {
 };
 
 /// A caller passed a malformed value to the rules API (path text, severity name, ...).
-/// The message names the input and what was expected.
-class InvalidArgument : public std::invalid_argument {
+/// The message names the input and what was expected. Exit code kExitUsage.
+class InvalidArgument : public vigil::InvalidArgument {
  public:
-  using std::invalid_argument::invalid_argument;
+  using vigil::InvalidArgument::InvalidArgument;
 };
 
 }  // namespace vigil::rules

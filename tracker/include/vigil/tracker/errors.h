@@ -1,25 +1,26 @@
 #pragma once
 
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "vigil/tracker/types.h"
 
+#include "vigil/error.h"
+
 namespace vigil::tracker {
 
-/// Base of every runtime error the tracker throws (I/O, corrupt store, lookups).
-class Error : public std::runtime_error {
+/// Base of every runtime error the tracker throws (I/O, corrupt store, lookups); a vigil::Error.
+class Error : public vigil::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using vigil::Error::Error;
 };
 
 /// A caller passed a malformed value (URI, filter expression, status name, time...).
-/// The message names the input and what was expected.
-class InvalidArgument : public std::invalid_argument {
+/// The message names the input and what was expected. Exit code kExitUsage.
+class InvalidArgument : public vigil::InvalidArgument {
  public:
-  using std::invalid_argument::invalid_argument;
+  using vigil::InvalidArgument::InvalidArgument;
 };
 
 /// The store cannot be used: not a vigil store, corrupt, written by a newer vigil, or the file
@@ -29,19 +30,19 @@ class StoreError : public Error {
   using Error::Error;
 };
 
-/// No run matches the given id or prefix.
+/// No run matches the given id or prefix. Exit code kExitNotFound.
 class RunNotFound : public Error {
  public:
-  using Error::Error;
+  explicit RunNotFound(const std::string& message) : Error(message, kExitNotFound) {}
 };
 
 /// An id prefix or run name matches more than one run; the message lists the candidates, and
 /// candidates() holds them (when the thrower knew them) for callers that print one per line.
+/// Exit code kExitNotFound.
 class AmbiguousRunId : public Error {
  public:
-  using Error::Error;
-  AmbiguousRunId(const std::string& message, std::vector<RunRef> candidates)
-      : Error(message), candidates_(std::move(candidates)) {}
+  explicit AmbiguousRunId(const std::string& message, std::vector<RunRef> candidates = {})
+      : Error(message, kExitNotFound), candidates_(std::move(candidates)) {}
   /// The matching runs, by id (at most a handful; empty when unknown).
   const std::vector<RunRef>& candidates() const noexcept { return candidates_; }
 
