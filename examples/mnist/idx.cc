@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
+#include <system_error>
 
 namespace vigil::examples {
 namespace {
@@ -32,6 +34,35 @@ std::size_t read_bytes(gzFile file, const std::string& path, std::uint8_t* out, 
     total += static_cast<std::size_t>(got);
   }
   return total;
+}
+
+// Data is read (and memory grown) this much at a time: a header's claim allocates nothing.
+constexpr std::size_t kReadChunk = std::size_t{16} << 20;
+
+// Reads `count` data bytes, growing `data` only as bytes arrive, so a header claiming more
+// than the file holds costs no memory. Returns how many bytes there were (<= count).
+std::size_t read_data(gzFile file, const std::string& path, std::size_t count,
+                      std::vector<std::uint8_t>& data) {
+  data.clear();
+  while (data.size() < count) {
+    const std::size_t start = data.size();
+    const std::size_t want = std::min(kReadChunk, count - start);
+    data.resize(start + want);
+    const std::size_t got = read_bytes(file, path, data.data() + start, want);
+    data.resize(start + got);
+    if (got < want) break;
+  }
+  return data.size();
+}
+
+// For an uncompressed file, the data bytes after the header: a cheap check of the claim.
+std::optional<std::uintmax_t> plain_data_size(gzFile file, const std::string& path,
+                                              std::size_t header_bytes) {
+  if (gzdirect(file) == 0) return std::nullopt;  // gzip: sizes are known only when read
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size < header_bytes) return std::nullopt;
+  return size - header_bytes;
 }
 
 std::string hex(std::uint32_t value) {
@@ -91,8 +122,13 @@ IdxArray read_idx(const std::string& path, int expected_dims) {
     }
   }
 
-  array.data.resize(count);
-  const std::size_t got = read_bytes(file.get(), path, array.data.data(), count);
+  const std::size_t header_bytes = 4 + 4 * static_cast<std::size_t>(expected_dims);
+  if (auto available = plain_data_size(file.get(), path, header_bytes);
+      available && *available < count) {
+    throw IdxError(path + ": truncated: the header claims " + std::to_string(count) +
+                   " data bytes, the file holds " + std::to_string(*available));
+  }
+  const std::size_t got = read_data(file.get(), path, count, array.data);
   if (got != count) {
     throw IdxError(path + ": truncated: expected " + std::to_string(count) + " data bytes, found " +
                    std::to_string(got));
@@ -103,6 +139,22 @@ IdxArray read_idx(const std::string& path, int expected_dims) {
                    " data bytes; expected the file to end");
   }
   return array;
+}
+
+void check_image_sizes(const IdxDataset& train, const IdxDataset& test, std::int64_t min_side,
+                       const std::string& model) {
+  const auto& dims = train.images.dims;
+  if (dims[1] < min_side || dims[2] < min_side) {
+    throw IdxError(train.images_path + ": images of " + std::to_string(dims[1]) + "x" +
+                   std::to_string(dims[2]) + "; the " + model + " model needs at least " +
+                   std::to_string(min_side) + "x" + std::to_string(min_side));
+  }
+  const auto& other = test.images.dims;
+  if (other[1] != dims[1] || other[2] != dims[2]) {
+    throw IdxError(test.images_path + ": images of " + std::to_string(other[1]) + "x" +
+                   std::to_string(other[2]) + "; expected " + std::to_string(dims[1]) + "x" +
+                   std::to_string(dims[2]) + " like the training images of " + train.images_path);
+  }
 }
 
 IdxDataset load_split(const std::string& dir, const std::string& prefix) {
