@@ -2,8 +2,6 @@
 //   vigil_tracker_test_child write STORE NAME POINTS   log POINTS points to two series, finish
 //   vigil_tracker_test_child crash STORE POINTS        log, flush, print "ready ID", wait
 //   vigil_tracker_test_child term STORE POINTS         log (no flush), print "ready ID", wait
-//   vigil_tracker_test_child read STORE               open read-only, print "runs N points M"
-//       (M: points of the newest run's series "loss")
 //   vigil_tracker_test_child slow STORE MS             log a point every 10 ms for MS ms (no
 //       heartbeat meanwhile), flush, print "ready ID", wait
 //   vigil_tracker_test_child full STORE POINTS         log and flush POINTS points, make the
@@ -98,7 +96,7 @@ int fill_disk(const std::string& store_uri, long points) {
 
 int main(int argc, char** argv) {
   using namespace vigil::tracker;
-  if (argc < 3) return usage();
+  if (argc < 4) return usage();
   const std::string mode = argv[1];
   const std::string store_uri = argv[2];
   try {
@@ -128,17 +126,6 @@ int main(int argc, char** argv) {
       return stats.points_committed == static_cast<std::uint64_t>(2 * points) ? 0 : 1;
     }
     if (mode == "full" && argc == 4) return fill_disk(store_uri, std::atol(argv[3]));
-    if (mode == "read" && argc == 3) {
-      StoreOptions options;
-      options.read_only = true;
-      options.handle_signals = false;
-      Store store(store_uri, options);
-      const auto runs = store.list_runs();
-      const std::size_t points =
-          runs.empty() ? 0 : store.points(runs.front().id, SeriesKey{"loss", {}}).size();
-      std::printf("runs %zu points %zu\n", runs.size(), points);
-      return 0;
-    }
     if (mode == "slow" && argc == 4) {
       StoreOptions options;
       options.flush_interval = std::chrono::milliseconds(50);
