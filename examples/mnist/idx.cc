@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
+#include <system_error>
 
 namespace vigil::examples {
 namespace {
@@ -32,6 +34,16 @@ std::size_t read_bytes(gzFile file, const std::string& path, std::uint8_t* out, 
     total += static_cast<std::size_t>(got);
   }
   return total;
+}
+
+// For an uncompressed file, the data bytes after the header: a cheap check of the claim.
+std::optional<std::uintmax_t> plain_data_size(gzFile file, const std::string& path,
+                                              std::size_t header_bytes) {
+  if (gzdirect(file) == 0) return std::nullopt;  // gzip: sizes are known only when read
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size < header_bytes) return std::nullopt;
+  return size - header_bytes;
 }
 
 std::string hex(std::uint32_t value) {
@@ -146,12 +158,34 @@ IdxArray read_idx(const std::string& path, int expected_dims) {
   IdxArray array;
   array.dims = parse_idx_header(header.data(), header_got, expected_dims, path);
   const std::size_t count = element_count(array.dims);
+  // A plain file shorter than its header claims fails before anything is allocated.
+  if (auto available = plain_data_size(file.get(), path, idx_header_size(expected_dims));
+      available && *available < count) {
+    throw IdxError(path + ": truncated: the header claims " + std::to_string(count) +
+                   " data bytes, the file holds " + std::to_string(*available));
+  }
   array.data = read_data(file.get(), path, count);
   std::uint8_t extra = 0;
   const std::size_t extra_got =
       array.data.size() == count ? read_bytes(file.get(), path, &extra, 1) : 0;
   check_data_size(path, count, array.data.size() + extra_got);
   return array;
+}
+
+void check_image_sizes(const IdxDataset& train, const IdxDataset& test, std::int64_t min_side,
+                       const std::string& model) {
+  const auto& dims = train.images.dims;
+  if (dims[1] < min_side || dims[2] < min_side) {
+    throw IdxError(train.images_path + ": images of " + std::to_string(dims[1]) + "x" +
+                   std::to_string(dims[2]) + "; the " + model + " model needs at least " +
+                   std::to_string(min_side) + "x" + std::to_string(min_side));
+  }
+  const auto& other = test.images.dims;
+  if (other[1] != dims[1] || other[2] != dims[2]) {
+    throw IdxError(test.images_path + ": images of " + std::to_string(other[1]) + "x" +
+                   std::to_string(other[2]) + "; expected " + std::to_string(dims[1]) + "x" +
+                   std::to_string(dims[2]) + " like the training images of " + train.images_path);
+  }
 }
 
 IdxDataset load_split(const std::string& dir, const std::string& prefix) {

@@ -145,6 +145,8 @@ void train(const TrainConfig& config) {
   const auto load_start = Clock::now();
   const IdxDataset train_data = load_split(config.data_dir, "train");
   const IdxDataset test_data = load_split(config.data_dir, "t10k");
+  // The cnn pools twice by 2: smaller images would be a shape error deep inside training.
+  check_image_sizes(train_data, test_data, config.model == "mlp" ? 1 : 4, config.model);
   Split train = to_tensors(train_data, config.limit);
   Split test = to_tensors(test_data, 0);
   // Normalise with the training set's statistics.

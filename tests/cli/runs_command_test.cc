@@ -202,6 +202,23 @@ TEST_F(RunsCommand, ShowJsonIncludesRunAndValidation) {
   EXPECT_TRUE(run.at("validation").is_null());
 }
 
+// NaN/Inf params used to be stored as null and printed as null (JSON) or "null" (text).
+TEST_F(RunsCommand, NonFiniteParamsAreShownAsNumbersNotNull) {
+  const std::string id = add_run("inf-run", "mnist",
+                                 {{"lr", std::numeric_limits<double>::quiet_NaN()},
+                                  {"clip", std::numeric_limits<double>::infinity()}});
+  ProcessResult json_result = vigil({"runs", "show", id, "--format", "json"});
+  ASSERT_EQ(json_result.exit_code, 0) << json_result.err;
+  nlohmann::json run = parse_json(json_result.out);
+  EXPECT_EQ(run.at("params").at("lr"), "NaN");
+  EXPECT_EQ(run.at("params").at("clip"), "Infinity");
+  ProcessResult text = vigil({"runs", "show", id});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("Infinity"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("NaN"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("null"), std::string::npos) << text.out;
+}
+
 TEST_F(RunsCommand, ShowPrintsLongAndMultiLineParamsInFull) {
   std::string long_value(300, 'v');
   std::string id =

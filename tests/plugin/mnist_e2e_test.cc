@@ -67,6 +67,10 @@ void write_split(const std::string& dir, const std::string& prefix, std::uint32_
   write_file(dir + "/" + prefix + "-labels-idx1-ubyte", idx_bytes(1, {count}, labels), gzip);
 }
 
+// Runs the command under an 8 GiB address-space limit (ulimit -v, in KiB).
+const std::vector<std::string> kAddressSpaceLimit = {"/bin/sh", "-c",
+                                                     "ulimit -v 8388608 && exec \"$@\"", "sh"};
+
 class MnistExample : public ::testing::Test {
  protected:
   void write_dataset(bool gzip) {
@@ -76,10 +80,14 @@ class MnistExample : public ::testing::Test {
   std::string data_dir() const { return dir.path().string(); }
   std::string store() const { return dir.file("store/vigil.db"); }
 
-  vigil::testing::ProcessResult run(std::vector<std::string> args) const {
-    std::vector<std::string> argv = {
-        VIGIL_MNIST_BINARY, "--data-dir", data_dir(),  "--store", store(),
-        "--model",          "mlp",        "--threads", "1"};
+  vigil::testing::ProcessResult run(std::vector<std::string> args, const std::string& model = "mlp",
+                                    std::vector<std::string> wrapper = {}) const {
+    std::vector<std::string> argv = std::move(wrapper);
+    for (std::string arg : {std::string(VIGIL_MNIST_BINARY), std::string("--data-dir"), data_dir(),
+                            std::string("--store"), store(), std::string("--model"), model,
+                            std::string("--threads"), std::string("1")}) {
+      argv.push_back(std::move(arg));
+    }
     argv.insert(argv.end(), args.begin(), args.end());
     vigil::testing::ProcessOptions options;
     options.env["VIGIL_STORE"] = std::nullopt;
@@ -150,6 +158,68 @@ TEST_F(MnistExample, TruncatedFileIsAOneLineErrorNamingTheFile) {
   EXPECT_EQ(lines(result.err), 1) << result.err;
   EXPECT_NE(result.err.find("t10k-labels-idx1-ubyte.gz: truncated: expected 100 data bytes, "
                             "found 40"),
+            std::string::npos)
+      << result.err;
+}
+
+// A header claiming 2^34 data bytes (16 GiB) used to allocate them before reading any data:
+// under an 8 GiB address-space limit that was std::bad_alloc instead of a data error.
+TEST_F(MnistExample, HeaderClaimingMoreDataThanThePlainFileHoldsFailsBeforeAllocating) {
+  write_dataset(/*gzip=*/false);
+  const std::string images = data_dir() + "/train-images-idx3-ubyte";
+  write_file(images, idx_bytes(3, {1u << 22, 64, 64}, std::vector<std::uint8_t>(100, 7)),
+             /*gzip=*/false);
+  const auto result = run({"--epochs", "1"}, "mlp", kAddressSpaceLimit);
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_EQ(lines(result.err), 1) << result.err;
+  EXPECT_NE(result.err.find(images + ": truncated: the header claims 17179869184 data bytes, "
+                                     "the file holds 100"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST_F(MnistExample, HeaderClaimingMoreDataThanTheGzipStreamHoldsFailsWithoutAllocating) {
+  write_dataset(/*gzip=*/true);
+  const std::string images = data_dir() + "/train-images-idx3-ubyte";
+  write_file(images, idx_bytes(3, {1u << 22, 64, 64}, std::vector<std::uint8_t>(100, 7)),
+             /*gzip=*/true);
+  const auto result = run({"--epochs", "1"}, "mlp", kAddressSpaceLimit);
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_EQ(lines(result.err), 1) << result.err;
+  EXPECT_NE(result.err.find(images + ".gz: truncated: expected 17179869184 data bytes, found 100"),
+            std::string::npos)
+      << result.err;
+}
+
+// Images too small for the cnn used to fail with a LibTorch shape error inside training.
+TEST_F(MnistExample, ImagesSmallerThanTheModelNeedsAreAOneLineDataError) {
+  const std::vector<std::uint8_t> pixels(20 * 3 * 3, 100);
+  std::vector<std::uint8_t> labels(20);
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+  for (const std::string prefix : {"train", "t10k"}) {
+    write_file(data_dir() + "/" + prefix + "-images-idx3-ubyte", idx_bytes(3, {20, 3, 3}, pixels),
+               false);
+    write_file(data_dir() + "/" + prefix + "-labels-idx1-ubyte", idx_bytes(1, {20}, labels), false);
+  }
+  const auto result = run({"--epochs", "1"}, "cnn");
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_EQ(lines(result.err), 1) << result.err;
+  EXPECT_NE(result.err.find("train-images-idx3-ubyte: images of 3x3; the cnn model needs at "
+                            "least 4x4"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST_F(MnistExample, TestImagesOfAnotherSizeAreAOneLineDataError) {
+  write_dataset(/*gzip=*/false);
+  const std::string test_images = data_dir() + "/t10k-images-idx3-ubyte";
+  write_file(test_images, idx_bytes(3, {100, 20, 20}, std::vector<std::uint8_t>(100 * 400, 9)),
+             false);
+  const auto result = run({"--epochs", "1"});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_EQ(lines(result.err), 1) << result.err;
+  EXPECT_NE(result.err.find(test_images + ": images of 20x20; expected 28x28 like the training "
+                                          "images"),
             std::string::npos)
       << result.err;
 }

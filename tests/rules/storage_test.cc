@@ -111,5 +111,27 @@ TEST_F(StorageTest, ReplaysStoredSeriesForDuringRules) {
   EXPECT_EQ(report.verdict, Verdict::kFail);
 }
 
+// NaN/Inf params and results used to be stored as null and so read as "missing" by the rules.
+TEST_F(StorageTest, NonFiniteParamsAndResultsReachTheRulesAsNumbers) {
+  tracker::RunOptions o;
+  o.params = {{"lr", std::numeric_limits<double>::quiet_NaN()}};
+  auto run = store_.start_run(o);
+  run.log_results({{"final_loss", std::numeric_limits<double>::infinity()}});
+  run.finish();
+  const auto stored = store_.get_run(run.id());
+  auto report = testing::check_one(
+      {{"id", "lr"}, {"kind", "range"}, {"path", "params.lr"}, {"min", 0}, {"max", 1}}, stored);
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_FALSE(report.violations[0].not_evaluable) << report.violations[0].message;
+  EXPECT_NE(report.violations[0].message.find("NaN"), std::string::npos)
+      << report.violations[0].message;
+  report = testing::check_one(
+      {{"id", "loss"}, {"kind", "max"}, {"path", "results.final_loss"}, {"max", 10}}, stored);
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_FALSE(report.violations[0].not_evaluable) << report.violations[0].message;
+  EXPECT_NE(report.violations[0].message.find("Infinity"), std::string::npos)
+      << report.violations[0].message;
+}
+
 }  // namespace
 }  // namespace vigil::rules

@@ -1,12 +1,16 @@
 // Several processes on one store, and processes that die: SIGKILL (crashed) and SIGTERM
 // (killed, data flushed). Runs the helper binary tracker_test_child.cc.
+#include <grp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -23,7 +27,8 @@ namespace {
 /// A running helper process with its stdout readable line by line.
 class Child {
  public:
-  explicit Child(std::vector<std::string> args) {
+  /// `merge_stderr`: the child's stderr (its log) goes to the same pipe as its stdout.
+  explicit Child(std::vector<std::string> args, bool merge_stderr = false) {
     args.insert(args.begin(), VIGIL_TRACKER_TEST_CHILD);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -33,6 +38,7 @@ class Child {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    if (merge_stderr) posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     posix_spawn_file_actions_addclose(&actions, fds[0]);
     int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -47,8 +53,16 @@ class Child {
     }
     if (out_) fclose(out_);
   }
+  /// Every line until the child closes its output.
+  std::vector<std::string> read_all_lines() {
+    std::vector<std::string> lines;
+    for (std::string line = read_line(); !line.empty() || !feof(out_); line = read_line()) {
+      lines.push_back(line);
+    }
+    return lines;
+  }
   std::string read_line() {
-    char buffer[256] = {};
+    char buffer[1024] = {};
     if (!fgets(buffer, sizeof(buffer), out_)) return {};
     std::string line(buffer);
     if (!line.empty() && line.back() == '\n') line.pop_back();
@@ -67,6 +81,58 @@ class Child {
   pid_t pid_ = -1;
   FILE* out_ = nullptr;
 };
+
+/// Reads the store read-only in a forked child and returns (wait status, "runs N points M" or
+/// the error). A root parent's child drops to uid/gid 65534 first: root ignores file
+/// permissions, an ordinary user does not. (Forked, not exec'd: the test binary may lie where
+/// that user cannot reach it.)
+std::pair<int, std::string> read_unprivileged(const std::string& path) {
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    if (getuid() == 0 && (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) {
+      _exit(126);
+    }
+    std::string text;
+    int code = 0;
+    try {
+      StoreOptions options;
+      options.read_only = true;
+      options.handle_signals = false;
+      Store store(path, options);
+      const auto runs = store.list_runs();
+      const std::size_t points =
+          runs.empty() ? 0 : store.points(runs.front().id, SeriesKey{"loss", {}}).size();
+      text = "runs " + std::to_string(runs.size()) + " points " + std::to_string(points) + "\n";
+    } catch (const std::exception& e) {
+      text = std::string("error: ") + e.what() + "\n";
+      code = 1;
+    }
+    const ssize_t written = write(fds[1], text.data(), text.size());
+    _exit(written == static_cast<ssize_t>(text.size()) ? code : 2);
+  }
+  close(fds[1]);
+  std::string output;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;) output.append(buffer, n);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return {status, output};
+}
+
+// A directory and its files that the (unprivileged) reader can read but not write.
+void make_read_only(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    fs::permissions(entry.path(),
+                    fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  }
+  fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                           fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+}
 
 std::string ready_run_id(Child& child) {
   std::string line = child.read_line();
@@ -170,6 +236,130 @@ TEST(ProcessTest, SigtermFlushesBufferedPointsAndStoresKilled) {
   ASSERT_EQ(run.metrics.size(), 1u);
   EXPECT_EQ(run.metrics[0].count, 7000);  // buffered only; committed by the signal path
   EXPECT_EQ(integrity_check(path), "ok");
+}
+
+TEST(ProcessTest, CrashedRunLastsUntilItsLastPointNotItsLastHeartbeat) {
+  testing::TempDir dir;
+  const std::string path = dir.file("slow.db");
+  Child child({"slow", path, "1500"});
+  const std::string run_id = ready_run_id(child);
+  child.signal(SIGKILL);
+  child.wait();
+
+  Store store(path);
+  for (const RunInfo& run : {store.get_run(run_id), store.list_runs().at(0)}) {
+    EXPECT_EQ(run.status, RunStatus::kCrashed);
+    ASSERT_TRUE(run.finished_at.has_value());
+    // The heartbeat never moved after the start; the points went on for 1.5 s.
+    EXPECT_GE(*run.finished_at - run.started_at, 1.4) << "ended at the last heartbeat";
+    ASSERT_EQ(run.metrics.size(), 1u);
+    EXPECT_DOUBLE_EQ(*run.finished_at, run.metrics[0].last_time);
+    nlohmann::json out = run;
+    EXPECT_GE(out.at("duration").get<double>(), 1.4);
+  }
+}
+
+// A store on a read-only location (here: a directory without write permission; a
+// read-only mount behaves alike) used to fail: SQLite could not create the -shm index.
+TEST(ProcessTest, StoreInReadOnlyDirectoryIsReadable) {
+  namespace fs = std::filesystem;
+  testing::TempDir dir;
+  fs::permissions(dir.path(), fs::perms::others_exec, fs::perm_options::add);
+  const fs::path store_dir = dir.path() / "ro";
+  fs::create_directory(store_dir);
+  const std::string path = (store_dir / "store.db").string();
+  {
+    StoreOptions options;
+    options.handle_signals = false;
+    Store store(path, options);
+    auto run = store.start_run();
+    for (int i = 0; i < 100; ++i) run.log_metric("loss", 1.0 / (i + 1), i);
+    run.finish();
+  }
+  make_read_only(store_dir);
+  const auto [status, output] = read_unprivileged(path);
+  fs::permissions(store_dir, fs::perms::owner_all, fs::perm_options::add);  // for cleanup
+  ASSERT_TRUE(WIFEXITED(status)) << output;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << output;
+  EXPECT_EQ(output, "runs 1 points 100\n");
+  EXPECT_FALSE(fs::exists(path + "-shm"));
+  EXPECT_FALSE(fs::exists(path + "-wal"));
+}
+
+// A store whose writer died leaves -wal and -shm beside it: readable read-only too.
+TEST(ProcessTest, StoreWithWalInReadOnlyDirectoryIsReadable) {
+  namespace fs = std::filesystem;
+  testing::TempDir dir;
+  fs::permissions(dir.path(), fs::perms::others_exec, fs::perm_options::add);
+  const fs::path store_dir = dir.path() / "ro";
+  fs::create_directory(store_dir);
+  const std::string path = (store_dir / "store.db").string();
+  Child child({"crash", path, "3000"});
+  ready_run_id(child);
+  child.signal(SIGKILL);
+  child.wait();
+  ASSERT_TRUE(fs::exists(path + "-wal"));
+  make_read_only(store_dir);
+  const auto [status, output] = read_unprivileged(path);
+  fs::permissions(store_dir, fs::perms::owner_all, fs::perm_options::add);
+  ASSERT_TRUE(WIFEXITED(status)) << output;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << output;
+  EXPECT_EQ(output, "runs 1 points 3000\n");
+}
+
+// The value after `key ` on the line starting with it ("" when absent).
+std::string field(const std::vector<std::string>& lines, const std::string& key) {
+  for (const auto& line : lines) {
+    if (line.rfind(key + " ", 0) == 0) return line.substr(key.size() + 1);
+  }
+  return {};
+}
+
+TEST(ProcessTest, FullDiskFailsFastWithOneMessageAndStoresFailedRun) {
+  testing::TempDir dir;
+  const std::string path = dir.file("full.db");
+  Child child({"full", path, "2000"}, /*merge_stderr=*/true);
+  const std::vector<std::string> lines = child.read_all_lines();
+  const int status = child.wait();
+  std::string all;
+  for (const auto& line : lines) all += line + "\n";
+  ASSERT_TRUE(WIFEXITED(status)) << all;
+  ASSERT_EQ(WEXITSTATUS(status), 0) << all;
+
+  // Logging never blocked, flush() and finish() gave up at once instead of after minutes.
+  EXPECT_LT(std::stoll(field(lines, "logged_ms")), 3000) << all;
+  EXPECT_EQ(field(lines, "flush_ms").find("StoreFull"), field(lines, "flush_ms").size() - 9) << all;
+  EXPECT_LT(std::stoll(field(lines, "flush_ms")), 3000) << all;
+  EXPECT_LT(std::stoll(field(lines, "finish_ms")), 3000) << all;
+  int problems = 0, full = 0;
+  for (const auto& line : lines) {
+    problems +=
+        line.find("[error]") != std::string::npos || line.find("[warning]") != std::string::npos;
+    full += line.find("the disk is full") != std::string::npos;
+  }
+  EXPECT_EQ(problems, 1) << "one log message for a full disk:\n" << all;
+  EXPECT_EQ(full, 1) << all;
+
+  // Every point is either committed or counted as dropped.
+  std::istringstream stats(field(lines, "stats"));
+  unsigned long long logged = 0, committed = 0, dropped = 0;
+  stats >> logged >> committed >> dropped;
+  EXPECT_EQ(logged, 5000u) << all;
+  EXPECT_EQ(committed, 2000u) << all;
+  EXPECT_EQ(committed + dropped, logged) << all;
+
+  // The points committed before the disk filled are intact; the run is failed, saying why.
+  const std::string id = field(lines, "id").substr(0, field(lines, "id").find(' '));
+  EXPECT_EQ(integrity_check(path), "ok");
+  Store store(path);
+  RunInfo run = store.get_run(id);
+  EXPECT_EQ(run.status, RunStatus::kFailed) << run.error;
+  EXPECT_NE(run.error.find("disk was full: 3000 metric points could not be stored"),
+            std::string::npos)
+      << run.error;
+  auto points = store.points(id, SeriesKey{"loss", {}});
+  ASSERT_EQ(points.size(), 2000u);
+  EXPECT_EQ(points.back().value, 1999.0);
 }
 
 }  // namespace

@@ -52,6 +52,39 @@ TEST_F(Schema, NewerSchemaIsRefusedNamingBothVersions) {
   expect_store_error_leaving_file_unchanged(path_, {"version 99", "up to version 1"});
 }
 
+// A single-line message for versions no vigil ever wrote, not SQL errors from a migration.
+void expect_unsupported_version(const std::string& path, const std::string& version) {
+  for (bool read_only : {false, true}) {
+    StoreOptions options;
+    options.read_only = read_only;
+    options.handle_signals = false;
+    try {
+      Store store(path, options);
+      FAIL() << "opened " << path;
+    } catch (const StoreError& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+      EXPECT_NE(message.find("unsupported schema version " + version), std::string::npos)
+          << message;
+      EXPECT_NE(message.find(path), std::string::npos) << message;
+    }
+  }
+}
+
+TEST_F(Schema, NegativeSchemaVersionIsOneLineError) {
+  open().start_run().finish();
+  testing::raw_exec(path_, "PRAGMA user_version = -3");
+  expect_unsupported_version(path_, "-3");
+}
+
+TEST_F(Schema, ZeroSchemaVersionWithTablesIsOneLineError) {
+  open().start_run().finish();
+  testing::raw_exec(path_, "PRAGMA user_version = 0");
+  expect_unsupported_version(path_, "0");
+  // Still the tables of the store: nothing was dropped or recreated.
+  EXPECT_EQ(testing::raw_query(path_, "SELECT count(*) FROM runs"), "1");
+}
+
 TEST_F(Schema, GarbageFileIsNotAVigilStore) {
   std::string garbage;
   for (int i = 0; i < 8192; ++i) garbage.push_back(static_cast<char>((i * 7919) % 251));

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -333,6 +334,50 @@ TEST_F(StoreRoundTrip, ReadOnlyStoreReadsButRefusesWrites) {
   EXPECT_THROW(reader.add_tags(reader.list_runs()[0].id, {"x"}), Error);
   StoreOptions missing = options;
   EXPECT_THROW(Store(dir_.file("missing.db"), missing), StoreError);
+}
+
+// NaN and +-Inf in params and results used to be stored as JSON null ("missing").
+TEST_F(StoreRoundTrip, NonFiniteParamsAndResultsComeBackAsDoubles) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Store store = open();
+  RunOptions options;
+  options.params = {{"lr", nan}, {"clip", {{"max", inf}, {"min", -inf}}}, {"list", {1.0, nan}}};
+  auto run = store.start_run(options);
+  run.log_param("late", -inf);
+  run.log_results({{"loss", nan}, {"best", inf}, {"text", "NaN"}});
+  run.finish();
+
+  for (const RunInfo& info : {store.get_run(run.id()), store.list_runs().at(0)}) {
+    ASSERT_TRUE(info.params.at("lr").is_number_float()) << info.params.dump();
+    EXPECT_TRUE(std::isnan(info.params.at("lr").get<double>()));
+    EXPECT_EQ(info.params.at("clip").at("max").get<double>(), inf);
+    EXPECT_EQ(info.params.at("clip").at("min").get<double>(), -inf);
+    EXPECT_TRUE(std::isnan(info.params.at("list").at(1).get<double>()));
+    EXPECT_EQ(info.params.at("late").get<double>(), -inf);
+    EXPECT_TRUE(std::isnan(info.results.at("loss").get<double>()));
+    EXPECT_EQ(info.results.at("best").get<double>(), inf);
+    EXPECT_EQ(info.results.at("text"), "NaN");  // a string stays a string
+  }
+  // The documented stored form, valid JSON for every reader of the file.
+  EXPECT_EQ(testing::raw_query(path_, "SELECT json_extract(params, '$.lr') FROM runs"),
+            R"({"$numberDouble":"NaN"})");
+  EXPECT_EQ(testing::raw_query(path_, "SELECT json_extract(results, '$.best') FROM runs"),
+            R"({"$numberDouble":"Infinity"})");
+  // JSON output spells them as metric values are spelled.
+  nlohmann::json out = store.get_run(run.id());
+  EXPECT_EQ(out.at("params").at("lr"), "NaN");
+  EXPECT_EQ(out.at("params").at("clip").at("min"), "-Infinity");
+  EXPECT_EQ(out.at("results").at("best"), "Infinity");
+}
+
+TEST_F(StoreRoundTrip, NullParamsOfOlderStoresStillReadAsNull) {
+  Store store = open();
+  store.start_run().finish();
+  testing::raw_exec(path_, R"(UPDATE runs SET params = '{"lr":null}', results = '{"x":null}')");
+  RunInfo info = store.list_runs().at(0);
+  EXPECT_TRUE(info.params.at("lr").is_null());
+  EXPECT_TRUE(info.results.at("x").is_null());
 }
 
 TEST_F(StoreRoundTrip, RejectsInvalidOptions) {

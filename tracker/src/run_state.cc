@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "backend.h"
+#include "json_numbers.h"
 #include "log.h"
 #include "vigil/tracker/errors.h"
 #include "vigil/tracker/json_limits.h"
@@ -39,6 +40,8 @@ bool is_flat(const nlohmann::json& object) {
 
 // How long flush() waits while every commit attempt fails before giving up.
 constexpr auto kFlushGiveUp = std::chrono::seconds(60);
+// How long finish() waits for the final status of a run whose store is full.
+constexpr auto kFinalCommitWait = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -62,10 +65,18 @@ bool RunState::wait_for_space(std::unique_lock<std::mutex>& lock) {
     }
     return false;
   }
-  ++stats_.backpressure_waits;
-  wake_writer(lock);
-  space_cv_.wait(lock, [&] { return buffer_.size() < max_buffered_ || finish_requested_; });
-  return !finish_requested_;
+  auto has_space = [&] { return buffer_.size() < max_buffered_; };
+  if (!store_full_) {
+    ++stats_.backpressure_waits;
+    wake_writer(lock);
+    space_cv_.wait(lock, [&] { return has_space() || finish_requested_ || store_full_; });
+    if (finish_requested_) return false;
+  }
+  if (has_space()) return true;
+  // The store is full: waiting could block training for as long as the disk stays full.
+  ++stats_.points_logged;
+  ++stats_.points_dropped;
+  return false;
 }
 
 void RunState::wake_writer(std::unique_lock<std::mutex>& lock) {
@@ -175,13 +186,16 @@ void RunState::change_tag(std::string_view tag, bool add) {
   ++meta_version_;
 }
 
+bool RunState::all_committed(std::uint64_t target_points, std::uint64_t target_meta) const {
+  return stats_.points_committed + stats_.points_dropped >= target_points &&
+         meta_committed_ >= target_meta;
+}
+
 void RunState::flush() {
   std::unique_lock<std::mutex> lock(mu_);
   const std::uint64_t target_points = stats_.points_logged;
   const std::uint64_t target_meta = meta_version_;
-  auto committed = [&] {
-    return stats_.points_committed >= target_points && meta_committed_ >= target_meta;
-  };
+  auto committed = [&] { return all_committed(target_points, target_meta); };
   auto failing_since = std::chrono::steady_clock::time_point::max();
   std::uint64_t errors_seen = stats_.write_errors;
   while (!committed()) {
@@ -190,6 +204,9 @@ void RunState::flush() {
     if (commit_cv_.wait_for(lock, std::chrono::milliseconds(200), committed)) break;
     if (stats_.write_errors != errors_seen) {
       errors_seen = stats_.write_errors;
+      if (store_full_) {  // waiting will not make room: say so at once
+        throw StoreFull("run " + id_ + ": not flushed, data kept in memory: " + stats_.last_error);
+      }
       auto now = std::chrono::steady_clock::now();
       if (failing_since == std::chrono::steady_clock::time_point::max()) failing_since = now;
       if (now - failing_since > kFlushGiveUp) {
@@ -216,11 +233,38 @@ void RunState::finish(RunStatus status, std::string_view error) {
   std::shared_ptr<Writer> writer;
   try {
     flush();
+  } catch (const StoreFull&) {  // the writer has said so once; no second message
+    end_on_full_store();
+    wait_for_final_commit();
   } catch (const std::exception& e) {
     logger()->error("run {}: could not store its final status: {}", id_, e.what());
   }
   std::lock_guard<std::mutex> lock(mu_);
   writer = std::move(writer_);  // released after the lock: may stop the writer thread
+}
+
+void RunState::end_on_full_store() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.points_dropped += buffer_.size();
+  buffer_.clear();
+  const std::uint64_t unstored = stats_.points_logged - stats_.points_committed;
+  discard_unstored_ = true;
+  if (final_status_ == RunStatus::kFinished) final_status_ = RunStatus::kFailed;
+  if (!error_.empty()) error_ += "; ";
+  error_ += "the store's disk was full: " + std::to_string(unstored) +
+            " metric points could not be stored";
+  status_drained_ = false;  // the writer takes the amended status
+  ++meta_version_;
+}
+
+void RunState::wait_for_final_commit() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const std::uint64_t errors_seen = stats_.write_errors;
+  const std::uint64_t target_meta = meta_version_;
+  wake_writer(lock);
+  commit_cv_.wait_for(lock, kFinalCommitWait, [&] {
+    return meta_committed_ >= target_meta || stats_.write_errors != errors_seen;
+  });
 }
 
 void RunState::fail(std::string_view message) {
@@ -249,51 +293,70 @@ void RunState::drain(RunDrain& out, std::vector<PointRecord>& spare) {
     spare.clear();
     buffer_.swap(spare);
     out.points.swap(spare);  // out.points now holds the logged points; spare is empty
-    if (series_drained_ < series_keys_.size()) {
-      out.first_new_series = series_drained_;
-      for (auto i = series_drained_; i < series_keys_.size(); ++i) {
-        out.new_series.push_back(series_keys_[i]);
-      }
-      series_drained_ = static_cast<std::uint32_t>(series_keys_.size());
-    }
-    if (params_dirty_) out.params_json = params_.dump();
-    if (results_dirty_) out.results_json = results_.dump();
-    params_dirty_ = results_dirty_ = false;
-    out.tag_ops = std::move(tag_ops_);
-    tag_ops_.clear();
-    if (finish_requested_ && !status_drained_) {
-      status_drained_ = true;
-      out.final_status = final_status_;
-      out.error = error_;
-      out.finished_at = finished_at_;
-    }
-    out.meta_version = meta_version_;
+    take_changes(out);
   }
   space_cv_.notify_all();
+}
+
+void RunState::take_changes(RunDrain& out) {
+  if (series_drained_ < series_keys_.size()) {
+    if (out.new_series.empty()) out.first_new_series = series_drained_;
+    for (auto i = series_drained_; i < series_keys_.size(); ++i) {
+      out.new_series.push_back(series_keys_[i]);
+    }
+    series_drained_ = static_cast<std::uint32_t>(series_keys_.size());
+  }
+  if (params_dirty_) out.params_json = dump_stored_json(params_);
+  if (results_dirty_) out.results_json = dump_stored_json(results_);
+  params_dirty_ = results_dirty_ = false;
+  for (auto& op : tag_ops_) out.tag_ops.push_back(std::move(op));
+  tag_ops_.clear();
+  if (finish_requested_ && !status_drained_) {
+    status_drained_ = true;
+    out.final_status = final_status_;
+    out.error = error_;
+    out.finished_at = finished_at_;
+  }
+  out.meta_version = meta_version_;
+}
+
+bool RunState::discarding() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return discard_unstored_;
+}
+
+void RunState::discard_points(RunDrain& pending) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.points_dropped += pending.points.size() + buffer_.size();
+  pending.points.clear();
+  buffer_.clear();
+  take_changes(pending);
 }
 
 void RunState::on_committed(std::uint64_t points, std::uint64_t meta_version) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    store_full_ = false;
     stats_.points_committed += points;
     if (meta_version > meta_committed_) meta_committed_ = meta_version;
   }
   commit_cv_.notify_all();
 }
 
-void RunState::on_commit_failed(const std::string& message) {
+void RunState::on_commit_failed(const std::string& message, bool full) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.write_errors;
     stats_.last_error = message;
+    store_full_ = full;
   }
   commit_cv_.notify_all();
+  space_cv_.notify_all();  // loggers waiting for space stop waiting on a full store
 }
 
 bool RunState::done() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return finish_requested_ && status_drained_ && meta_committed_ >= meta_version_ &&
-         stats_.points_committed >= stats_.points_logged;
+  return finish_requested_ && status_drained_ && all_committed(stats_.points_logged, meta_version_);
 }
 
 }  // namespace vigil::tracker::detail

@@ -109,13 +109,26 @@ class RunState {
   /// `spare`'s storage so no allocation happens on the logging side. Wakes waiting loggers.
   void drain(RunDrain& out, std::vector<PointRecord>& spare);
   void on_committed(std::uint64_t points, std::uint64_t meta_version);
-  void on_commit_failed(const std::string& message);
+  /// `full`: the commit failed for lack of room (StoreFull).
+  void on_commit_failed(const std::string& message, bool full);
+  /// The run ended while its store was full: its uncommitted points are to be dropped.
+  bool discarding() const;
+  /// For a discarding run: drops the points of `pending` (a drain that failed to commit)
+  /// and adds the run's later changes and its final status to it.
+  void discard_points(RunDrain& pending);
   /// Finished and everything committed: the writer can forget the run.
   bool done() const;
 
  private:
   bool wait_for_space(std::unique_lock<std::mutex>& lock);
   void wake_writer(std::unique_lock<std::mutex>& lock);
+  /// Moves pending changes other than points into `out` (appending); caller holds mu_.
+  void take_changes(RunDrain& out);
+  bool all_committed(std::uint64_t target_points, std::uint64_t target_meta) const;
+  /// finish() on a full store: drops the unstored points, marks the run failed.
+  void end_on_full_store();
+  /// Waits (bounded) until the final status is committed or one more attempt failed.
+  void wait_for_final_commit();
 
   const std::string id_;
   const std::string name_;
@@ -144,7 +157,9 @@ class RunState {
   std::uint64_t meta_version_ = 0;                                // guarded by mu_
   std::uint64_t meta_committed_ = 0;                              // guarded by mu_
   bool warned_after_finish_ = false;                              // guarded by mu_
-  WriterStats stats_;                                             // guarded by mu_
+  bool store_full_ = false;         // guarded by mu_; the last commit failed for lack of room
+  bool discard_unstored_ = false;   // guarded by mu_; ended while the store was full
+  WriterStats stats_;               // guarded by mu_
   std::shared_ptr<Writer> writer_;  // guarded by mu_; released by finish()
 };
 

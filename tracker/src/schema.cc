@@ -124,6 +124,13 @@ SchemaState check_schema(Connection& db, const std::string& path) {
     throw StoreError("cannot open store " + path +
                      ": not a vigil store (SQLite database of another application)");
   }
+  // Version 0 with vigil's id and no tables is a store created before its first migration;
+  // anything else below 1 was never written by vigil (migrating it would fail on SQL).
+  if (version < 0 || (version == 0 && tables > 0)) {
+    throw StoreError("cannot open store " + path +
+                     ": not a vigil store / unsupported schema version " + std::to_string(version) +
+                     " (expected 1 to " + std::to_string(kSchemaVersion) + ")");
+  }
   if (version > kSchemaVersion) {
     throw StoreError("cannot open store " + path + ": it has schema version " +
                      std::to_string(version) + ", this vigil supports up to version " +

@@ -2,6 +2,9 @@
 
 #include "sqlite_backend.h"
 
+#include <unistd.h>
+
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <system_error>
@@ -177,6 +180,44 @@ void insert_series(Connection& db, const std::string& run_id, const SeriesExport
   for (const ChunkRow& row : series.chunks) insert_chunk(db, series_id, row, false);
 }
 
+// `path` as an SQLite URI filename (RFC 3986 percent-encoding of all but unreserved bytes).
+std::string file_uri(const std::string& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      uri += static_cast<char>(c);
+    } else {
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 0xf];
+    }
+  }
+  return uri;
+}
+
+// A reader of a WAL store needs its -shm index, which SQLite creates beside the file. Where
+// that is impossible (read-only mount, directory without write permission) and no -shm exists,
+// the file is opened immutable: no locks, no -shm, nothing written. A non-empty -wal would be
+// ignored then, so that case is an error rather than a silently older view.
+Connection open_reader(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (::access(dir.c_str(), W_OK) == 0 || fs::exists(path + "-shm", ec)) {
+    return Connection(path, SQLITE_OPEN_READONLY);
+  }
+  const auto wal_size = fs::file_size(path + "-wal", ec);
+  if (!ec && wal_size > 0) {
+    throw StoreError("cannot open store " + path + " read-only: its directory is not writable " +
+                     "and its write-ahead log " + path +
+                     "-wal has no -shm index (open it once where it is writable)");
+  }
+  return Connection(file_uri(path) + "?mode=ro&immutable=1",
+                    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+}
+
 }  // namespace
 
 SqliteBackend::SqliteBackend(std::string path, bool read_only)
@@ -200,8 +241,8 @@ SqliteBackend::SqliteBackend(std::string path, bool read_only)
   if (fs::is_directory(path_, ec)) {
     throw StoreError("cannot open store " + path_ + ": it is a directory");
   }
-  int flags = read_only_ ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  Connection db(path_, flags);
+  Connection db = read_only_ ? open_reader(path_)
+                             : Connection(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   SchemaState state = check_schema(db, path_);
   if (read_only_) {
     if (state.fresh) {
@@ -249,6 +290,10 @@ auto SqliteBackend::write(const char* what, Body&& body) {
         return result;
       }
     } catch (const SqliteError& e) {
+      if (e.is_full()) {
+        throw StoreFull(std::string(what) + " failed in store " + path_ +
+                        ": the disk is full: " + e.what());
+      }
       if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) {
         throw Error(std::string(what) + " failed in store " + path_ + ": " + e.what());
       }

@@ -1,6 +1,8 @@
 #include "sqlite_util.h"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <limits>
 #include <thread>
 
@@ -8,7 +10,34 @@
 
 namespace vigil::tracker::detail {
 
-void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
+namespace {
+
+// SQLite reports ENOSPC as SQLITE_FULL, but EFBIG (file size limit) and EDQUOT (quota) only
+// as I/O errors. The cause is the errno of the failed write: `call_errno`, taken right after
+// the failed call (sqlite3_system_errno often reads 0 by then), else SQLite's record of it.
+int out_of_room_errno(sqlite3* db, int rc, int call_errno) {
+  if ((rc & 0xff) == SQLITE_FULL) return ENOSPC;
+  if (!db || (rc & 0xff) != SQLITE_IOERR) return 0;
+  for (int e : {call_errno, sqlite3_system_errno(db)}) {
+    if (e == ENOSPC || e == EFBIG || e == EDQUOT) return e;
+  }
+  return 0;
+}
+
+// `message`, plus the system's reason when a generic I/O error hides a lack of room.
+SqliteError make_error(sqlite3* db, int rc, std::string message, int call_errno) {
+  const int full_errno = out_of_room_errno(db, rc, call_errno);
+  if (full_errno != 0 && (rc & 0xff) != SQLITE_FULL) {
+    message += " (";
+    message += std::strerror(full_errno);
+    message += ")";
+  }
+  return SqliteError(rc, message, full_errno != 0);
+}
+
+}  // namespace
+
+void throw_sqlite(sqlite3* db, int rc, std::string_view what, int call_errno) {
   std::string message(what);
   message += ": ";
   message += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -20,7 +49,7 @@ void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
       message += ")";
     }
   }
-  throw SqliteError(rc, message);
+  throw make_error(db, rc, std::move(message), call_errno);
 }
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
@@ -64,12 +93,14 @@ Statement& Statement::bind_null(int index) {
 }
 
 bool Statement::step() {
+  errno = 0;
   int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
+  const int call_errno = errno;
   std::string sql = sqlite3_sql(stmt_.get()) ? sqlite3_sql(stmt_.get()) : "";
   sqlite3_reset(stmt_.get());
-  throw_sqlite(db_, rc, "query '" + sql.substr(0, 60) + "' failed");
+  throw_sqlite(db_, rc, "query '" + sql.substr(0, 60) + "' failed", call_errno);
 }
 
 void Statement::reset() noexcept {
@@ -119,12 +150,15 @@ Connection::Connection(const std::string& path, int flags) {
 
 void Connection::exec(const char* sql) {
   char* error = nullptr;
+  errno = 0;
   int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &error);
   if (rc != SQLITE_OK) {
+    const int call_errno = errno;
     std::string message = error ? error : sqlite3_errstr(rc);
     sqlite3_free(error);
     std::string statement(sql);
-    throw SqliteError(rc, "'" + statement.substr(0, 60) + "' failed: " + message);
+    throw make_error(db_.get(), rc, "'" + statement.substr(0, 60) + "' failed: " + message,
+                     call_errno);
   }
 }
 
@@ -157,7 +191,8 @@ Transaction::Transaction(Connection& connection, int max_wait_ms) : connection_(
 }
 
 Transaction::~Transaction() noexcept {
-  if (!open_) return;
+  // A failed COMMIT (I/O error, full disk) may have rolled back already.
+  if (!open_ || sqlite3_get_autocommit(connection_.get())) return;
   int rc = sqlite3_exec(connection_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) logger()->warn("rollback failed: {}", sqlite3_errstr(rc));
 }

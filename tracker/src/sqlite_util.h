@@ -17,20 +17,26 @@ namespace vigil::tracker::detail {
 /// An SQLite call failed; `code()` is the (extended) SQLite result code.
 class SqliteError : public Error {
  public:
-  SqliteError(int code, const std::string& message) : Error(message), code_(code) {}
+  SqliteError(int code, const std::string& message, bool full = false)
+      : Error(message), code_(code), full_(full) {}
   int code() const noexcept { return code_; }
   /// True for SQLITE_BUSY / SQLITE_LOCKED: the operation may succeed when retried.
   bool is_busy() const noexcept {
     int primary = code_ & 0xff;
     return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
   }
+  /// True when the write failed for lack of room: SQLITE_FULL, or an I/O error whose cause
+  /// was ENOSPC, EDQUOT or EFBIG (file size limit).
+  bool is_full() const noexcept { return full_; }
 
  private:
   int code_;
+  bool full_;
 };
 
-/// Throws SqliteError with `what`, the SQLite message and the file name.
-[[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view what);
+/// Throws SqliteError with `what`, the SQLite message and the file name. `call_errno`: errno
+/// right after the failed call (tells a full disk from other I/O errors), 0 if unknown.
+[[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view what, int call_errno = 0);
 
 /// A prepared statement. Move-only; must not outlive its connection. Not thread-safe.
 class Statement {

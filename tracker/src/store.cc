@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "backend.h"
+#include "json_numbers.h"
 #include "log.h"
 #include "process_info.h"
 #include "run_state.h"
@@ -60,6 +61,14 @@ bool has_all_tags(const std::vector<std::string>& run_tags,
 
 namespace detail {
 
+Timestamp last_sign_of_life(const RunInfo& run) {
+  Timestamp last = run.heartbeat_at;
+  for (const auto& series : run.metrics) {
+    if (series.count > 0 && series.last_time > last) last = series.last_time;
+  }
+  return last;
+}
+
 bool derive_crash(RunInfo& run, const StoreOptions& options, Timestamp now_time) {
   if (run.status != RunStatus::kRunning) return false;
   if (run.host == host_name() && process_is_dead(run.pid)) {
@@ -72,7 +81,7 @@ bool derive_crash(RunInfo& run, const StoreOptions& options, Timestamp now_time)
     return false;
   }
   run.status = RunStatus::kCrashed;
-  run.finished_at = run.heartbeat_at;
+  run.finished_at = last_sign_of_life(run);
   return true;
 }
 
@@ -81,11 +90,24 @@ void derive_crashes(Backend& backend, const StoreOptions& options, std::vector<R
   for (RunInfo& run : runs) {
     if (!derive_crash(run, options, now_time) || options.read_only) continue;
     try {  // persist, so other readers agree; best effort (the reading still holds)
-      backend.set_status(run.id, RunStatus::kCrashed, run.error, run.heartbeat_at, true);
+      backend.set_status(run.id, RunStatus::kCrashed, run.error, *run.finished_at, true);
     } catch (const std::exception& e) {
       logger()->debug("could not persist crashed status of run {}: {}", run.id, e.what());
     }
   }
+}
+
+void complete_loaded_runs(Backend& backend, const StoreOptions& options,
+                          std::vector<RunInfo>& runs) {
+  for (RunInfo& run : runs) {
+    decode_non_finite(run.params);
+    decode_non_finite(run.results);
+    // Stores written before crash ends used the last heartbeat: the last point may be later.
+    if (run.status == RunStatus::kCrashed && run.finished_at) {
+      run.finished_at = std::max(*run.finished_at, last_sign_of_life(run));
+    }
+  }
+  derive_crashes(backend, options, runs);
 }
 
 }  // namespace detail
@@ -136,10 +158,12 @@ Run Store::start_run(const RunOptions& options) {
   row.pid = static_cast<std::int64_t>(getpid());
   row.command = options.command.empty() ? detail::own_command_line() : options.command;
   row.params = options.params.is_null() ? nlohmann::json::object() : options.params;
+  const nlohmann::json params = row.params;  // the run keeps doubles, the store its encoding
+  row.params = detail::encode_non_finite(params);
   row.tags = options.tags;
   backend.create_run(row);
-  auto state = std::make_shared<detail::RunState>(row.id, row.name, row.experiment, row.params,
-                                                  writer_, store_options.max_buffered_points);
+  auto state = std::make_shared<detail::RunState>(row.id, row.name, row.experiment, params, writer_,
+                                                  store_options.max_buffered_points);
   writer_->add_run(state);
   if (store_options.handle_signals) detail::watch_signals(state);
   return Run(std::move(state));
@@ -241,7 +265,7 @@ std::vector<RunInfo> Store::list_runs(const RunFilter& filter) const {
                             !filter.metrics.empty() || filter.verdict;
   query.limit = post_filters ? 0 : filter.limit;
   std::vector<RunInfo> runs = backend.load_runs(query);
-  detail::derive_crashes(backend, writer_->options(), runs);
+  detail::complete_loaded_runs(backend, writer_->options(), runs);
   if (!post_filters) return runs;
 
   std::vector<RunInfo> out;
@@ -316,7 +340,7 @@ RunInfo Store::get_run(std::string_view id_or_prefix) const {
   query.ids.push_back(resolve_run_id(id_or_prefix));
   auto runs = backend_of(backend_).load_runs(query);
   if (runs.empty()) throw RunNotFound("no run matches id '" + std::string(id_or_prefix) + "'");
-  detail::derive_crashes(*backend_, writer_->options(), runs);
+  detail::complete_loaded_runs(*backend_, writer_->options(), runs);
   return std::move(runs.front());
 }
 

@@ -22,12 +22,20 @@ inline std::string normalize_prefix(std::string_view text) {
   return out;
 }
 
+/// The end of a run that crashed: the later of its last heartbeat and its last metric point.
+Timestamp last_sign_of_life(const RunInfo& run);
+
 /// Reports a `running` run as `crashed` when its process is gone (same host, pid dead) or
 /// its heartbeat is older than options.stale_after. Returns whether it changed `run`.
 bool derive_crash(RunInfo& run, const StoreOptions& options, Timestamp now_time);
 
 /// derive_crash over `runs`, persisting each derived crash unless the store is read-only.
 void derive_crashes(Backend& backend, const StoreOptions& options, std::vector<RunInfo>& runs);
+
+/// Completes runs read from a backend: decodes non-finite params/results (json_numbers.h),
+/// ends crashed runs at their last sign of life, then derive_crashes.
+void complete_loaded_runs(Backend& backend, const StoreOptions& options,
+                          std::vector<RunInfo>& runs);
 
 /// Points of a series, whole or downsampled (see Store::points).
 std::vector<MetricPoint> read_points(Backend& backend, std::int64_t series_id,

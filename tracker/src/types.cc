@@ -259,6 +259,19 @@ Timestamp parse_time_bound(std::string_view text, TimeBound bound) {
   return bound == TimeBound::kEnd && date_only ? time + kLastMillisecondOfDay : time;
 }
 
+namespace {
+
+// JSON output has no literal for NaN/Inf: they become strings, as for metric values.
+nlohmann::json non_finite_as_strings(const nlohmann::json& value) {
+  if (value.is_number_float()) return finite_or_string(value.get<double>());
+  if (!value.is_structured()) return value;
+  nlohmann::json copy = value;
+  for (auto& item : copy) item = non_finite_as_strings(item);
+  return copy;
+}
+
+}  // namespace
+
 void to_json(nlohmann::json& j, const RunInfo& run) {
   auto optional_time = [](const std::optional<Timestamp>& t) -> nlohmann::json {
     if (!t) return nullptr;
@@ -287,8 +300,8 @@ void to_json(nlohmann::json& j, const RunInfo& run) {
       {"pid", run.pid},
       {"command", run.command},
       {"error", run.error},
-      {"params", run.params},
-      {"results", run.results},
+      {"params", non_finite_as_strings(run.params)},
+      {"results", non_finite_as_strings(run.results)},
       {"tags", run.tags},
       {"metrics", std::move(metrics)},
       {"verdict", run.verdict ? nlohmann::json(*run.verdict) : nlohmann::json(nullptr)},

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "log.h"
+#include "vigil/tracker/errors.h"
 
 namespace vigil::tracker::detail {
 namespace {
@@ -17,6 +18,11 @@ void update_summary(SeriesSummary& s, const PointRecord& p) {
     if (std::isnan(s.max) || p.value > s.max) s.max = p.value;
   }
 }
+
+// How often a full store is retried (a flush request retries at once).
+constexpr auto kFullRetry = std::chrono::seconds(1);
+// How long to wait before retrying a store that failed for another reason.
+constexpr auto kErrorRetry = std::chrono::milliseconds(100);
 
 ChunkRow make_row(const ChunkBuilder& chunk, std::int64_t seq) {
   ChunkRow row;
@@ -90,16 +96,46 @@ void Writer::loop() {
       if (!pending || (!ok && ++failures_while_stopping >= 3)) break;
       continue;
     }
-    if (!ok) {  // back off before retrying a failing store
-      cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_; });
-    }
+    if (!ok) back_off(lock);
   }
   for (const auto& run : runs_) {
     if (run.has_pending) {
-      logger()->error("metric writer: run {}: {} points could not be committed", run.state->id(),
-                      run.pending.points.size());
+      logger()->error("metric writer: run {}: {} points{} could not be committed", run.state->id(),
+                      run.pending.points.size(),
+                      run.pending.final_status ? " and its final status" : "");
     }
   }
+}
+
+void Writer::back_off(std::unique_lock<std::mutex>& lock) {
+  if (store_full_) {  // waiting does not make room; a flush() asks for a fresh attempt
+    cv_.wait_for(lock, kFullRetry, [&] { return flush_requested_ || stop_; });
+  } else {
+    cv_.wait_for(lock, kErrorRetry, [&] { return stop_; });
+  }
+}
+
+void Writer::report_failure(const std::exception& error, bool full) {
+  const std::string message = error.what();
+  if (full) {
+    if (!store_full_) {
+      logger()->error(
+          "metric writer: {}; metric points are kept in memory (then dropped) and retried, runs "
+          "ending meanwhile are stored failed; no further messages until writing succeeds",
+          message);
+    }
+  } else if (message != last_failure_) {
+    logger()->warn("metric writer: commit failed (will retry): {}", message);
+  }
+  store_full_ = full;
+  last_failure_ = message;
+}
+
+void Writer::report_success() {
+  if (last_failure_.empty()) return;
+  logger()->info("metric writer: store {}: writing works again", backend_->location());
+  store_full_ = false;
+  last_failure_.clear();
 }
 
 bool Writer::round(bool heartbeat) {
@@ -130,6 +166,8 @@ bool Writer::round(bool heartbeat) {
     if (!sink.has_pending) {
       sink.state->drain(sink.pending, sink.spare);
       sink.has_pending = !sink.pending.empty();
+    } else if (sink.state->discarding()) {  // ended while the store was full
+      sink.state->discard_points(sink.pending);
     }
     series_before[r] = sink.series.size();
     RunDrain& d = sink.pending;
@@ -200,17 +238,19 @@ bool Writer::round(bool heartbeat) {
     try {
       backend_->commit(batch);
     } catch (const std::exception& e) {
+      const bool full = dynamic_cast<const StoreFull*>(&e) != nullptr;
       // Undo the in-memory chunk state; the drained work stays pending for the next round.
       for (auto& [origin, copy] : backups)
         runs_[origin.run].series[origin.series] = std::move(copy);
       for (std::size_t r = 0; r < runs_.size(); ++r) {
         RunSink& sink = runs_[r];
         if (sink.series.size() > series_before[r]) sink.series.resize(series_before[r]);
-        if (sink.has_pending) sink.state->on_commit_failed(e.what());
+        if (sink.has_pending) sink.state->on_commit_failed(e.what(), full);
       }
-      logger()->warn("metric writer: commit failed (will retry): {}", e.what());
+      report_failure(e, full);
       return false;
     }
+    report_success();
     for (std::size_t i = 0; i < batch.series.size(); ++i) {
       runs_[origins[i].run].series[origins[i].series].id = batch.series[i].series_id;
     }

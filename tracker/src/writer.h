@@ -19,6 +19,8 @@ namespace vigil::tracker::detail {
 /// one transaction (at least every flush_interval, sooner when asked). A failed commit
 /// keeps the data and is retried; heartbeats of live runs are refreshed every
 /// heartbeat_interval. The thread starts with the first run.
+/// A full store (StoreFull) is logged once, retried every kFullRetry or when a flush asks;
+/// runs that end meanwhile drop their unstored points and commit only their final status.
 /// Thread-safe.
 class Writer {
  public:
@@ -55,6 +57,11 @@ class Writer {
   void loop();
   /// One round over every run; returns false when the commit failed.
   bool round(bool heartbeat);
+  /// Logs a failed commit: once per streak of identical failures, once while full.
+  void report_failure(const std::exception& error, bool full);
+  void report_success();
+  /// After a failed round (mu_ held): waits before the retry.
+  void back_off(std::unique_lock<std::mutex>& lock);
 
   const std::shared_ptr<Backend> backend_;
   const StoreOptions options_;
@@ -67,6 +74,8 @@ class Writer {
   std::thread thread_;                               // guarded by mu_ (started once)
 
   std::vector<RunSink> runs_;  // writer thread only
+  bool store_full_ = false;    // writer thread only; the last commit failed for lack of room
+  std::string last_failure_;   // writer thread only; message of the last failed commit
 };
 
 }  // namespace vigil::tracker::detail

@@ -30,6 +30,14 @@ class StoreError : public Error {
   using Error::Error;
 };
 
+/// A write failed because the store has no room: the disk or the user's quota is full, or a
+/// file size limit was reached. Everything committed before is intact; a run that ends while
+/// its store is full is stored `failed` (when a final write fits) with an error saying so.
+class StoreFull : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 /// No run matches the given id or prefix. Exit code kExitNotFound.
 class RunNotFound : public Error {
  public:

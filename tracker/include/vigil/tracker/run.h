@@ -23,7 +23,11 @@ struct WriterStats {
   std::uint64_t points_committed = 0;    ///< points durably committed to the store
   std::uint64_t backpressure_waits = 0;  ///< times a caller waited because the buffer was full
   std::uint64_t write_errors = 0;        ///< failed commits (retried; points kept in memory)
-  std::string last_error;                ///< message of the last failed commit, if any
+  /// Points not stored because the store was full (StoreFull): logged while the buffer was
+  /// full, or still uncommitted when the run ended. At the end, points_logged ==
+  /// points_committed + points_dropped.
+  std::uint64_t points_dropped = 0;
+  std::string last_error;  ///< message of the last failed commit, if any
 };
 
 /// A cheap handle to one series of a run, for hot loops: log() appends to an in-memory buffer
@@ -59,7 +63,9 @@ class MetricHandle {
 ///
 /// Memory: at most StoreOptions::max_buffered_points points per run wait in memory (plus
 /// the batch being committed); when the buffer is full, logging waits for the writer
-/// (backpressure) instead of dropping points.
+/// (backpressure) instead of dropping points, unless the store is full (StoreFull): then
+/// points that do not fit in the buffer are dropped and counted (WriterStats::points_dropped),
+/// so training never blocks on a full disk.
 ///
 /// Thread safety: all methods may be called concurrently from several threads.
 ///
@@ -107,12 +113,17 @@ class Run {
   MetricHandle metric(std::string_view name,
                       const nlohmann::json& context = nlohmann::json::object());
 
-  /// Blocks until everything logged so far is committed. Throws Error if the store keeps
-  /// failing (the data stays buffered and is retried).
+  /// Blocks until everything logged so far is committed. Throws StoreFull after one failed
+  /// attempt when the store is full, Error if the store keeps failing for a minute (in both
+  /// cases the data stays buffered and is retried).
   void flush();
 
   /// Ends the run: flushes, then stores `status` (terminal) and `error`. Idempotent: later
   /// calls are ignored. Throws InvalidArgument for kRunning/kCrashed.
+  /// If the store is full, returns after one more attempt: the points not yet committed are
+  /// dropped, and the run is stored `failed` (a given `killed`/`failed` is kept) with an error
+  /// saying the disk was full, as soon as that small write fits (at the latest when the Store
+  /// closes); what was committed before stays.
   void finish(RunStatus status = RunStatus::kFinished, std::string_view error = {});
 
   /// Records the message a later unwinding destructor or finish(kFailed) stores.

@@ -94,6 +94,8 @@ struct RunInfo {
   RunStatus status = RunStatus::kRunning;  ///< kCrashed derived at read time, see RunStatus
   Timestamp created_at = 0.0;
   Timestamp started_at = 0.0;
+  /// When the run ended (absent while running); for a crashed run its last sign of life:
+  /// the later of its last heartbeat and its last metric point.
   std::optional<Timestamp> finished_at;
   Timestamp heartbeat_at = 0.0;
   std::string host;
@@ -101,8 +103,11 @@ struct RunInfo {
   std::string command;  ///< command line of the owning process, arguments joined by spaces
   std::string error;    ///< why a failed/killed/rejected/aborted/crashed run ended, else empty
 
-  nlohmann::json params = nlohmann::json::object();   ///< nested hyperparameters
-  nlohmann::json results = nlohmann::json::object();  ///< final results (e.g. best accuracy)
+  /// Nested hyperparameters. NaN and +-Inf read back as doubles (stored as
+  /// {"$numberDouble": "NaN" | "Infinity" | "-Infinity"}; stores written before vigil kept
+  /// them hold null).
+  nlohmann::json params = nlohmann::json::object();
+  nlohmann::json results = nlohmann::json::object();  ///< final results; NaN/Inf as params
   std::vector<std::string> tags;                      ///< sorted
   std::vector<SeriesSummary> metrics;                 ///< sorted by qualified name
 
@@ -114,7 +119,8 @@ struct RunInfo {
 /// id, name, experiment, status, created_at, started_at, finished_at (null while running),
 /// heartbeat_at, duration (seconds, null while running), host, pid, command, error, params,
 /// results, tags, metrics ({qualified name: {last, min, max, count, last_step}}; NaN/Inf
-/// values as the strings "NaN", "Infinity", "-Infinity"), verdict and score (null when
+/// values here and in params/results as the strings "NaN", "Infinity", "-Infinity"), verdict
+/// and score (null when
 /// never validated). Timestamps are ISO-8601 UTC strings.
 void to_json(nlohmann::json& j, const RunInfo& run);
 
