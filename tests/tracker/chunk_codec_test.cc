@@ -133,5 +133,149 @@ TEST(ChunkCodec, RejectsEveryTruncationAndGarbage) {
   EXPECT_THROW(decode_chunk(std::string(64, '\xff'), out), Error);
 }
 
+double from_bits(std::uint64_t b) {
+  double d;
+  std::memcpy(&d, &b, 8);
+  return d;
+}
+
+float float_from_bits(std::uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+
+std::vector<Raw> regular(const std::vector<double>& values) {
+  std::vector<Raw> out;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    out.push_back({static_cast<std::int64_t>(i), kNoEpoch, values[i],
+                   1764157243000 + 3 * static_cast<std::int64_t>(i)});
+  }
+  return out;
+}
+
+TEST(ChunkCodecV2, RoundTripsEveryValueKindBitExactly) {
+  const std::vector<std::uint64_t> nan_patterns = {
+      0x7ff8000000000000ULL,  // the default quiet NaN (float32-exact)
+      0xfff8000000000000ULL,  // negative quiet NaN
+      0x7ff8dead0000beefULL,  // payload in the low bits (not float32-exact)
+      0x7ff0000000000001ULL,  // signalling NaN
+      0x7ffc000020000000ULL,  // payload that float32 keeps
+  };
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                INFINITY,
+                                -INFINITY,
+                                std::numeric_limits<double>::denorm_min(),
+                                -std::numeric_limits<double>::denorm_min(),
+                                std::numeric_limits<double>::min(),
+                                std::numeric_limits<double>::max(),
+                                std::numeric_limits<double>::lowest(),
+                                static_cast<double>(std::numeric_limits<float>::denorm_min()),
+                                static_cast<double>(std::numeric_limits<float>::min()),
+                                static_cast<double>(std::numeric_limits<float>::max()),
+                                static_cast<double>(float_from_bits(0x00400001u)),  // f32 denormal
+                                static_cast<double>(0.1f),
+                                0.1};
+  for (std::uint64_t pattern : nan_patterns) values.push_back(from_bits(pattern));
+  // Every value alone (one chunk mode each), and all together in both orders.
+  for (double v : values) expect_round_trip(regular({v, v, -v}));
+  expect_round_trip(regular(values));
+  expect_round_trip(regular(std::vector<double>(values.rbegin(), values.rend())));
+}
+
+TEST(ChunkCodecV2, RoundTripsEveryFloat32Class) {
+  std::mt19937 rng(7);
+  std::vector<double> values;
+  for (int i = 0; i < 20000; ++i) {
+    std::uint32_t b = rng();
+    if (i % 4 == 0) b &= 0x807fffffu;  // denormals and zeros
+    if (i % 4 == 1) b |= 0x7f800000u;  // Inf and NaNs with float payloads
+    values.push_back(static_cast<double>(float_from_bits(b)));
+  }
+  for (std::size_t at = 0; at < values.size(); at += kChunkCapacity) {
+    std::size_t end = std::min(values.size(), at + kChunkCapacity);
+    expect_round_trip(regular(std::vector<double>(values.begin() + at, values.begin() + end)));
+  }
+}
+
+TEST(ChunkCodecV2, SwitchesToDoublesMidChunkWithoutLosingEarlierValues) {
+  std::vector<double> values;
+  for (int i = 0; i < 500; ++i) values.push_back(static_cast<double>(1.0f / (i + 1.0f)));
+  values.push_back(1.0 / 3.0);  // not float32-exact
+  for (int i = 0; i < 500; ++i) values.push_back(static_cast<double>(2.0f + i));
+  expect_round_trip(regular(values));
+}
+
+TEST(ChunkCodecV2, DecodesFormat1Chunks) {
+  std::vector<MetricPoint> points;
+  for (int i = 0; i < 300; ++i) {
+    MetricPoint p;
+    p.step = 10 * i;
+    if (i % 3) p.epoch = i / 100;
+    p.value = i == 7 ? std::nan("") : 1.0 / (i + 1);
+    p.time = 1764157243.5 + i * 0.25;
+    points.push_back(p);
+  }
+  std::string blob = encode_chunk_v1(points);
+  EXPECT_EQ(chunk_format(blob), 1);
+  std::vector<MetricPoint> out;
+  decode_chunk(blob, out);
+  ASSERT_EQ(out.size(), points.size());
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    EXPECT_EQ(out[i].step, points[i].step);
+    EXPECT_EQ(out[i].epoch, points[i].epoch);
+    EXPECT_EQ(bits(out[i].value), bits(points[i].value));
+    EXPECT_DOUBLE_EQ(out[i].time, points[i].time);
+  }
+}
+
+// The size target: a float32 noisy loss at regular steps takes at most 4 bytes a
+// point (the figure for every series kind is in the README, from vigil_bench_tracker).
+TEST(ChunkCodecV2, NoisyFloat32LossTakesAtMostFourBytesAPoint) {
+  std::mt19937_64 rng(1);
+  std::normal_distribution<double> noise(0.0, 0.02);
+  ChunkBuilder builder;
+  std::int64_t time_ms = 1764157243000;
+  for (std::uint32_t i = 0; i < kChunkCapacity; ++i) {
+    time_ms += 40 + static_cast<std::int64_t>(rng() % 5);
+    double loss = 2.3 * std::exp(-static_cast<double>(i) / 1500.0) + 0.1 + noise(rng);
+    builder.append(i, i / 1000, static_cast<double>(static_cast<float>(loss)), time_ms);
+  }
+  std::string blob = builder.serialize();
+  EXPECT_EQ(chunk_format(blob), kChunkFormat);
+  EXPECT_LE(blob.size(), 4 * kChunkCapacity);
+}
+
+TEST(ChunkCodecV2, ConstantSeriesAndRandomDoublesStayCompact) {
+  ChunkBuilder constant, random;
+  std::mt19937_64 rng(3);
+  for (std::uint32_t i = 0; i < kChunkCapacity; ++i) {
+    constant.append(i, kNoEpoch, 0.5, 1764157243000);
+    random.append(i, kNoEpoch, from_bits(rng()), 1764157243000 + i);
+  }
+  EXPECT_LE(constant.serialize().size(), kChunkCapacity / 4);       // 2 bits a point
+  EXPECT_LE(random.serialize().size(), 8 * kChunkCapacity + 1024);  // raw doubles, no worse
+}
+
+TEST(ChunkCodecV2, RejectsCorruptFlagsAndNeverCrashesOnRandomBytes) {
+  std::vector<MetricPoint> out;
+  EXPECT_THROW(decode_chunk(std::string("\x02\x01\xe0", 3), out), Error);
+  std::mt19937_64 rng(5);
+  ChunkBuilder builder;
+  for (int i = 0; i < 64; ++i) builder.append(i * i, i % 5 ? i : kNoEpoch, i * 0.25, 1000 * i);
+  const std::string blob = builder.serialize();
+  for (int round = 0; round < 4000; ++round) {
+    std::string mutated = blob;
+    for (int k = 0; k < 3; ++k) mutated[rng() % mutated.size()] = static_cast<char>(rng());
+    out.clear();
+    try {
+      decode_chunk(mutated, out);
+    } catch (const Error&) {
+      EXPECT_TRUE(out.empty());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace vigil::tracker::detail

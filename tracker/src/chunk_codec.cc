@@ -1,174 +1,369 @@
+// Format 2 of the chunk codec (layout in chunk_codec.h): delta-of-delta steps and times, and
+// values coded as deltas of their order-preserving integer images (32-bit when the value came
+// from a float32, as training metrics usually do). Format 1 is decoded by chunk_codec_v1.cc.
+
 #include "chunk_codec.h"
 
 #include <cmath>
 #include <cstring>
-#include <limits>
 
-#include "vigil/tracker/errors.h"
+#include "codec_util.h"
 
 namespace vigil::tracker::detail {
 namespace {
 
-constexpr std::uint8_t kFormat = 1;
+constexpr std::uint8_t kFlagConstantStride = 1u << 2;
+constexpr int kValueModeShift = 3;
+enum ValueMode : std::uint8_t { kFloats = 0, kDoubles = 1, kRawDoubles = 2 };
 
-inline std::uint64_t zigzag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+// A narrower value may reuse a wider window while it wastes at most this many bits; past
+// that, a new window (8 bits of header) pays for itself.
+constexpr int kWindowSlack = 6;
+
+// --- integer code ----------------------------------------------------------------------
+
+inline void put_int(BitWriter& w, std::uint64_t zz) {
+  if (zz == 0) {
+    w.put(0, 1);
+  } else if (zz < (std::uint64_t{1} << 5)) {
+    w.put((std::uint64_t{0b10} << 5) | zz, 7);
+  } else if (zz < (std::uint64_t{1} << 9)) {
+    w.put((std::uint64_t{0b110} << 9) | zz, 12);
+  } else if (zz < (std::uint64_t{1} << 16)) {
+    w.put((std::uint64_t{0b1110} << 16) | zz, 20);
+  } else if (zz < (std::uint64_t{1} << 32)) {
+    w.put((std::uint64_t{0b11110} << 32) | zz, 37);
+  } else {
+    w.put(0b11111, 5);
+    w.put(zz, 64);
+  }
 }
 
-inline std::int64_t unzigzag(std::uint64_t v) {
-  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+inline std::uint64_t get_int(BitReader& r) {
+  if (!r.get_bit()) return 0;
+  if (!r.get_bit()) return r.get(5);
+  if (!r.get_bit()) return r.get(9);
+  if (!r.get_bit()) return r.get(16);
+  if (!r.get_bit()) return r.get(32);
+  return r.get_wide(64);
 }
 
-inline void put_varint(std::string& out, std::uint64_t v) {
-  if (v < 0x80) {  // the common case: small deltas
-    out.push_back(static_cast<char>(v));
+// --- value code ------------------------------------------------------------------------
+
+inline int bit_width(std::uint64_t v) { return v == 0 ? 0 : 64 - __builtin_clzll(v); }
+
+inline void put_value(BitWriter& w, int& window, std::uint64_t zz) {
+  if (zz == 0) {
+    w.put(0, 1);
     return;
   }
-  char buffer[10];
-  int n = 0;
-  while (v >= 0x80) {
-    buffer[n++] = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
+  const int width = bit_width(zz);
+  if (width <= window && window - width <= kWindowSlack) {
+    w.put(0b10, 2);
+    w.put(zz, window);
+    return;
   }
-  buffer[n++] = static_cast<char>(v);
-  out.append(buffer, static_cast<std::size_t>(n));
+  w.put((std::uint64_t{0b11} << 6) | static_cast<std::uint64_t>(width - 1), 8);
+  w.put(zz, width);
+  window = width;
 }
 
-// Wrapping subtraction: deltas of extreme int64 values must not overflow (UB).
-inline std::int64_t wrapping_delta(std::int64_t a, std::int64_t b) {
-  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b));
-}
-
-inline std::int64_t wrapping_add(std::int64_t a, std::int64_t b) {
-  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
-}
-
-class Reader {
- public:
-  explicit Reader(std::string_view data) : data_(data) {}
-  std::uint8_t byte() {
-    need(1);
-    return static_cast<std::uint8_t>(data_[pos_++]);
+inline std::uint64_t get_value(BitReader& r, int& window) {
+  if (!r.get_bit()) return 0;
+  if (!r.get_bit()) {
+    if (window == 0) throw Error("corrupt metric chunk: value window used before it was set");
+    return r.get_wide(window);
   }
-  std::uint64_t varint() {
-    std::uint64_t result = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-      std::uint8_t b = byte();
-      result |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return result;
+  window = static_cast<int>(r.get(6)) + 1;
+  return r.get_wide(window);
+}
+
+// --- float32 images of doubles, by bit manipulation (no dependence on the FPU's denormal
+// modes) -----------------------------------------------------------------------------------
+
+constexpr std::uint64_t kMantissa52 = (std::uint64_t{1} << 52) - 1;
+
+// The float32 bits of `d` when converting it to float and back gives the same bits.
+inline bool to_float_bits(std::uint64_t d, std::uint32_t& f) {
+  const auto sign = static_cast<std::uint32_t>(d >> 63) << 31;
+  const auto exponent = static_cast<int>((d >> 52) & 0x7ff);
+  const std::uint64_t mantissa = d & kMantissa52;
+  constexpr std::uint64_t kLow29 = (std::uint64_t{1} << 29) - 1;
+  if (exponent == 0x7ff) {  // Inf and NaN (payload kept when its low 29 bits are zero)
+    if (mantissa & kLow29) return false;
+    f = sign | (0xffu << 23) | static_cast<std::uint32_t>(mantissa >> 29);
+    return true;
+  }
+  if (exponent == 0) {  // zero; double denormals are far below float32's range
+    if (mantissa != 0) return false;
+    f = sign;
+    return true;
+  }
+  const int e = exponent - 1023;
+  if (e >= -126 && e <= 127) {
+    if (mantissa & kLow29) return false;
+    f = sign | static_cast<std::uint32_t>(e + 127) << 23 |
+        static_cast<std::uint32_t>(mantissa >> 29);
+    return true;
+  }
+  if (e >= -149 && e < -126) {  // a float32 denormal
+    const std::uint64_t significand = mantissa | (std::uint64_t{1} << 52);
+    const int shift = -97 - e;  // in [30, 52]
+    if (significand & ((std::uint64_t{1} << shift) - 1)) return false;
+    f = sign | static_cast<std::uint32_t>(significand >> shift);
+    return true;
+  }
+  return false;
+}
+
+inline std::uint64_t from_float_bits(std::uint32_t f) {
+  const std::uint64_t sign = static_cast<std::uint64_t>(f >> 31) << 63;
+  const auto exponent = static_cast<int>((f >> 23) & 0xff);
+  const std::uint64_t mantissa = f & 0x7fffffu;
+  if (exponent == 0xff) return sign | (std::uint64_t{0x7ff} << 52) | (mantissa << 29);
+  if (exponent == 0) {
+    if (mantissa == 0) return sign;
+    const int top = bit_width(mantissa) - 1;  // value = 1.x * 2^(top - 149)
+    return sign | static_cast<std::uint64_t>(top - 149 + 1023) << 52 |
+           ((mantissa << (52 - top)) & kMantissa52);
+  }
+  return sign | static_cast<std::uint64_t>(exponent - 127 + 1023) << 52 | (mantissa << 29);
+}
+
+// Order-preserving integer images: nearby values get nearby images, so deltas stay small.
+inline std::uint32_t image32(std::uint32_t f) { return f & 0x80000000u ? ~f : f | 0x80000000u; }
+inline std::uint32_t unimage32(std::uint32_t s) { return s & 0x80000000u ? s & 0x7fffffffu : ~s; }
+inline std::uint64_t image64(std::uint64_t d) {
+  return d >> 63 ? ~d : d | (std::uint64_t{1} << 63);
+}
+inline std::uint64_t unimage64(std::uint64_t s) {
+  return s >> 63 ? s & ~(std::uint64_t{1} << 63) : ~s;
+}
+
+inline std::uint64_t double_bits(double d) {
+  std::uint64_t b;
+  std::memcpy(&b, &d, 8);
+  return b;
+}
+
+inline double bits_double(std::uint64_t b) {
+  double d;
+  std::memcpy(&d, &b, 8);
+  return d;
+}
+
+// Decodes `n` values of a coded value stream (modes kFloats, kDoubles) into `out`.
+template <typename Sink>
+void decode_values(std::string_view stream, std::uint64_t n, bool doubles, Sink&& sink) {
+  BitReader r(stream);
+  int window = 0;
+  std::uint64_t image = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const std::int64_t delta = unzigzag(get_value(r, window));
+    if (doubles) {
+      image = static_cast<std::uint64_t>(wrapping_add(static_cast<std::int64_t>(image), delta));
+      sink(i, bits_double(unimage64(image)));
+    } else {
+      const std::int64_t next = wrapping_add(static_cast<std::int64_t>(image), delta);
+      if (next < 0 || next > 0xffffffffLL) throw Error("corrupt metric chunk: bad float value");
+      image = static_cast<std::uint64_t>(next);
+      sink(i, bits_double(from_float_bits(unimage32(static_cast<std::uint32_t>(image)))));
     }
-    throw Error("corrupt metric chunk: varint too long");
   }
-  std::string_view take(std::uint64_t n) {
-    need(n);
-    std::string_view out = data_.substr(pos_, static_cast<std::size_t>(n));
-    pos_ += static_cast<std::size_t>(n);
-    return out;
-  }
-  bool at_end() const { return pos_ == data_.size(); }
-
- private:
-  void need(std::uint64_t n) const {
-    if (n > data_.size() - pos_) throw Error("corrupt metric chunk: truncated data");
-  }
-  std::string_view data_;
-  std::size_t pos_ = 0;
-};
+  if (!r.at_end()) throw Error("corrupt metric chunk: trailing value data");
+}
 
 }  // namespace
 
 void ChunkBuilder::append(std::int64_t step, std::int64_t epoch_or_none, double value,
                           std::int64_t time_ms) {
   if (n_ == 0) {
-    // Sized for a full chunk of small deltas: no reallocation while the chunk fills.
-    steps_.reserve(2 * kChunkCapacity);
-    times_.reserve(2 * kChunkCapacity);
-    values_.reserve(8 * kChunkCapacity);
-    presence_.reserve(kChunkCapacity / 8);
-    min_step_ = max_step_ = step;
-    min_value_ = max_value_ = std::numeric_limits<double>::quiet_NaN();
+    min_step_ = max_step_ = first_step_ = step;
   } else {
     if (step < min_step_) min_step_ = step;
     if (step > max_step_) max_step_ = step;
+    const std::int64_t delta = wrapping_delta(step, previous_step_);
+    if (n_ == 1) stride_ = delta;
+    if (delta != stride_) constant_stride_ = false;
   }
   if (!std::isnan(value)) {
     if (std::isnan(min_value_) || value < min_value_) min_value_ = value;
     if (std::isnan(max_value_) || value > max_value_) max_value_ = value;
   }
-  put_varint(steps_, zigzag(wrapping_delta(step, previous_step_)));
+  const std::int64_t step_delta = wrapping_delta(step, previous_step_);
+  put_int(steps_, zigzag(wrapping_delta(step_delta, previous_step_delta_)));
   previous_step_ = step;
+  previous_step_delta_ = step_delta;
+
   if ((n_ & 7) == 0) presence_.push_back(0);
   if (epoch_or_none != kNoEpoch) {
     presence_.back() = static_cast<std::uint8_t>(presence_.back() | (1u << (n_ & 7)));
-    put_varint(epochs_, zigzag(wrapping_delta(epoch_or_none, previous_epoch_)));
+    put_int(epochs_, zigzag(wrapping_delta(epoch_or_none, previous_epoch_)));
     previous_epoch_ = epoch_or_none;
     ++epochs_present_;
   }
-  char raw[8];
-  std::memcpy(raw, &value, 8);  // little-endian hosts only (x86-64, aarch64)
-  values_.append(raw, 8);
-  put_varint(times_, zigzag(wrapping_delta(time_ms, previous_time_)));
+
+  append_value(value);
+
+  const std::int64_t time_delta = wrapping_delta(time_ms, previous_time_);
+  put_int(times_, zigzag(wrapping_delta(time_delta, previous_time_delta_)));
   previous_time_ = time_ms;
+  previous_time_delta_ = time_delta;
   ++n_;
+}
+
+void ChunkBuilder::append_value(double value) {
+  const std::uint64_t bits = double_bits(value);
+  std::uint32_t f = 0;
+  if (!doubles_ && !to_float_bits(bits, f)) switch_to_doubles();
+  if (doubles_) {
+    const std::uint64_t image = image64(bits);
+    put_value(values_, window_,
+              zigzag(wrapping_delta(static_cast<std::int64_t>(image),
+                                    static_cast<std::int64_t>(previous_image_))));
+    previous_image_ = image;
+  } else {
+    const std::uint64_t image = image32(f);
+    put_value(
+        values_, window_,
+        zigzag(static_cast<std::int64_t>(image) - static_cast<std::int64_t>(previous_image_)));
+    previous_image_ = image;
+  }
+}
+
+// A value that is not float32-exact arrived: re-code the chunk's values as doubles (at most
+// once per chunk).
+void ChunkBuilder::switch_to_doubles() {
+  std::string stream;
+  values_.append_to(stream);
+  std::vector<double> earlier(n_);
+  decode_values(stream, n_, false, [&](std::uint64_t i, double v) { earlier[i] = v; });
+  doubles_ = true;
+  values_ = BitWriter();
+  window_ = 0;
+  previous_image_ = 0;
+  for (double v : earlier) append_value(v);
 }
 
 std::string ChunkBuilder::serialize() const {
   std::string out;
-  out.reserve(32 + steps_.size() + epochs_.size() + presence_.size() + values_.size() +
-              times_.size());
-  out.push_back(static_cast<char>(kFormat));
+  out.reserve(48 + presence_.size() + steps_.byte_size() + epochs_.byte_size() +
+              values_.byte_size() + times_.byte_size());
+  out.push_back(static_cast<char>(kChunkFormat));
   put_varint(out, n_);
-  std::uint8_t mode = epochs_present_ == 0 ? 0 : (epochs_present_ == n_ ? 1 : 2);
-  out.push_back(static_cast<char>(mode));
-  if (mode == 2) out.append(reinterpret_cast<const char*>(presence_.data()), presence_.size());
-  put_varint(out, steps_.size());
-  out += steps_;
-  put_varint(out, epochs_.size());
-  out += epochs_;
-  out += values_;
-  out += times_;
+  const std::uint8_t epoch_mode = epochs_present_ == 0 ? 0 : (epochs_present_ == n_ ? 1 : 2);
+  const bool raw = doubles_ && values_.bit_size() >= 64 * std::size_t{n_};
+  const std::uint8_t value_mode = raw ? kRawDoubles : (doubles_ ? kDoubles : kFloats);
+  std::uint8_t flags = epoch_mode | static_cast<std::uint8_t>(value_mode << kValueModeShift);
+  if (constant_stride_) flags |= kFlagConstantStride;
+  out.push_back(static_cast<char>(flags));
+  if (epoch_mode == 2)
+    out.append(reinterpret_cast<const char*>(presence_.data()), presence_.size());
+  if (constant_stride_) {
+    put_varint(out, zigzag(first_step_));
+    put_varint(out, zigzag(stride_));
+  } else {
+    put_varint(out, steps_.byte_size());
+    steps_.append_to(out);
+  }
+  put_varint(out, epochs_.byte_size());
+  epochs_.append_to(out);
+  std::string values;
+  values_.append_to(values);
+  if (raw) {
+    decode_values(values, n_, true, [&](std::uint64_t, double v) {
+      char bytes[8];
+      std::memcpy(bytes, &v, 8);  // little-endian hosts only (x86-64, aarch64)
+      out.append(bytes, 8);
+    });
+  } else {
+    put_varint(out, values.size());
+    out += values;
+  }
+  times_.append_to(out);
   return out;
 }
 
-void decode_chunk(std::string_view blob, std::vector<MetricPoint>& out) {
-  Reader header(blob);
-  std::uint8_t format = header.byte();
-  if (format != kFormat) {
-    throw Error("corrupt metric chunk: unknown format " + std::to_string(format));
-  }
-  std::uint64_t n = header.varint();
-  if (n > blob.size()) throw Error("corrupt metric chunk: bad point count");
-  std::uint8_t mode = header.byte();
-  if (mode > 2) throw Error("corrupt metric chunk: bad epoch mode");
-  std::string_view presence;
-  if (mode == 2) presence = header.take((n + 7) / 8);
-  Reader steps(header.take(header.varint()));
-  Reader epochs(header.take(header.varint()));
-  std::string_view values = header.take(n * 8);
-  Reader& times = header;
+namespace {
 
-  std::size_t base = out.size();
+void decode_v2(std::string_view blob, std::vector<MetricPoint>& out) {
+  ByteReader header(blob);
+  header.byte();  // format
+  const std::uint64_t n = header.varint();
+  if (n > 8 * blob.size()) throw Error("corrupt metric chunk: bad point count");
+  const std::uint8_t flags = header.byte();
+  const std::uint8_t epoch_mode = flags & 3;
+  const auto value_mode = static_cast<std::uint8_t>((flags >> kValueModeShift) & 3);
+  if (epoch_mode > 2 || value_mode > kRawDoubles || (flags >> 5) != 0) {
+    throw Error("corrupt metric chunk: bad flags");
+  }
+  std::string_view presence;
+  if (epoch_mode == 2) presence = header.take((n + 7) / 8);
+  const bool constant_stride = flags & kFlagConstantStride;
+  std::int64_t first_step = 0, stride = 0;
+  std::string_view steps_data;
+  if (constant_stride) {
+    first_step = unzigzag(header.varint());
+    stride = unzigzag(header.varint());
+  } else {
+    steps_data = header.take(header.varint());
+  }
+  BitReader steps(steps_data), epochs(header.take(header.varint()));
+  std::string_view values =
+      value_mode == kRawDoubles ? header.take(8 * n) : header.take(header.varint());
+  BitReader times(header.rest());
+
+  const std::size_t base = out.size();
   out.resize(base + static_cast<std::size_t>(n));
-  std::int64_t step = 0, epoch = 0, time_ms = 0;
-  try {
-    for (std::size_t i = 0; i < n; ++i) {
-      MetricPoint& p = out[base + i];
-      step = wrapping_add(step, unzigzag(steps.varint()));
-      p.step = step;
-      bool has_epoch =
-          mode == 1 || (mode == 2 && (static_cast<std::uint8_t>(presence[i >> 3]) >> (i & 7)) & 1);
-      if (has_epoch) {
-        epoch = wrapping_add(epoch, unzigzag(epochs.varint()));
-        p.epoch = epoch;
-      } else {
-        p.epoch.reset();
-      }
-      std::memcpy(&p.value, values.data() + 8 * i, 8);
-      time_ms = wrapping_add(time_ms, unzigzag(times.varint()));
-      p.time = static_cast<double>(time_ms) / 1000.0;
+  if (value_mode == kRawDoubles) {
+    for (std::uint64_t i = 0; i < n; ++i)
+      std::memcpy(&out[base + i].value, values.data() + 8 * i, 8);
+  } else {
+    decode_values(values, n, value_mode == kDoubles,
+                  [&](std::uint64_t i, double v) { out[base + i].value = v; });
+  }
+  std::int64_t step = 0, step_delta = 0, epoch = 0, time_ms = 0, time_delta = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    MetricPoint& p = out[base + i];
+    if (constant_stride) {
+      step = i == 0 ? first_step : wrapping_add(step, stride);
+    } else {
+      step_delta = wrapping_add(step_delta, unzigzag(get_int(steps)));
+      step = wrapping_add(step, step_delta);
     }
-    if (!steps.at_end() || !epochs.at_end() || !times.at_end()) {
-      throw Error("corrupt metric chunk: trailing data");
+    p.step = step;
+    const bool has_epoch =
+        epoch_mode == 1 ||
+        (epoch_mode == 2 && (static_cast<std::uint8_t>(presence[i >> 3]) >> (i & 7)) & 1);
+    if (has_epoch) {
+      epoch = wrapping_add(epoch, unzigzag(get_int(epochs)));
+      p.epoch = epoch;
+    } else {
+      p.epoch.reset();
+    }
+    time_delta = wrapping_add(time_delta, unzigzag(get_int(times)));
+    time_ms = wrapping_add(time_ms, time_delta);
+    p.time = static_cast<double>(time_ms) / 1000.0;
+  }
+  if (!steps.at_end() || !epochs.at_end() || !times.at_end()) {
+    throw Error("corrupt metric chunk: trailing data");
+  }
+}
+
+}  // namespace
+
+void decode_chunk(std::string_view blob, std::vector<MetricPoint>& out) {
+  const std::size_t base = out.size();
+  try {
+    switch (chunk_format(blob)) {
+      case 1:
+        decode_chunk_v1(blob, out);
+        return;
+      case kChunkFormat:
+        decode_v2(blob, out);
+        return;
+      default:
+        throw Error("corrupt metric chunk: unknown format " + std::to_string(chunk_format(blob)));
     }
   } catch (...) {
     out.resize(base);

@@ -2,15 +2,26 @@
 
 // Compact encoding of a run of metric points ("chunk"), stored as one BLOB row.
 //
-// Layout (all integers little-endian varints unless noted):
-//   u8 format (=1), varint n, u8 epoch_mode (0: no point has an epoch, 1: all have one,
-//   2: mixed, followed by a presence bitmap of ceil(n/8) bytes),
-//   varint steps_bytes, steps: zigzag(step - previous step), previous starts at 0,
-//   varint epochs_bytes, epochs: zigzag(epoch - previous present epoch),
-//   values: n raw IEEE-754 doubles, 8 bytes each (NaN payloads and +-Inf kept bit-exactly),
-//   times: zigzag(ms - previous ms), previous starts at 0.
-// The builder keeps the four streams separately so appending to an open chunk is O(1) and
-// serialising it is a concatenation.
+// Format 2 (written by ChunkBuilder). Varints are little-endian base-128; bit streams are
+// packed most significant bit first (bit_stream.h) and zero-padded to whole bytes.
+//   u8 format (=2), varint n,
+//   u8 flags: bits 0-1 epoch mode (0: no point has an epoch, 1: all have one, 2: mixed, followed
+//             by a presence bitmap of ceil(n/8) bytes), bit 2 constant step stride,
+//             bits 3-4 value mode (0: float32-exact values, 1: doubles, 2: raw doubles),
+//   steps:  constant stride: varint zigzag(first step), varint zigzag(stride);
+//           else varint byte length + bit stream of integer codes of zigzag(delta of deltas),
+//   epochs: varint byte length + bit stream of integer codes of zigzag(epoch - previous),
+//   values: modes 0/1: varint byte length + bit stream of value codes of zigzag(delta of the
+//           values' order-preserving integer images, 32-bit for mode 0, 64-bit for mode 1);
+//           mode 2: n raw IEEE-754 doubles (used when coding would not save space),
+//   times:  the rest: bit stream of integer codes of zigzag(delta of deltas of milliseconds).
+// Integer code: '0' = 0; '10'+5 bits; '110'+9; '1110'+16; '11110'+32; '11111'+64.
+// Value code: '0' = 0; '10' + W bits (W = current window width); '11' + 6 bits (width - 1) +
+// width bits, which sets the window. Every value, NaN payloads, -0.0 and denormals included,
+// round-trips bit-exactly: float32 mode is used only when the conversion is exact.
+//
+// Format 1 (chunk_codec_v1.cc) is still decoded: stores written before format 2 stay
+// readable, and `vigil store migrate` rewrites their chunks.
 
 #include <cstdint>
 #include <limits>
@@ -18,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bit_stream.h"
 #include "vigil/tracker/types.h"
 
 namespace vigil::tracker::detail {
@@ -28,8 +40,11 @@ constexpr std::uint32_t kChunkCapacity = 4096;
 /// Sentinel for "no epoch" in the compact in-memory point record.
 constexpr std::int64_t kNoEpoch = INT64_MIN;
 
-/// Appends points to one chunk. Copyable (the writer snapshots it to roll back a failed
-/// commit). Not thread-safe.
+/// The chunk format ChunkBuilder writes.
+constexpr std::uint8_t kChunkFormat = 2;
+
+/// Appends points to one chunk (format 2). Copyable (the writer snapshots it to roll back a
+/// failed commit). Not thread-safe.
 class ChunkBuilder {
  public:
   void append(std::int64_t step, std::int64_t epoch_or_none, double value, std::int64_t time_ms);
@@ -48,24 +63,53 @@ class ChunkBuilder {
   void clear() { *this = ChunkBuilder(); }
 
  private:
+  void append_value(double value);
+  void switch_to_doubles();
+
   std::uint32_t n_ = 0;
-  std::uint32_t epochs_present_ = 0;
-  std::int64_t previous_step_ = 0;
-  std::int64_t previous_epoch_ = 0;
-  std::int64_t previous_time_ = 0;
   std::int64_t min_step_ = 0;
   std::int64_t max_step_ = 0;
   double min_value_ = std::numeric_limits<double>::quiet_NaN();
   double max_value_ = std::numeric_limits<double>::quiet_NaN();
-  std::string steps_;
-  std::string epochs_;
+
+  // Steps: delta-of-delta stream, plus what the constant-stride fast path needs.
+  BitWriter steps_;
+  std::int64_t first_step_ = 0;
+  std::int64_t stride_ = 0;
+  bool constant_stride_ = true;
+  std::int64_t previous_step_ = 0;
+  std::int64_t previous_step_delta_ = 0;
+
+  // Epochs: presence bitmap and deltas of the present ones.
+  std::uint32_t epochs_present_ = 0;
+  std::int64_t previous_epoch_ = 0;
   std::vector<std::uint8_t> presence_;
-  std::string values_;
-  std::string times_;
+  BitWriter epochs_;
+
+  // Values: float32 images while every value converts exactly, else doubles.
+  bool doubles_ = false;
+  std::uint64_t previous_image_ = 0;
+  int window_ = 0;
+  BitWriter values_;
+
+  // Times: delta-of-delta of milliseconds.
+  std::int64_t previous_time_ = 0;
+  std::int64_t previous_time_delta_ = 0;
+  BitWriter times_;
 };
 
-/// Decodes a chunk, appending its points to `out`. Throws Error naming the problem when the
-/// blob is malformed (never reads out of bounds).
+/// Decodes a chunk of format 1 or 2, appending its points to `out`. Throws Error naming the
+/// problem when the blob is malformed (never reads out of bounds; `out` is left unchanged).
 void decode_chunk(std::string_view blob, std::vector<MetricPoint>& out);
+
+/// The format byte of an encoded chunk (0 for an empty blob).
+inline std::uint8_t chunk_format(std::string_view blob) noexcept {
+  return blob.empty() ? 0 : static_cast<std::uint8_t>(blob[0]);
+}
+
+/// Format 1 (the original codec): kept to read old stores, and to write format-1 chunks for
+/// the migration tests and the v1-versus-v2 benchmarks.
+void decode_chunk_v1(std::string_view blob, std::vector<MetricPoint>& out);
+std::string encode_chunk_v1(const std::vector<MetricPoint>& points);
 
 }  // namespace vigil::tracker::detail

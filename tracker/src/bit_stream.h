@@ -1,0 +1,115 @@
+#pragma once
+
+// Bit-level writer and reader for the v2 chunk codec (chunk_codec.h). Bits are packed most
+// significant first; the last byte is zero-padded.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "vigil/tracker/errors.h"
+
+namespace vigil::tracker::detail {
+
+/// Appends bit fields to a byte string. Copyable (the writer snapshots open chunks).
+class BitWriter {
+ public:
+  /// Appends the low `count` bits of `value`, most significant first; count in [0, 64].
+  void put(std::uint64_t value, int count) {
+    if (count == 0) return;
+    if (count < 64) value &= (std::uint64_t{1} << count) - 1;
+    const int free = 64 - used_;  // always >= 1: a full word is flushed at once
+    if (count < free) {
+      acc_ = (acc_ << count) | value;
+      used_ += count;
+      return;
+    }
+    const int rest = count - free;  // bits that go to the next word, in [0, 63]
+    acc_ = free == 64 ? value >> rest : (acc_ << free) | (value >> rest);
+    flush_word();
+    if (rest > 0) {
+      acc_ = value & ((std::uint64_t{1} << rest) - 1);
+      used_ = rest;
+    }
+  }
+
+  void put_bit(bool bit) { put(bit ? 1 : 0, 1); }
+
+  std::size_t bit_size() const noexcept {
+    return bytes_.size() * 8 + static_cast<std::size_t>(used_);
+  }
+  std::size_t byte_size() const noexcept { return (bit_size() + 7) / 8; }
+
+  /// Appends the bits written so far to `out`, zero-padded to whole bytes.
+  void append_to(std::string& out) const {
+    out += bytes_;
+    if (used_ == 0) return;
+    std::uint64_t aligned = acc_ << (64 - used_);
+    for (int i = 0; i < (used_ + 7) / 8; ++i) {
+      out.push_back(static_cast<char>(aligned >> (56 - 8 * i)));
+    }
+  }
+
+  void reserve(std::size_t bytes) { bytes_.reserve(bytes); }
+
+ private:
+  void flush_word() {
+    char word[8];
+    for (int i = 0; i < 8; ++i) word[i] = static_cast<char>(acc_ >> (56 - 8 * i));
+    bytes_.append(word, 8);
+    acc_ = 0;
+    used_ = 0;
+  }
+
+  std::string bytes_;
+  std::uint64_t acc_ = 0;
+  int used_ = 0;
+};
+
+/// Reads bit fields written by BitWriter. Never reads out of bounds: a field past the end
+/// throws Error("corrupt metric chunk: ...").
+class BitReader {
+ public:
+  explicit BitReader(std::string_view data) : data_(data) {}
+
+  /// Reads `count` bits, count in [0, 57].
+  std::uint64_t get(int count) {
+    if (count == 0) return 0;
+    if (have_ < count) {
+      refill();
+      if (have_ < count) throw Error("corrupt metric chunk: truncated bit stream");
+    }
+    std::uint64_t result = window_ >> (64 - count);
+    window_ <<= count;
+    have_ -= count;
+    return result;
+  }
+
+  bool get_bit() { return get(1) != 0; }
+
+  /// Reads `count` bits, count in [0, 64].
+  std::uint64_t get_wide(int count) {
+    if (count <= 57) return get(count);
+    std::uint64_t high = get(count - 32);
+    return (high << 32) | get(32);
+  }
+
+  /// True when nothing but zero padding of the last byte is left.
+  bool at_end() const noexcept { return pos_ == data_.size() && have_ < 8 && window_ == 0; }
+
+ private:
+  void refill() {
+    while (have_ <= 56 && pos_ < data_.size()) {
+      window_ |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(data_[pos_++]))
+                 << (56 - have_);
+      have_ += 8;
+    }
+  }
+
+  std::string_view data_;
+  std::size_t pos_ = 0;
+  std::uint64_t window_ = 0;  // next bits, left-aligned
+  int have_ = 0;              // valid bits in window_
+};
+
+}  // namespace vigil::tracker::detail
