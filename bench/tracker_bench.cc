@@ -4,6 +4,7 @@
 //   BM_SustainedCommit     log N points then flush: committed points/s, bytes/point on disk
 //   BM_ListRuns10k         list_runs over 10,000 runs with params, tags and metric summaries
 //   BM_Downsample1M        points() of a 1,000,000-point series down to 2,000 points
+//   BM_RangeRead1M/N       points() of 1 % of that series' steps, at most N points
 // Run with --benchmark_repetitions=5 for medians.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -101,7 +102,8 @@ void BM_RunLogMetric(benchmark::State& state) {
 }
 BENCHMARK(BM_RunLogMetric)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
-// Realistic values: a noisy decreasing loss, a step per point, an epoch every 1,000 steps.
+// Realistic values: a noisy decreasing float32 loss, a step per point, an epoch every 1,000
+// steps.
 void BM_SustainedCommit(benchmark::State& state) {
   const std::int64_t points = state.range(0);
   double bytes_per_point = 0.0;
@@ -118,7 +120,9 @@ void BM_SustainedCommit(benchmark::State& state) {
       noise ^= noise << 13;
       noise ^= noise >> 7;
       noise ^= noise << 17;
-      double value = 2.0 / (1.0 + i * 1e-4) + static_cast<double>(noise % 1000) * 1e-5;
+      // A float32 loss, as training loops log it (loss.item<float>()).
+      double value =
+          static_cast<float>(2.0 / (1.0 + i * 1e-4) + static_cast<double>(noise % 1000) * 1e-5);
       loss.log(value, i, i / 1000);
     }
     run.flush();
@@ -207,6 +211,35 @@ void BM_Downsample1M(benchmark::State& state) {
   state.counters["points_returned"] = static_cast<double>(returned);
 }
 BENCHMARK(BM_Downsample1M)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The dashboard's zoom: 1 % of a 1,000,000-point series (10,000 steps) at full resolution up
+// to 2,000 points, reading only the chunks that overlap the range.
+void BM_RangeRead1M(benchmark::State& state) {
+  Scratch scratch;
+  const std::string path = scratch.file("bench.db");
+  std::string id;
+  {
+    Store store(path, bench_options());
+    auto run = store.start_run();
+    auto loss = run.metric("loss");
+    for (int i = 0; i < 1'000'000; ++i) loss.log(static_cast<float>(1.0 / (1 + i)), i);
+    run.finish();
+    id = run.id();
+  }
+  Store store(path, bench_options());
+  PointsQuery query;
+  query.min_step = 500'000;
+  query.max_step = 509'999;
+  query.max_points = state.range(0);
+  std::size_t returned = 0;
+  for (auto _ : state) {
+    auto points = store.points(id, SeriesKey{"loss", {}}, query);
+    returned = points.size();
+    benchmark::DoNotOptimize(points.data());
+  }
+  state.counters["points_returned"] = static_cast<double>(returned);
+}
+BENCHMARK(BM_RangeRead1M)->Arg(2000)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "raw_sqlite.h"
 #include "store_fixture.h"
 
 namespace vigil::tracker {
@@ -105,5 +106,52 @@ TEST_F(Points, DownsamplingAConstantSeriesSkipsButKeepsShape) {
   EXPECT_EQ(sampled.front().step, 0);  // first point of the first bucket
 }
 
+TEST_F(Points, RangeQueryReturnsEveryPointInRangeAtFullResolution) {
+  Store store = open();
+  auto run = store.start_run();
+  auto loss = run.metric("loss");
+  for (int i = 0; i < 20000; ++i) loss.log(i * 0.25, i);
+  run.finish();
+  PointsQuery query;
+  query.min_step = 9000;
+  query.max_step = 9199;
+  query.max_points = 2000;
+  auto points = store.points(run.id(), SeriesKey{"loss", {}}, query);
+  ASSERT_EQ(points.size(), 200u);
+  for (int i = 0; i < 200; ++i) {
+    EXPECT_EQ(points[i].step, 9000 + i);
+    EXPECT_EQ(points[i].value, (9000 + i) * 0.25);
+  }
+  // Over the budget: downsampled over the range only, extremes kept.
+  query.min_step = 100;
+  query.max_step = 15099;
+  query.max_points = 100;
+  auto sampled = store.points(run.id(), SeriesKey{"loss", {}}, query);
+  ASSERT_LE(sampled.size(), 100u);
+  EXPECT_EQ(sampled.front().step, 100);
+  EXPECT_EQ(sampled.back().step, 15099);
+  query.min_step = 30000;
+  query.max_step = 40000;
+  EXPECT_TRUE(store.points(run.id(), SeriesKey{"loss", {}}, query).empty());
+  query.min_step = 5;
+  query.max_step = 4;
+  EXPECT_THROW(store.points(run.id(), SeriesKey{"loss", {}}, query), InvalidArgument);
+}
+
+TEST_F(Points, RangeQueryReadsOnlyTheChunksItNeeds) {
+  Store store = open();
+  auto run = store.start_run();
+  auto loss = run.metric("loss");
+  for (int i = 0; i < 3 * 4096; ++i) loss.log(i, i);
+  run.finish();
+  // Corrupt the first chunk: a whole read fails, a read of the last chunk's steps does not.
+  testing::raw_exec(path_, "UPDATE chunks SET data = x'02ff' WHERE seq = 0");
+  EXPECT_THROW(store.points(run.id(), SeriesKey{"loss", {}}), Error);
+  PointsQuery query;
+  query.min_step = 2 * 4096;
+  auto points = store.points(run.id(), SeriesKey{"loss", {}}, query);
+  ASSERT_EQ(points.size(), 4096u);
+  EXPECT_EQ(points.front().step, 2 * 4096);
+}
 }  // namespace
 }  // namespace vigil::tracker

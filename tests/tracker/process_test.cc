@@ -10,11 +10,13 @@
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "format1.h"
 #include "raw_sqlite.h"
 #include "temp_dir.h"
 #include "vigil/tracker.h"
@@ -362,5 +364,64 @@ TEST(ProcessTest, FullDiskFailsFastWithOneMessageAndStoresFailedRun) {
   EXPECT_EQ(points.back().value, 1999.0);
 }
 
+// kill -9 at any moment of `store migrate` leaves a readable store with every point, and a
+// second run finishes the job.
+TEST(ProcessTest, MigrationKilledAtAnyMomentLosesNoPointAndResumes) {
+  testing::TempDir dir;
+  const std::string path = dir.file("old.db");
+  std::vector<std::string> ids;
+  {
+    Store store(path);
+    for (int r = 0; r < 4; ++r) {
+      auto run = store.start_run();
+      for (int s = 0; s < 200; ++s) {
+        for (int i = 0; i < 20; ++i) run.log_metric("m" + std::to_string(s), s + i * 0.5, i);
+      }
+      run.finish();
+      ids.push_back(run.id());
+    }
+  }
+  ASSERT_EQ(testing::downgrade_chunks_to_format1(path), 800);
+  auto count_points = [&] {
+    Store store(path);
+    std::size_t total = 0;
+    for (const auto& id : ids) {
+      for (const auto& series : store.series(id)) {
+        auto points = store.points(id, series.key);
+        for (std::size_t i = 0; i < points.size(); ++i) {
+          EXPECT_EQ(points[i].step, static_cast<std::int64_t>(i));
+        }
+        total += points.size();
+      }
+    }
+    return total;
+  };
+  // Killed between batches (after the first one), then at arbitrary moments.
+  for (int round = 0; round < 6; ++round) {
+    Child child({"migrate", path, round == 0 ? "1000" : "0"});
+    if (round == 0) {
+      ASSERT_EQ(child.read_line(), "batch 1");
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(3 * round));
+    }
+    child.signal(SIGKILL);
+    child.wait();
+    EXPECT_EQ(count_points(), 800u * 20u) << "after kill " << round;
+  }
+  EXPECT_LT(std::stoi(testing::raw_query(path,
+                                         "SELECT count(*) FROM chunks WHERE "
+                                         "substr(data, 1, 1) = x'01'")),
+            800);
+  Child finish({"migrate", path, "0"});
+  std::string line;
+  while (!(line = finish.read_line()).empty() && line != "done") {
+  }
+  EXPECT_EQ(line, "done");
+  EXPECT_EQ(finish.wait(), 0);
+  EXPECT_EQ(
+      testing::raw_query(path, "SELECT count(*) FROM chunks WHERE substr(data, 1, 1) = x'01'"),
+      "0");
+  EXPECT_EQ(count_points(), 800u * 20u);
+}
 }  // namespace
 }  // namespace vigil::tracker

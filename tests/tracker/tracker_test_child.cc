@@ -7,6 +7,8 @@
 //   vigil_tracker_test_child full STORE POINTS         log and flush POINTS points, make the
 //       store's files unable to grow (RLIMIT_FSIZE 0: EFBIG, as on a full disk), log more,
 //       flush and finish (timed), then lift the limit and close the store
+//   vigil_tracker_test_child migrate STORE PAUSE_MS     migrate chunks, print "batch N" and
+//                                                       pause after each batch
 // The parent kills the crash and term children (SIGKILL / SIGTERM).
 #include <signal.h>
 #include <sys/resource.h>
@@ -90,13 +92,31 @@ int fill_disk(const std::string& store_uri, long points) {
   }
   std::printf("closed\n");
   return 0;
-}
+
+  int migrate(const std::string& store_uri, int pause_ms) {
+    using namespace vigil::tracker;
+    try {
+      Store store(store_uri);
+      int batches = 0;
+      store.migrate_chunks([&](const MigrationProgress&) {
+        std::printf("batch %d\n", ++batches);
+        std::fflush(stdout);
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+      });
+      std::printf("done\n");
+      return 0;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "child: %s\n", e.what());
+      return 1;
+    }
+  }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace vigil::tracker;
   if (argc < 4) return usage();
+  if (std::string(argv[1]) == "migrate") return migrate(argv[2], std::atoi(argv[3]));
   const std::string mode = argv[1];
   const std::string store_uri = argv[2];
   try {

@@ -110,6 +110,19 @@ enum class ImportOutcome {
   kExists,    ///< the run was there and replace = false: nothing changed
 };
 
+/// A position in the (series_id, seq) order of all stored chunks; the default is before the
+/// first one.
+struct ChunkCursor {
+  std::int64_t series_id = 0;
+  std::int64_t seq = -1;
+};
+
+/// What one Backend::recode_chunks call did.
+struct RecodeBatch {
+  std::size_t visited = 0;    ///< chunks looked at (0: the cursor reached the end)
+  std::size_t rewritten = 0;  ///< chunks whose data was replaced
+};
+
 /// The part of a RunFilter a backend evaluates itself (the rest is applied by Store).
 struct RunQuery {
   std::vector<std::string> ids;  ///< full ids; empty = any
@@ -191,6 +204,15 @@ class Backend {
       std::int64_t series_id, const std::function<bool(const ChunkMeta&)>& want,
       const std::function<void(const ChunkMeta&, std::string_view)>& consume) = 0;
   virtual std::vector<ValidationRecord> validations(const std::string& run_id) = 0;
+
+  /// Visits up to `limit` chunks after `cursor` in (series_id, seq) order and advances the
+  /// cursor past them. For each, `recode` gets the chunk's position and data and returns new data
+  /// to store in its place (same points, same metadata), or nullopt to keep it. The batch is one
+  /// transaction: an interrupted call changes nothing. Used by `vigil store migrate`.
+  virtual RecodeBatch recode_chunks(
+      ChunkCursor& cursor, std::size_t limit,
+      const std::function<std::optional<std::string>(const ChunkCursor&, std::string_view)>&
+          recode) = 0;
 };
 
 /// Parsed form of a store URI.

@@ -472,3 +472,37 @@ ImportOutcome SqliteBackend::import_run(const RunExport& run, bool replace) {
 }
 
 }  // namespace vigil::tracker::detail
+
+namespace vigil::tracker::detail {
+
+RecodeBatch SqliteBackend::recode_chunks(
+    ChunkCursor& cursor, std::size_t limit,
+    const std::function<std::optional<std::string>(const ChunkCursor&, std::string_view)>& recode) {
+  const ChunkCursor start = cursor;
+  RecodeBatch batch = write("migrating chunks", [&] {
+    RecodeBatch done;
+    cursor = start;  // a retried transaction starts over
+    auto& select = writer_.cached(
+        "SELECT series_id, seq, data FROM chunks WHERE (series_id, seq) > (?1, ?2) "
+        "ORDER BY series_id, seq LIMIT ?3");
+    select.bind(1, start.series_id).bind(2, start.seq).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<std::pair<ChunkCursor, std::string>> updates;
+    while (select.step()) {
+      cursor = {select.column_int64(0), select.column_int64(1)};
+      ++done.visited;
+      if (auto data = recode(cursor, select.column_blob(2)))
+        updates.emplace_back(cursor, std::move(*data));
+    }
+    select.reset();
+    auto& update = writer_.cached("UPDATE chunks SET data = ?3 WHERE series_id = ?1 AND seq = ?2");
+    for (const auto& [at, data] : updates) {
+      update.reset();
+      update.bind(1, at.series_id).bind(2, at.seq).bind_blob(3, data.data(), data.size()).run();
+    }
+    done.rewritten = updates.size();
+    return done;
+  });
+  return batch;
+}
+
+}  // namespace vigil::tracker::detail

@@ -47,6 +47,10 @@ class SqliteBackend final : public Backend {
   std::vector<ValidationRecord> validations(const std::string& run_id) override;
   std::uint64_t change_token() override;
   StoreInfo info() override;
+  RecodeBatch recode_chunks(
+      ChunkCursor& cursor, std::size_t limit,
+      const std::function<std::optional<std::string>(const ChunkCursor&, std::string_view)>& recode)
+      override;
 
  private:
   void require_writable() const;

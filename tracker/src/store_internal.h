@@ -37,8 +37,8 @@ void derive_crashes(Backend& backend, const StoreOptions& options, std::vector<R
 void complete_loaded_runs(Backend& backend, const StoreOptions& options,
                           std::vector<RunInfo>& runs);
 
-/// Points of a series, whole or downsampled (see Store::points).
+/// Points of a series in a step range, whole or downsampled (see Store::points).
 std::vector<MetricPoint> read_points(Backend& backend, std::int64_t series_id,
-                                     std::size_t max_points, std::int64_t count);
+                                     const PointsQuery& query);
 
 }  // namespace vigil::tracker::detail

@@ -103,44 +103,79 @@ class Downsampler {
   std::uint64_t order_ = 0;
 };
 
+// The query's step range; chunks and points outside it are skipped.
+struct StepRange {
+  std::int64_t lo = std::numeric_limits<std::int64_t>::min();
+  std::int64_t hi = std::numeric_limits<std::int64_t>::max();
+  bool overlaps(const ChunkMeta& chunk) const {
+    return chunk.last_step >= lo && chunk.first_step <= hi;
+  }
+  bool contains(std::int64_t step) const { return step >= lo && step <= hi; }
+};
+
+// Every point in range, in step order (stable: equal steps keep their logging order).
+std::vector<MetricPoint> read_all(Backend& backend, std::int64_t series_id,
+                                  const StepRange& range) {
+  std::vector<MetricPoint> points;
+  backend.scan_chunks(
+      series_id, [&](const ChunkMeta& chunk) { return range.overlaps(chunk); },
+      [&](const ChunkMeta& chunk, std::string_view data) {
+        const std::size_t before = points.size();
+        decode_chunk(data, points);
+        if (chunk.first_step < range.lo || chunk.last_step > range.hi) {
+          auto outside =
+              std::remove_if(points.begin() + static_cast<std::ptrdiff_t>(before), points.end(),
+                             [&](const MetricPoint& p) { return !range.contains(p.step); });
+          points.erase(outside, points.end());
+        }
+      });
+  if (!std::is_sorted(points.begin(), points.end(), step_less)) {
+    std::stable_sort(points.begin(), points.end(), step_less);
+  }
+  return points;
+}
+
 }  // namespace
 
 std::vector<MetricPoint> read_points(Backend& backend, std::int64_t series_id,
-                                     std::size_t max_points, std::int64_t count) {
-  std::vector<MetricPoint> points;
-  if (max_points == 0 || count <= static_cast<std::int64_t>(max_points)) {
-    points.reserve(static_cast<std::size_t>(std::max<std::int64_t>(count, 0)));
-    backend.scan_chunks(
-        series_id, [](const ChunkMeta&) { return true; },
-        [&](const ChunkMeta&, std::string_view data) { decode_chunk(data, points); });
-    if (!std::is_sorted(points.begin(), points.end(), step_less)) {
-      std::stable_sort(points.begin(), points.end(), step_less);
-    }
-    return points;
-  }
-  // Pass 1: chunk metadata only (no blob is read) to learn the step range.
+                                     const PointsQuery& query) {
+  StepRange range;
+  if (query.min_step) range.lo = *query.min_step;
+  if (query.max_step) range.hi = *query.max_step;
+  // Pass 1: chunk metadata only (no blob is read): points in range and their step range.
   std::int64_t lo = std::numeric_limits<std::int64_t>::max();
   std::int64_t hi = std::numeric_limits<std::int64_t>::min();
+  std::uint64_t upper_bound = 0;  // points in overlapping chunks
   backend.scan_chunks(
       series_id,
       [&](const ChunkMeta& chunk) {
-        lo = std::min(lo, chunk.first_step);
-        hi = std::max(hi, chunk.last_step);
+        if (range.overlaps(chunk)) {
+          lo = std::min(lo, std::max(chunk.first_step, range.lo));
+          hi = std::max(hi, std::min(chunk.last_step, range.hi));
+          upper_bound += chunk.n;
+        }
         return false;
       },
       [](const ChunkMeta&, std::string_view) {});
-  if (lo > hi) return points;
+  if (lo > hi) return {};
+  if (query.max_points == 0 || upper_bound <= query.max_points) {
+    return read_all(backend, series_id, range);
+  }
   // With max_points == 1 a bucket's min and max do not both fit: the result is cut to one.
-  Downsampler sampler(lo, hi, std::max<std::size_t>(1, max_points / 2));
+  Downsampler sampler(lo, hi, std::max<std::size_t>(1, query.max_points / 2));
+  std::vector<MetricPoint> points;
   backend.scan_chunks(
-      series_id, [&](const ChunkMeta& chunk) { return sampler.needs(chunk); },
+      series_id,
+      [&](const ChunkMeta& chunk) { return range.overlaps(chunk) && sampler.needs(chunk); },
       [&](const ChunkMeta&, std::string_view data) {
         points.clear();
         decode_chunk(data, points);
-        for (const MetricPoint& p : points) sampler.add(p);
+        for (const MetricPoint& p : points) {
+          if (range.contains(p.step)) sampler.add(p);
+        }
       });
   points = sampler.result();
-  if (points.size() > max_points) points.resize(max_points);
+  if (points.size() > query.max_points) points.resize(query.max_points);
   return points;
 }
 
@@ -148,13 +183,25 @@ std::vector<MetricPoint> read_points(Backend& backend, std::int64_t series_id,
 
 std::vector<MetricPoint> Store::points(std::string_view run_id, const SeriesKey& series,
                                        std::size_t max_points) const {
+  PointsQuery query;
+  query.max_points = max_points;
+  return points(run_id, series, query);
+}
+
+std::vector<MetricPoint> Store::points(std::string_view run_id, const SeriesKey& series,
+                                       const PointsQuery& query) const {
   if (!backend_) throw Error("use of a moved-from vigil::tracker::Store");
+  if (query.min_step && query.max_step && *query.min_step > *query.max_step) {
+    throw InvalidArgument("step range " + std::to_string(*query.min_step) + ".." +
+                          std::to_string(*query.max_step) +
+                          " is empty; expected min_step <= max_step");
+  }
   std::string id = resolve_run_id(run_id);
   auto found = backend_->find_series(id, series);
   if (!found) {
     throw Error("run " + id + " has no metric series '" + series.qualified_name() + "'");
   }
-  return detail::read_points(*backend_, found->first, max_points, found->second.count);
+  return detail::read_points(*backend_, found->first, query);
 }
 
 }  // namespace vigil::tracker

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,22 @@ class Writer;
 /// for a moved-from Store.
 Backend& store_backend(const Store& store);
 }  // namespace detail
+
+/// Which points of a series Store::points reads.
+struct PointsQuery {
+  /// 0 = every point in range; else at most this many, downsampled (see Store::points).
+  std::size_t max_points = 0;
+  /// Smallest step to read (inclusive). Default: no lower bound.
+  std::optional<std::int64_t> min_step;
+  /// Largest step to read (inclusive). Default: no upper bound.
+  std::optional<std::int64_t> max_step;
+};
+
+/// Progress of Store::migrate_chunks.
+struct MigrationProgress {
+  std::uint64_t chunks_visited = 0;    ///< chunks looked at so far
+  std::uint64_t chunks_rewritten = 0;  ///< of those, rewritten in the current format
+};
 
 /// Settings of a Store. Defaults suit a training process writing a handful of runs.
 struct StoreOptions {
@@ -155,6 +172,13 @@ class Store {
   std::vector<MetricPoint> points(std::string_view run_id, const SeriesKey& series,
                                   std::size_t max_points = 0) const;
 
+  /// Points of one series whose step lies in [query.min_step, query.max_step], at full
+  /// resolution up to query.max_points (then downsampled over that step range as above).
+  /// Only the chunks that overlap the range are read. Throws InvalidArgument when
+  /// min_step > max_step, Error if the series does not exist.
+  std::vector<MetricPoint> points(std::string_view run_id, const SeriesKey& series,
+                                  const PointsQuery& query) const;
+
   /// Validations of a run, oldest first.
   std::vector<ValidationRecord> validations(std::string_view run_id) const;
   std::optional<ValidationRecord> latest_validation(std::string_view run_id) const;
@@ -174,6 +198,17 @@ class Store {
   /// and inode where both exist (symlinks and hard links included), else the same canonical
   /// path. Tools that write files (e.g. `vigil export --output`) refuse such a path.
   [[nodiscard]] bool is_store_file(const std::string& path) const;
+
+  // --- maintenance ---------------------------------------------------------------------
+
+  /// Rewrites every metric chunk stored in an older format in the current one, in batches of
+  /// one transaction each, calling `on_batch` (if given) after each batch. Safe to interrupt
+  /// at any moment, kill -9 included: a batch is stored whole or not at all, and a later call
+  /// finishes the chunks still left (it is idempotent). Each rewritten chunk is checked to
+  /// decode to exactly the same points before it is stored. Throws Error naming the chunk
+  /// when one cannot be decoded (earlier batches stay migrated, the store stays readable).
+  MigrationProgress migrate_chunks(
+      const std::function<void(const MigrationProgress&)>& on_batch = {});
 
  private:
   friend detail::Backend& detail::store_backend(const Store& store);
