@@ -4,6 +4,7 @@
 // significant first; the last byte is zero-padded.
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -77,7 +78,7 @@ class BitReader {
     if (count == 0) return 0;
     if (have_ < count) {
       refill();
-      if (have_ < count) throw Error("corrupt metric chunk: truncated bit stream");
+      if (have_ < count) truncated();
     }
     std::uint64_t result = window_ >> (64 - count);
     window_ <<= count;
@@ -86,6 +87,34 @@ class BitReader {
   }
 
   bool get_bit() { return get(1) != 0; }
+
+  /// Loads bytes so that at least 57 bits are buffered (fewer only at the end of the data).
+  void fill() {
+    if (have_ <= 56) refill();
+  }
+
+  /// Leading 1 bits of the buffered bits, at most `max` (in [1, 63]); call fill() first.
+  /// Bits past the end of the data read as 0.
+  int leading_ones(int max) const noexcept {
+    return __builtin_clzll(~window_ | (std::uint64_t{1} << (63 - max)));
+  }
+
+  /// Drops `prefix` buffered bits and reads the next `count` (prefix + count <= 57); call
+  /// fill() first.
+  std::uint64_t skip_and_get(int prefix, int count) {
+    if (have_ < prefix + count) truncated();
+    const std::uint64_t result = count == 0 ? 0 : (window_ << prefix) >> (64 - count);
+    window_ <<= prefix + count;
+    have_ -= prefix + count;
+    return result;
+  }
+
+  /// Drops `count` buffered bits (count in [0, 57]); call fill() first.
+  void skip(int count) {
+    if (have_ < count) truncated();
+    window_ = count == 0 ? window_ : window_ << count;
+    have_ -= count;
+  }
 
   /// Reads `count` bits, count in [0, 64].
   std::uint64_t get_wide(int count) {
@@ -98,7 +127,23 @@ class BitReader {
   bool at_end() const noexcept { return pos_ == data_.size() && have_ < 8 && window_ == 0; }
 
  private:
+  [[noreturn]] __attribute__((noinline, cold)) static void truncated() {
+    throw Error("corrupt metric chunk: truncated bit stream");
+  }
+
   void refill() {
+    if (data_.size() - pos_ >= 8) {
+      // Eight bytes at once; the bits past the whole bytes counted are loaded again (with
+      // the same values) by the next refill.
+      std::uint64_t word;
+      std::memcpy(&word, data_.data() + pos_, 8);
+      word = __builtin_bswap64(word);  // most significant bit first
+      window_ |= word >> have_;
+      const int bytes = (64 - have_) >> 3;
+      pos_ += static_cast<std::size_t>(bytes);
+      have_ += 8 * bytes;
+      return;
+    }
     while (have_ <= 56 && pos_ < data_.size()) {
       window_ |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(data_[pos_++]))
                  << (56 - have_);

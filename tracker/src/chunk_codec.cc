@@ -22,13 +22,16 @@ constexpr int kWindowSlack = 6;
 
 // --- integer code ----------------------------------------------------------------------
 
+// Payload widths of the integer code by prefix: '0', '10', '110', '1110', '11110', '11111'.
+constexpr int kIntBits[] = {0, 3, 7, 16, 32, 64};
+
 inline void put_int(BitWriter& w, std::uint64_t zz) {
   if (zz == 0) {
     w.put(0, 1);
-  } else if (zz < (std::uint64_t{1} << 5)) {
-    w.put((std::uint64_t{0b10} << 5) | zz, 7);
-  } else if (zz < (std::uint64_t{1} << 9)) {
-    w.put((std::uint64_t{0b110} << 9) | zz, 12);
+  } else if (zz < (std::uint64_t{1} << 3)) {
+    w.put((std::uint64_t{0b10} << 3) | zz, 5);
+  } else if (zz < (std::uint64_t{1} << 7)) {
+    w.put((std::uint64_t{0b110} << 7) | zz, 10);
   } else if (zz < (std::uint64_t{1} << 16)) {
     w.put((std::uint64_t{0b1110} << 16) | zz, 20);
   } else if (zz < (std::uint64_t{1} << 32)) {
@@ -40,12 +43,19 @@ inline void put_int(BitWriter& w, std::uint64_t zz) {
 }
 
 inline std::uint64_t get_int(BitReader& r) {
-  if (!r.get_bit()) return 0;
-  if (!r.get_bit()) return r.get(5);
-  if (!r.get_bit()) return r.get(9);
-  if (!r.get_bit()) return r.get(16);
-  if (!r.get_bit()) return r.get(32);
-  return r.get_wide(64);
+  r.fill();
+  const int ones = r.leading_ones(5);
+  const int prefix = ones == 5 ? 5 : ones + 1;
+  if (ones < 4) return r.skip_and_get(prefix, kIntBits[ones]);  // at most 20 bits
+  r.skip(prefix);
+  return r.get_wide(kIntBits[ones]);
+}
+
+// A run of points with the same epoch: the epoch's change from the previous run, the length.
+inline void put_epoch_run(BitWriter& w, std::int64_t epoch, std::int64_t previous,
+                          std::uint32_t length) {
+  put_int(w, zigzag(wrapping_delta(epoch, previous)));
+  put_int(w, length - 1);
 }
 
 // --- value code ------------------------------------------------------------------------
@@ -59,22 +69,39 @@ inline void put_value(BitWriter& w, int& window, std::uint64_t zz) {
   }
   const int width = bit_width(zz);
   if (width <= window && window - width <= kWindowSlack) {
-    w.put(0b10, 2);
-    w.put(zz, window);
+    if (window <= 62) {
+      w.put((std::uint64_t{0b10} << window) | zz, window + 2);
+    } else {
+      w.put(0b10, 2);
+      w.put(zz, window);
+    }
     return;
   }
-  w.put((std::uint64_t{0b11} << 6) | static_cast<std::uint64_t>(width - 1), 8);
-  w.put(zz, width);
+  const std::uint64_t header = (std::uint64_t{0b11} << 6) | static_cast<std::uint64_t>(width - 1);
+  if (width <= 56) {
+    w.put((header << width) | zz, width + 8);
+  } else {
+    w.put(header, 8);
+    w.put(zz, width);
+  }
   window = width;
 }
 
 inline std::uint64_t get_value(BitReader& r, int& window) {
-  if (!r.get_bit()) return 0;
-  if (!r.get_bit()) {
+  r.fill();
+  const int ones = r.leading_ones(2);
+  if (ones == 0) {
+    r.skip(1);
+    return 0;
+  }
+  if (ones == 1) {
     if (window == 0) throw Error("corrupt metric chunk: value window used before it was set");
+    if (window <= 55) return r.skip_and_get(2, window);
+    r.skip(2);
     return r.get_wide(window);
   }
-  window = static_cast<int>(r.get(6)) + 1;
+  window = static_cast<int>(r.get(8) & 63) + 1;
+  if (window <= 49) return r.skip_and_get(0, window);  // still buffered: 57 - 8 bits
   return r.get_wide(window);
 }
 
@@ -152,25 +179,41 @@ inline double bits_double(std::uint64_t b) {
   return d;
 }
 
-// Decodes `n` values of a coded value stream (modes kFloats, kDoubles) into `out`.
+// Reads the values of a coded value stream (modes kFloats and kDoubles) one by one.
+class ValueReader {
+ public:
+  ValueReader(std::string_view stream, bool doubles) : reader_(stream), doubles_(doubles) {}
+
+  double next() {
+    const std::int64_t delta = unzigzag(get_value(reader_, window_));
+    const std::int64_t image = wrapping_add(static_cast<std::int64_t>(image_), delta);
+    image_ = static_cast<std::uint64_t>(image);
+    if (doubles_) return bits_double(unimage64(image_));
+    if (image < 0 || image > 0xffffffffLL) bad_float();
+    return bits_double(from_float_bits(unimage32(static_cast<std::uint32_t>(image_))));
+  }
+
+  void expect_end() const {
+    if (!reader_.at_end()) throw Error("corrupt metric chunk: trailing value data");
+  }
+
+ private:
+  [[noreturn]] __attribute__((noinline, cold)) static void bad_float() {
+    throw Error("corrupt metric chunk: bad float value");
+  }
+
+  BitReader reader_;
+  bool doubles_;
+  int window_ = 0;
+  std::uint64_t image_ = 0;
+};
+
+// Decodes `n` values of a coded value stream, calling sink(index, value) for each.
 template <typename Sink>
 void decode_values(std::string_view stream, std::uint64_t n, bool doubles, Sink&& sink) {
-  BitReader r(stream);
-  int window = 0;
-  std::uint64_t image = 0;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    const std::int64_t delta = unzigzag(get_value(r, window));
-    if (doubles) {
-      image = static_cast<std::uint64_t>(wrapping_add(static_cast<std::int64_t>(image), delta));
-      sink(i, bits_double(unimage64(image)));
-    } else {
-      const std::int64_t next = wrapping_add(static_cast<std::int64_t>(image), delta);
-      if (next < 0 || next > 0xffffffffLL) throw Error("corrupt metric chunk: bad float value");
-      image = static_cast<std::uint64_t>(next);
-      sink(i, bits_double(from_float_bits(unimage32(static_cast<std::uint32_t>(image)))));
-    }
-  }
-  if (!r.at_end()) throw Error("corrupt metric chunk: trailing value data");
+  ValueReader values(stream, doubles);
+  for (std::uint64_t i = 0; i < n; ++i) sink(i, values.next());
+  values.expect_end();
 }
 
 }  // namespace
@@ -198,8 +241,16 @@ void ChunkBuilder::append(std::int64_t step, std::int64_t epoch_or_none, double 
   if ((n_ & 7) == 0) presence_.push_back(0);
   if (epoch_or_none != kNoEpoch) {
     presence_.back() = static_cast<std::uint8_t>(presence_.back() | (1u << (n_ & 7)));
-    put_int(epochs_, zigzag(wrapping_delta(epoch_or_none, previous_epoch_)));
-    previous_epoch_ = epoch_or_none;
+    if (epoch_run_length_ > 0 && epoch_or_none == run_epoch_) {
+      ++epoch_run_length_;
+    } else {
+      if (epoch_run_length_ > 0) {
+        put_epoch_run(epochs_, run_epoch_, previous_epoch_, epoch_run_length_);
+        previous_epoch_ = run_epoch_;
+      }
+      run_epoch_ = epoch_or_none;
+      epoch_run_length_ = 1;
+    }
     ++epochs_present_;
   }
 
@@ -266,8 +317,12 @@ std::string ChunkBuilder::serialize() const {
     put_varint(out, steps_.byte_size());
     steps_.append_to(out);
   }
-  put_varint(out, epochs_.byte_size());
-  epochs_.append_to(out);
+  BitWriter epochs = epochs_;  // plus the run still open
+  if (epoch_run_length_ > 0) {
+    put_epoch_run(epochs, run_epoch_, previous_epoch_, epoch_run_length_);
+  }
+  put_varint(out, epochs.byte_size());
+  epochs.append_to(out);
   std::string values;
   values_.append_to(values);
   if (raw) {
@@ -315,14 +370,10 @@ void decode_v2(std::string_view blob, std::vector<MetricPoint>& out) {
 
   const std::size_t base = out.size();
   out.resize(base + static_cast<std::size_t>(n));
-  if (value_mode == kRawDoubles) {
-    for (std::uint64_t i = 0; i < n; ++i)
-      std::memcpy(&out[base + i].value, values.data() + 8 * i, 8);
-  } else {
-    decode_values(values, n, value_mode == kDoubles,
-                  [&](std::uint64_t i, double v) { out[base + i].value = v; });
-  }
+  const bool raw = value_mode == kRawDoubles;
+  ValueReader coded(raw ? std::string_view() : values, value_mode == kDoubles);
   std::int64_t step = 0, step_delta = 0, epoch = 0, time_ms = 0, time_delta = 0;
+  std::uint64_t epoch_run_left = 0;
   for (std::uint64_t i = 0; i < n; ++i) {
     MetricPoint& p = out[base + i];
     if (constant_stride) {
@@ -336,18 +387,28 @@ void decode_v2(std::string_view blob, std::vector<MetricPoint>& out) {
         epoch_mode == 1 ||
         (epoch_mode == 2 && (static_cast<std::uint8_t>(presence[i >> 3]) >> (i & 7)) & 1);
     if (has_epoch) {
-      epoch = wrapping_add(epoch, unzigzag(get_int(epochs)));
+      if (epoch_run_left == 0) {
+        epoch = wrapping_add(epoch, unzigzag(get_int(epochs)));
+        epoch_run_left = get_int(epochs) + 1;
+      }
+      --epoch_run_left;
       p.epoch = epoch;
     } else {
       p.epoch.reset();
+    }
+    if (raw) {
+      std::memcpy(&p.value, values.data() + 8 * i, 8);
+    } else {
+      p.value = coded.next();
     }
     time_delta = wrapping_add(time_delta, unzigzag(get_int(times)));
     time_ms = wrapping_add(time_ms, time_delta);
     p.time = static_cast<double>(time_ms) / 1000.0;
   }
-  if (!steps.at_end() || !epochs.at_end() || !times.at_end()) {
+  if (epoch_run_left != 0 || !steps.at_end() || !epochs.at_end() || !times.at_end()) {
     throw Error("corrupt metric chunk: trailing data");
   }
+  if (!raw) coded.expect_end();
 }
 
 }  // namespace

@@ -10,12 +10,13 @@
 //             bits 3-4 value mode (0: float32-exact values, 1: doubles, 2: raw doubles),
 //   steps:  constant stride: varint zigzag(first step), varint zigzag(stride);
 //           else varint byte length + bit stream of integer codes of zigzag(delta of deltas),
-//   epochs: varint byte length + bit stream of integer codes of zigzag(epoch - previous),
+//   epochs: varint byte length + bit stream of runs of equal epochs among the points that have
+//           one: integer codes of zigzag(epoch - previous run's epoch) and (run length - 1),
 //   values: modes 0/1: varint byte length + bit stream of value codes of zigzag(delta of the
 //           values' order-preserving integer images, 32-bit for mode 0, 64-bit for mode 1);
 //           mode 2: n raw IEEE-754 doubles (used when coding would not save space),
 //   times:  the rest: bit stream of integer codes of zigzag(delta of deltas of milliseconds).
-// Integer code: '0' = 0; '10'+5 bits; '110'+9; '1110'+16; '11110'+32; '11111'+64.
+// Integer code: '0' = 0; '10'+3 bits; '110'+7; '1110'+16; '11110'+32; '11111'+64.
 // Value code: '0' = 0; '10' + W bits (W = current window width); '11' + 6 bits (width - 1) +
 // width bits, which sets the window. Every value, NaN payloads, -0.0 and denormals included,
 // round-trips bit-exactly: float32 mode is used only when the conversion is exact.
@@ -80,9 +81,11 @@ class ChunkBuilder {
   std::int64_t previous_step_ = 0;
   std::int64_t previous_step_delta_ = 0;
 
-  // Epochs: presence bitmap and deltas of the present ones.
+  // Epochs: presence bitmap and runs of equal epochs (the open run is not in epochs_ yet).
   std::uint32_t epochs_present_ = 0;
-  std::int64_t previous_epoch_ = 0;
+  std::int64_t previous_epoch_ = 0;  // epoch of the last run in epochs_
+  std::int64_t run_epoch_ = 0;
+  std::uint32_t epoch_run_length_ = 0;
   std::vector<std::uint8_t> presence_;
   BitWriter epochs_;
 
