@@ -1,4 +1,4 @@
-// `vigil store copy|info`: whole-store operations, the same on every backend.
+// `vigil store copy|info|migrate`: whole-store operations, the same on every backend.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -118,10 +118,30 @@ void run_info(const Context& context, const InfoOptions& options) {
             << (info.size_bytes ? std::to_string(*info.size_bytes) + " bytes" : "unknown") << '\n';
 }
 
+void run_migrate(const Context& context, const std::string& uri) {
+  if (!uri.empty() && !context.store_uri.empty() && uri != context.store_uri) {
+    throw UsageError("store migrate: two stores given (URI '" + uri + "' and --store '" +
+                     context.store_uri + "'); expected one");
+  }
+  tracker::Store store = open_store(uri.empty() ? context.store_uri : uri, StoreAccess::kWrite);
+  const tracker::MigrationProgress done =
+      store.migrate_chunks([](const tracker::MigrationProgress& progress) {
+        std::cerr << "migrated " << progress.chunks_rewritten << " of " << progress.chunks_visited
+                  << " chunks looked at\r" << std::flush;
+      });
+  std::cerr << '\n';
+  std::cout << "rewrote " << plural(static_cast<std::int64_t>(done.chunks_rewritten), "chunk")
+            << " in the current format; "
+            << plural(static_cast<std::int64_t>(done.chunks_visited - done.chunks_rewritten),
+                      "chunk")
+            << " already were\n";
+}
+
 }  // namespace
 
 void add_store_command(CLI::App& app, Context* context) {
-  CLI::App* store = app.add_subcommand("store", "Whole-store operations: copy runs, show info");
+  CLI::App* store =
+      app.add_subcommand("store", "Whole-store operations: copy runs, show info, migrate");
   require_subcommand(store);
 
   auto copy_options = std::make_shared<CopyCommandOptions>();
@@ -150,6 +170,19 @@ void add_store_command(CLI::App& app, Context* context) {
       ->type_name("URI");
   add_format_option(info, &info_options->format, {Format::kTable, Format::kJson});
   info->callback([context, info_options] { run_info(*context, *info_options); });
+
+  auto migrate_uri = std::make_shared<std::string>();
+  CLI::App* migrate =
+      store->add_subcommand("migrate", "Rewrite metric data of older vigil versions compactly");
+  migrate->footer(
+      "Rewrites every metric chunk stored in an older format (vigil 0.1: 12 bytes a point) in "
+      "the current one (about 4 bytes a point for float32 losses), in batches of one "
+      "transaction each. Each chunk is checked to decode to the same points before it is "
+      "stored. Safe to interrupt at any moment (kill -9 included) and to run again: it "
+      "continues with the chunks still left. Training may write to the store meanwhile.");
+  migrate->add_option("uri", *migrate_uri, "Store (default: --store, $VIGIL_STORE, ...)")
+      ->type_name("URI");
+  migrate->callback([context, migrate_uri] { run_migrate(*context, *migrate_uri); });
 }
 
 }  // namespace vigil::cli

@@ -4,6 +4,8 @@
 #include <tuple>
 
 #include "cli_fixture.h"
+#include "format1.h"
+#include "raw_sqlite.h"
 #include "store_uris.h"
 
 namespace vigil::testing {
@@ -186,5 +188,23 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreCommand, ::testing::ValuesIn(backend_pai
                                   std::get<1>(param_info.param);
                          });
 
+// `store migrate` rewrites the chunks of an older vigil (format 1) with every point kept.
+TEST_F(CliTest, StoreMigrateRewritesOldChunksAndKeepsEveryPoint) {
+  seed_store();
+  const std::string before = vigil({"export", "--format", "json"}).out;
+  ASSERT_GT(downgrade_chunks_to_format1(store_path()), 0);
+  const std::string old_chunks_sql = "SELECT count(*) FROM chunks WHERE substr(data, 1, 1) = x'01'";
+  EXPECT_NE(raw_query(store_path(), old_chunks_sql), "0");
+  EXPECT_EQ(vigil({"export", "--format", "json"}).out, before);  // format 1 is still read
+  ProcessResult migrate = vigil({"store", "migrate"});
+  ASSERT_EQ(migrate.exit_code, 0) << migrate.err;
+  EXPECT_NE(migrate.out.find("in the current format; 0 chunks already were"), std::string::npos)
+      << migrate.out;
+  EXPECT_EQ(raw_query(store_path(), old_chunks_sql), "0");
+  EXPECT_EQ(vigil({"export", "--format", "json"}).out, before);
+  ProcessResult again = vigil({"store", "migrate", store_path()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("rewrote 0 chunks"), std::string::npos) << again.out;
+}
 }  // namespace
 }  // namespace vigil::testing
