@@ -92,24 +92,25 @@ int fill_disk(const std::string& store_uri, long points) {
   }
   std::printf("closed\n");
   return 0;
+}
 
-  int migrate(const std::string& store_uri, int pause_ms) {
-    using namespace vigil::tracker;
-    try {
-      Store store(store_uri);
-      int batches = 0;
-      store.migrate_chunks([&](const MigrationProgress&) {
-        std::printf("batch %d\n", ++batches);
-        std::fflush(stdout);
-        std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
-      });
-      std::printf("done\n");
-      return 0;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "child: %s\n", e.what());
-      return 1;
-    }
+int migrate(const std::string& store_uri, int pause_ms) {
+  using namespace vigil::tracker;
+  try {
+    Store store(store_uri);
+    int batches = 0;
+    store.migrate_chunks([&](const MigrationProgress&) {
+      std::printf("batch %d\n", ++batches);
+      std::fflush(stdout);
+      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+    });
+    std::printf("done\n");
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "child: %s\n", e.what());
+    return 1;
   }
+}
 
 }  // namespace
 
