@@ -49,7 +49,13 @@ TEST_F(ExitCodes, EachKindOfErrorKeepsItsExitCode) {
     const std::string id = add_run("run-" + std::to_string(i), "mnist", {{"lr", 0.01}});
     if (++first_digits[id[0]] == 2) prefix = id.substr(0, 1);
   }
-  expect_error(vigil({"runs", "show", prefix}), 3, prefix);
+  // The one error line is followed by the candidates, one "  ID  NAME" line each (issue 8).
+  const ProcessResult ambiguous = vigil({"runs", "show", prefix});
+  EXPECT_EQ(ambiguous.exit_code, 3) << ambiguous.err;
+  const auto first_line_end = ambiguous.err.find('\n');
+  ASSERT_NE(first_line_end, std::string::npos) << ambiguous.err;
+  expect_error({3, "", ambiguous.err.substr(0, first_line_end + 1)}, 3, prefix);
+  EXPECT_EQ(std::count(ambiguous.err.begin(), ambiguous.err.end(), '\n'), 3) << ambiguous.err;
   // 1: rules::RulesError, tracker::StoreError, a plain vigil::Error (export output).
   const std::string bad_rules = dir_.file("bad.json");
   std::ofstream(bad_rules) << "{\"rules\": [";
