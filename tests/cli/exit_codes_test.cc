@@ -55,7 +55,9 @@ TEST_F(ExitCodes, EachKindOfErrorKeepsItsExitCode) {
   const auto first_line_end = ambiguous.err.find('\n');
   ASSERT_NE(first_line_end, std::string::npos) << ambiguous.err;
   expect_error({3, "", ambiguous.err.substr(0, first_line_end + 1)}, 3, prefix);
-  EXPECT_EQ(std::count(ambiguous.err.begin(), ambiguous.err.end(), '\n'), 3) << ambiguous.err;
+  const std::vector<std::string> candidates = lines(ambiguous.err.substr(first_line_end + 1));
+  EXPECT_GE(candidates.size(), 2u) << ambiguous.err;
+  for (const std::string& line : candidates) EXPECT_EQ(line.rfind("  ", 0), 0u) << line;
   // 1: rules::RulesError, tracker::StoreError, a plain vigil::Error (export output).
   const std::string bad_rules = dir_.file("bad.json");
   std::ofstream(bad_rules) << "{\"rules\": [";
