@@ -158,7 +158,8 @@ async function main() {
     // The URL alone reproduces the view (shareable / reloadable).
     await page.reload();
     await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 2);
-    check(true, 'reloading the filtered URL shows the same two runs');
+    check((await page.locator('table.runs tbody tr').count()) === 2 && page.url().includes('tag=sgd'),
+          'reloading the filtered URL shows the same two runs', page.url());
 
     // Pick param columns: two clicks in the open panel, both become columns (and URL state).
     await page.goto(`${base}#/runs?experiment=mnist`);
@@ -234,7 +235,9 @@ async function main() {
     await page.locator('input[aria-label="Smoothing"]').fill('0.6');
     await page.waitForFunction(() => location.hash.includes('smooth=0.6'));
     await page.waitForSelector('.chart[data-metric="loss"][data-lines="2"] canvas');
-    check(true, 'x axis, log scale and smoothing are kept in the URL');
+    const hash = new URL(page.url()).hash;
+    check(hash.includes('x=epoch') && hash.includes('log=1') && hash.includes('smooth=0.6'),
+          'x axis, log scale and smoothing are kept in the URL', hash);
     await page.mouse.move(0, 0);
     await page.screenshot({ path: path.join(args.artifacts, 'explorer.png') });
 
@@ -254,7 +257,8 @@ async function main() {
     check(JSON.stringify(severities) === JSON.stringify(['error (1)', 'warning (1)']),
           'violations are grouped by severity', severities.join(','));
     await page.waitForFunction(() => document.querySelectorAll('.run-view .chart canvas').length === 2);
-    check(true, 'run page draws each of its metrics as a small chart');
+    check((await page.locator('.run-view .chart canvas').count()) === 2,
+          'run page draws each of its metrics as a small chart');
     check((await page.locator('.params').textContent()).includes('momentum'), 'params are shown as a tree');
     // Verdict tags (served by /api/meta) show without a remove button; other tags have one.
     const verdictTags = (await page.evaluate(async () => (await (await fetch('/api/meta')).json()).verdict_tags));
