@@ -1,6 +1,7 @@
 // Fuzzes the dashboard's request parsing (cli/ui/src) against a real store: the query string
-// of GET /api/runs and /api/runs/{id}/points, and the JSON body of POST /api/runs/{id}/tags.
-// Input: "QUERY\nBODY". Refusals are HttpError/tracker errors (all vigil::Error).
+// of GET /api/runs and /api/runs/{id}/points, the JSON body of POST /api/runs/{id}/tags, and the
+// first line as a Range header against an asset. Input: "QUERY\nBODY". Refusals are
+// HttpError/tracker errors (all vigil::Error).
 #include <stdlib.h>
 
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "api.h"
+#include "byte_ranges.h"
 #include "fuzz_support.h"
 #include "runs_query.h"
 #include "vigil/tracker/store.h"
@@ -73,6 +75,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   vigil::fuzz::expect_vigil_errors_only([&] {
     (void)f.api->points(f.run_id, vigil::ui::parse_query_string("/x?" + std::string(query)));
   });
+  // A Range header: the answer stays inside the representation, whatever it asks.
+  for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{4096}}) {
+    const auto answer = vigil::ui::parse_byte_ranges(query, size);
+    if (answer.ranges.size() > vigil::ui::kMaxByteRanges) __builtin_trap();
+    for (const auto& range : answer.ranges) {
+      if (range.length == 0 || range.first + range.length > size) __builtin_trap();
+    }
+  }
   if (!body.empty()) {
     vigil::fuzz::expect_vigil_errors_only([&] { (void)f.api->update_tags(f.run_id, body); });
   }

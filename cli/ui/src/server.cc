@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <optional>
+#include <random>
 #include <regex>
 #include <thread>
 #include <utility>
@@ -14,6 +16,7 @@
 
 #include "api.h"
 #include "assets.h"
+#include "byte_ranges.h"
 #include "guarded_http_server.h"
 #include "http_error.h"
 #include "security.h"
@@ -104,20 +107,15 @@ std::string reason(int status) {
     case 415:
       return "unsupported media type";
     case 416:
-      return "byte ranges are not served (Accept-Ranges: none)";
+      return "range not satisfiable";
     default:
       return "HTTP status " + std::to_string(status);
   }
 }
 
-// Request framing refused before any body is read: bodies over `max_body`, byte ranges (httplib
-// would slice every response by them, and 0.11.4 gets suffix, multi-range and out-of-bounds ranges
-// wrong with sized content providers) and compressed bodies (inflating is not bounded by any
-// limit).
+// Request framing refused before any body is read: bodies over `max_body` and compressed bodies
+// (inflating is not bounded by any limit).
 std::optional<HttpError> framing_problem(const httplib::Request& req, std::size_t max_body) {
-  if (req.has_header("Range")) {
-    return HttpError(416, "byte ranges are not served (Accept-Ranges: none); ask without Range");
-  }
   std::string encoding = req.get_header_value("Content-Encoding");
   std::transform(encoding.begin(), encoding.end(), encoding.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -144,14 +142,65 @@ httplib::Server::HandlerResponse refuse(const httplib::Request& req, httplib::Re
                                         int status, const std::string& message) {
   GuardedHttpServer::close_after_response();
   res.status = status;
-  // A 416 stays empty: httplib would apply the refused ranges to any body.
-  if (status == 416) return httplib::Server::HandlerResponse::Handled;
   if (is_api_path(req.path)) {
     send_error(res, status, message);
   } else {
     set_text(res, message + "\n", "text/plain; charset=utf-8");
   }
   return httplib::Server::HandlerResponse::Handled;
+}
+
+// httplib 0.11.4 slices every response by the ranges it parsed from a Range header, and gets
+// suffix, multi-range and out-of-bounds ranges wrong for sized content providers. Routed
+// requests are answered by serve_asset's own range handling instead: the parsed ranges are
+// taken away before routing. The Request is httplib's own non-const object, handed to the
+// pre-routing handler as const only by signature, so clearing the member is well defined.
+void take_ranges_from_httplib(const httplib::Request& req) {
+  const_cast<httplib::Request&>(req).ranges.clear();
+}
+
+// A boundary for multipart/byteranges that does not occur in `data`.
+std::string multipart_boundary(std::string_view data) {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  while (true) {
+    char text[32];
+    std::snprintf(text, sizeof text, "vigil-%016llx", static_cast<unsigned long long>(random()));
+    if (data.find(text) == std::string_view::npos) return text;
+  }
+}
+
+// An embedded asset, whole (200) or the byte ranges a Range header asks for (206 or 416).
+void serve_asset(const httplib::Request& req, httplib::Response& res, const Asset& asset) {
+  res.set_header("Cache-Control", "no-cache");
+  const std::string type(asset.content_type);
+  // If-Range names a validator this server never hands out: the ranges are ignored.
+  const RangeAnswer answer =
+      req.has_header("Range") && !req.has_header("If-Range")
+          ? parse_byte_ranges(req.get_header_value("Range"), asset.data.size())
+          : RangeAnswer{};
+  switch (answer.kind) {
+    case RangeAnswer::Kind::kWhole:
+      res.status = 200;
+      set_body(res, asset.data, type);  // static storage
+      return;
+    case RangeAnswer::Kind::kUnsatisfiable:
+      res.status = 416;
+      res.set_header("Content-Range", content_range(nullptr, asset.data.size()));
+      set_text(res, "range not satisfiable\n", "text/plain; charset=utf-8");
+      return;
+    case RangeAnswer::Kind::kPartial:
+      res.status = 206;
+      if (answer.ranges.size() == 1) {
+        const ByteRange& range = answer.ranges.front();
+        res.set_header("Content-Range", content_range(&range, asset.data.size()));
+        set_body(res, asset.data.substr(range.first, range.length), type);
+        return;
+      }
+      const std::string boundary = multipart_boundary(asset.data);
+      set_text(res, multipart_byteranges(asset.data, answer.ranges, type, boundary),
+               "multipart/byteranges; boundary=" + boundary);
+      return;
+  }
 }
 
 // Every API route and its methods, to tell 405 (known path, wrong method) from 404.
@@ -214,7 +263,6 @@ void Server::install_routes() {
                             {"X-Content-Type-Options", "nosniff"},
                             {"X-Frame-Options", "DENY"},
                             {"Referrer-Policy", "no-referrer"},
-                            {"Accept-Ranges", "none"},
                             {"Cross-Origin-Resource-Policy", "same-origin"}});
   http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     logger()->debug("vigil ui: {} {} -> {}", req.method, req.path, res.status);
@@ -223,6 +271,8 @@ void Server::install_routes() {
   const bool check_host = is_loopback_host(options_.host);
   http.set_pre_routing_handler(
       [this, check_host](const httplib::Request& req, httplib::Response& res) {
+        take_ranges_from_httplib(req);
+        res.set_header("Accept-Ranges", is_api_path(req.path) ? "none" : "bytes");
         if (auto problem = framing_problem(req, options_.limits.max_body_bytes)) {
           return refuse(req, res, problem->status(), problem->what());
         }
@@ -302,9 +352,7 @@ void Server::install_routes() {
       res.set_header("Allow", "GET, HEAD");
       set_text(res, "method not allowed\n", "text/plain; charset=utf-8");
     } else {
-      res.status = 200;
-      res.set_header("Cache-Control", "no-cache");
-      set_body(res, asset->data, std::string(asset->content_type));  // static storage
+      serve_asset(req, res, *asset);
     }
   };
   http.Get(".*", fallback);
@@ -318,7 +366,8 @@ void Server::install_routes() {
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     // httplib reports a body cut off at the limit as a bad request.
     if (GuardedHttpServer::body_limit_exceeded()) res.status = 413;
-    if (has_body(res) || req.has_header("Range")) return;
+    // httplib slices an error body by any ranges it parsed itself (see take_ranges_from_httplib).
+    if (has_body(res) || !req.ranges.empty()) return;
     if (is_api_path(req.path)) {
       send_error(res, res.status, reason(res.status));
     } else {
