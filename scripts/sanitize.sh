@@ -18,7 +18,8 @@ steps=("$@")
 common=(-DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo
         "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only"
         -DVIGIL_WITH_TORCH=OFF -DVIGIL_BUILD_BENCH=OFF -DVIGIL_BUILD_TESTS=ON
-        -DVIGIL_WARNINGS_AS_ERRORS=ON)
+        -DVIGIL_WARNINGS_AS_ERRORS=ON
+        -DCMAKE_UNITY_BUILD=${VIGIL_UNITY_BUILD:-ON} -DCMAKE_UNITY_BUILD_BATCH_SIZE=16)
 command -v ccache >/dev/null 2>&1 && common+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
 # Symbolized reports (file:line) need llvm-symbolizer.

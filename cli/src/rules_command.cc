@@ -18,7 +18,7 @@ struct CheckOptions {
   std::vector<std::string> files;
 };
 
-struct ShowOptions {
+struct RulesShowOptions {
   std::string file;  // empty = the default policy
   Format format = Format::kTable;
 };
@@ -41,7 +41,7 @@ void run_check(Context& context, const CheckOptions& options) {
   }
 }
 
-void run_show(const ShowOptions& options) {
+void run_show(const RulesShowOptions& options) {
   rules::RuleSet rule_set = options.file.empty() ? rules::RuleSet::default_rules()
                                                  : rules::RuleSet::load_file(options.file);
   if (options.format == Format::kJson) {
@@ -63,7 +63,7 @@ void add_rules_command(CLI::App& app, Context* context) {
   check->add_option("files", check_options->files, "Rules files (JSON)")->required();
   check->callback([context, check_options] { run_check(*context, *check_options); });
 
-  auto show_options = std::make_shared<ShowOptions>();
+  auto show_options = std::make_shared<RulesShowOptions>();
   CLI::App* show = rules_app->add_subcommand(
       "show", "Print the effective rules of FILE (default: the shipped default policy)");
   show->add_option("file", show_options->file, "Rules file (JSON)");

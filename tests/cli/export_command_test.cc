@@ -10,13 +10,6 @@ namespace {
 
 using ExportCommand = CliTest;
 
-std::string read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream content;
-  content << file.rdbuf();
-  return content.str();
-}
-
 TEST_F(ExportCommand, CsvHasOneRowPerPointInLongFormat) {
   SeededRuns ids = seed_store();
   ProcessResult result = vigil({"export"});

@@ -27,13 +27,6 @@ bool has_control_bytes(const std::string& text) {
   return text.find("\xc2\x9b") != std::string::npos;  // C1 CSI
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream content;
-  content << file.rdbuf();
-  return content.str();
-}
-
 class EvilStore : public CliTest {
  protected:
   void SetUp() override {

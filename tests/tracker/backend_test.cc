@@ -8,19 +8,13 @@
 #include <gtest/gtest.h>
 
 #include "backend.h"
+#include "store_options.h"
 #include "store_uris.h"
 #include "temp_dir.h"
 #include "vigil/tracker.h"
 
 namespace vigil::tracker {
 namespace {
-
-StoreOptions quiet() {
-  StoreOptions options;
-  options.flush_interval = std::chrono::milliseconds(10);
-  options.handle_signals = false;
-  return options;
-}
 
 class BackendTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -52,7 +46,7 @@ ValidationRecord validation(const std::string& run_id, std::string_view verdict)
 }
 
 TEST_P(BackendTest, ChangeTokenStaysWithoutWrites) {
-  Store store(uri(), quiet());
+  Store store(uri(), testing::quiet_store_options());
   const std::string id = finished_run(store);
   const auto token = store.change_token();
   (void)store.list_runs();
@@ -63,7 +57,7 @@ TEST_P(BackendTest, ChangeTokenStaysWithoutWrites) {
 }
 
 TEST_P(BackendTest, ChangeTokenChangesOnWritesOfThisStoreAndOfAnotherInTheProcess) {
-  Store store(uri(), quiet());
+  Store store(uri(), testing::quiet_store_options());
   const std::string id = finished_run(store);
   auto token = store.change_token();
   store.add_tags(id, {"keep"});  // a write through this very Store object
@@ -76,17 +70,18 @@ TEST_P(BackendTest, ChangeTokenChangesOnWritesOfThisStoreAndOfAnotherInTheProces
   EXPECT_NE(store.change_token(), token);
   run.finish();
 
-  StoreOptions read_only = quiet();
+  StoreOptions read_only = testing::quiet_store_options();
   read_only.read_only = true;
   Store reader(store.uri(), read_only);
   token = reader.change_token();
-  Store other(store.uri(), quiet());  // another Store (connection) in this process
+  Store other(store.uri(),
+              testing::quiet_store_options());  // another Store (connection) in this process
   other.remove_tags(id, {"keep"});
   EXPECT_NE(reader.change_token(), token);
 }
 
 TEST_P(BackendTest, ValidationVerdictTagsComeFromTheOnePublicList) {
-  Store store(uri(), quiet());
+  Store store(uri(), testing::quiet_store_options());
   const std::string id = finished_run(store);
   store.add_tags(id, {"mine"});
   store.add_validation(validation(id, kFailVerdict));
@@ -100,7 +95,7 @@ TEST_P(BackendTest, ValidationVerdictTagsComeFromTheOnePublicList) {
 }
 
 TEST_P(BackendTest, BackendAppliesOnlyTheTagChangesItIsGiven) {
-  Store store(uri(), quiet());
+  Store store(uri(), testing::quiet_store_options());
   const std::string id = finished_run(store);
   detail::Backend& backend = detail::store_backend(store);
   // The policy is Store's: a backend told to change no tags changes none.
@@ -138,7 +133,7 @@ detail::RunExport sample_export(const std::string& id, int series_count) {
 }
 
 TEST_P(BackendTest, FailedImportLeavesNothingBehind) {
-  Store store(uri(), quiet());
+  Store store(uri(), testing::quiet_store_options());
   detail::Backend& backend = detail::store_backend(store);
   const std::string id(32, 'a');
   detail::RunExport broken = sample_export(id, 3);
@@ -151,7 +146,7 @@ TEST_P(BackendTest, FailedImportLeavesNothingBehind) {
 }
 
 TEST_P(BackendTest, FailedReplaceKeepsTheOldRun) {
-  Store store(uri(), quiet());
+  Store store(uri(), testing::quiet_store_options());
   detail::Backend& backend = detail::store_backend(store);
   const std::string id(32, 'b');
   EXPECT_EQ(backend.import_run(sample_export(id, 2), false), detail::ImportOutcome::kCreated);
@@ -169,7 +164,7 @@ TEST_P(BackendTest, FailedReplaceKeepsTheOldRun) {
 }
 
 TEST_P(BackendTest, InfoCountsRunsSeriesAndPoints) {
-  Store store(uri(), quiet());
+  Store store(uri(), testing::quiet_store_options());
   StoreInfo empty = store.info();
   EXPECT_EQ(empty.runs, 0);
   EXPECT_EQ(empty.points, 0);

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "backend.h"
+#include "store_options.h"
 #include "store_uris.h"
 #include "temp_dir.h"
 #include "vigil/tracker.h"
@@ -22,21 +23,15 @@
 namespace vigil::tracker {
 namespace {
 
-StoreOptions quiet() {
-  StoreOptions options;
-  options.flush_interval = std::chrono::milliseconds(10);
-  options.handle_signals = false;
-  return options;
-}
-
 using BackendPair = std::tuple<std::string, std::string>;
 
 class CopyTest : public ::testing::TestWithParam<BackendPair> {
  protected:
   CopyTest()
-      : source_(testing::fresh_store_uri(std::get<0>(GetParam()), dir_, "source"), quiet()),
+      : source_(testing::fresh_store_uri(std::get<0>(GetParam()), dir_, "source"),
+                testing::quiet_store_options()),
         destination_(testing::fresh_store_uri(std::get<1>(GetParam()), dir_, "destination"),
-                     quiet()) {}
+                     testing::quiet_store_options()) {}
 
   /// A failed run with params, results, tags, two series (one with context, a NaN and more
   /// points than one chunk holds) and two validations.
@@ -164,7 +159,8 @@ TEST_P(CopyTest, RefusesToCopyAStoreOntoItself) {
   (void)rich_run();
   EXPECT_THROW((void)copy_runs(source_, source_, {}), InvalidArgument);
   if (std::get<0>(GetParam()) == "sqlite") {
-    Store same("sqlite://" + std::filesystem::absolute(source_.uri()).string(), quiet());
+    Store same("sqlite://" + std::filesystem::absolute(source_.uri()).string(),
+               testing::quiet_store_options());
     EXPECT_THROW((void)copy_runs(source_, same, {}), InvalidArgument);
   }
   EXPECT_TRUE(destination_.list_runs().empty());
@@ -180,7 +176,7 @@ TEST_P(CopyTest, ReadersOfTheDestinationNeverSeeHalfARun) {
     for (int step = 0; step < 500; ++step) run.log_metric("m" + std::to_string(s), step, step);
   }
   run.finish();
-  Store reader(destination_.uri(), quiet());
+  Store reader(destination_.uri(), testing::quiet_store_options());
   std::atomic<bool> done{false};
   std::atomic<int> partial{0};
   std::atomic<int> complete{0};

@@ -12,11 +12,6 @@
 namespace vigil::tracker {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 void write_file(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::binary) << content;
 }
@@ -25,7 +20,7 @@ using Schema = StoreTest;
 
 void expect_store_error_leaving_file_unchanged(const std::string& path,
                                                const std::vector<std::string>& fragments) {
-  const std::string before = read_file(path);
+  const std::string before = testing::read_file(path);
   for (bool read_only : {false, true}) {
     StoreOptions options;
     options.read_only = read_only;
@@ -40,7 +35,7 @@ void expect_store_error_leaving_file_unchanged(const std::string& path,
       }
     }
   }
-  EXPECT_EQ(read_file(path), before);
+  EXPECT_EQ(testing::read_file(path), before);
   EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
 }
 
@@ -95,7 +90,7 @@ TEST_F(Schema, GarbageFileIsNotAVigilStore) {
 TEST_F(Schema, CorruptStoreIsReportedNotCrashedOn) {
   open().start_run().finish();
   testing::raw_exec(path_, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE");
-  std::string bytes = read_file(path_);
+  std::string bytes = testing::read_file(path_);
   for (std::size_t i = 100; i < bytes.size(); ++i) bytes[i] = static_cast<char>(0xA5);
   write_file(path_, bytes);
   expect_store_error_leaving_file_unchanged(path_, {"not a vigil store"});
