@@ -2,11 +2,11 @@
 // then their curves overlaid.
 
 import { fetchRuns } from './api.js';
-import { el, flatten, formatDuration, formatNumber, formatTime, formatValue, replace, runLabel,
-         statusBadge, verdictBadge } from './dom.js';
-import { runColor } from './charts.js';
-import { MetricsPanel, chartOptions, withChanges } from './explorer_view.js';
-import { navigate } from './router.js';
+import { el, replace, statusBadge, verdictBadge } from './dom.js';
+import { flatten, formatDuration, formatNumber, formatTime, formatValue, runLabel } from './format.js';
+import { runColor } from './series.js';
+import { MetricsPanel, chartOptions } from './metrics_panel.js';
+import { navigate, withChanges } from './router.js';
 
 export class CompareView {
   constructor(root) {

@@ -2,11 +2,12 @@
 // validation report, and every metric as a small chart.
 
 import { ApiError, api, meta, runPath } from './api.js';
-import { el, formatDuration, formatNumber, formatTime, formatValue, replace, runLabel,
-         statusBadge, verdictBadge } from './dom.js';
-import { LineChart, buildLines, fetchPoints, runColor } from './charts.js';
+import { el, replace, statusBadge, verdictBadge } from './dom.js';
+import { formatDuration, formatNumber, formatTime, formatValue, runLabel } from './format.js';
+import { LineChart, fetchPoints } from './charts.js';
+import { buildLines, runColor } from './series.js';
 import { routeHref } from './router.js';
-import { LIVE_INTERVAL_MS } from './explorer_view.js';
+import { LIVE_INTERVAL_MS } from './live.js';
 
 const SMALL_CHART_POINTS = 500;
 const SEVERITY_ORDER = ['error', 'warning', 'info'];

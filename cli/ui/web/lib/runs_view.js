@@ -2,8 +2,8 @@
 // chosen param and metric columns, selection for the explorer and compare views.
 
 import { api } from './api.js';
-import { debounce, el, formatDuration, formatNumber, formatTime, formatValue, getPath, replace,
-         runLabel, statusBadge, verdictBadge } from './dom.js';
+import { debounce, el, replace, statusBadge, verdictBadge } from './dom.js';
+import { formatDuration, formatNumber, formatTime, formatValue, getPath, runLabel } from './format.js';
 import { navigate, routeHref } from './router.js';
 
 const STATUSES = ['running', 'finished', 'failed', 'killed', 'crashed', 'rejected', 'aborted'];
