@@ -46,3 +46,22 @@ test('runLabel prefers the name, else the id prefix', () => {
   assert.equal(runLabel({ name: 'baseline', id: 'abcdef0123456789' }), 'baseline');
   assert.equal(runLabel({ name: '', id: 'abcdef0123456789' }), 'abcdef01');
 });
+
+import { foldText, naturalCompare, toCsv } from '../../../cli/ui/web/lib/format.js';
+
+test('naturalCompare orders numbers inside names by value', () => {
+  assert.deepEqual(['layer_10', 'layer_2', 'layer_1'].sort(naturalCompare), ['layer_1', 'layer_2', 'layer_10']);
+});
+
+test('foldText folds long and multi-line texts to a one-line preview', () => {
+  assert.deepEqual(foldText('short'), { text: 'short', preview: null });
+  const structure = 'Cnn(\n  (conv1): torch::nn::Conv2d(1, 16)\n)';
+  assert.equal(foldText(structure).preview, 'Cnn(…');
+  const long = 'x'.repeat(200);
+  assert.equal(foldText(long).preview.length, 81);
+});
+
+test('toCsv quotes fields with separators, keeps numbers, and defuses formulas', () => {
+  const csv = toCsv([['name', 'lr', 'note'], ['a,b', 0.001, 'say "hi"'], ['=cmd()', null, 'two\nlines']]);
+  assert.equal(csv, 'name,lr,note\r\n"a,b",0.001,"say ""hi"""\r\n\'=cmd(),,"two\nlines"\r\n');
+});

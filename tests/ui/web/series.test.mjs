@@ -60,3 +60,66 @@ test('buildLines turns non-finite values (sent as strings) into gaps', () => {
   assert.deepEqual(line.x, [0, 1]);
   assert.equal(line.label, 'abcdef01');
 });
+
+import { aggregateGroups, mergeRange, pointsInRange, runColor, stepRangeFor, withAlpha } from '../../../cli/ui/web/lib/series.js';
+
+const columns = (steps, offset = 0) => ({
+  step: steps, epoch: steps.map(() => null), value: steps.map((s) => s + offset), time: steps.map((s) => 1000 + s),
+});
+
+test('mergeRange puts the fine points of [lo, hi] in place of the coarse ones there', () => {
+  const coarse = columns([0, 10, 20, 30, 40]);
+  const fine = columns([11, 12, 13, 14], 0.5);
+  const merged = mergeRange(coarse, fine, 11, 29);
+  assert.deepEqual(merged.step, [0, 10, 11, 12, 13, 14, 30, 40]);
+  assert.deepEqual(merged.value.slice(2, 6), [11.5, 12.5, 13.5, 14.5]);
+  assert.deepEqual(merged.time, merged.step.map((s) => 1000 + s));
+});
+
+test('stepRangeFor widens the visible points by one neighbour on each side', () => {
+  const points = columns([0, 100, 200, 300, 400]);
+  assert.deepEqual(stepRangeFor(points, points.step, 150, 320), { lo: 100, hi: 400 });
+  // x values of another axis mode map back to steps the same way.
+  const xs = [0, 1, 2, 3, 4];
+  assert.deepEqual(stepRangeFor(points, xs, 0, 0.5), { lo: 0, hi: 100 });
+});
+
+test('stepRangeFor between two coarse points returns those two; outside the data, null', () => {
+  const points = columns([0, 100, 200]);
+  assert.deepEqual(stepRangeFor(points, points.step, 120, 150), { lo: 100, hi: 200 });
+  assert.equal(stepRangeFor(points, points.step, 500, 600), null);
+});
+
+test('pointsInRange counts y values (not gaps) whose x lies in the range', () => {
+  const data = [[0, 1, 2, 3], [1, null, 3, 4], [null, 2, 2, null]];
+  assert.equal(pointsInRange(data, 1, 2), 3);
+  assert.equal(pointsInRange(data, 0, 3), 5);
+});
+
+test('aggregateGroups reduces each group to mean, min and max per x', () => {
+  const lines = [
+    { x: [0, 1], y: [1, 3], group: 'a' },
+    { x: [0, 1], y: [3, 5], group: 'a' },
+    { x: [0, 1], y: [10, null], group: 'b' },
+  ];
+  const { data, groups } = aggregateGroups(lines, (line) => line.group);
+  assert.deepEqual(groups.map((g) => [g.label, g.size]), [['a', 2], ['b', 1]]);
+  assert.deepEqual(data[0], [0, 1]);
+  assert.deepEqual(groups[0].mean, [2, 4]);
+  assert.deepEqual(groups[0].min, [1, 3]);
+  assert.deepEqual(groups[0].max, [3, 5]);
+  assert.deepEqual(groups[1].mean, [10, null]);  // no value at x=1: a gap, not 0
+  assert.equal(data.length, 1 + 3 * 2);
+  assert.notEqual(groups[0].color, groups[1].color);
+});
+
+test('runColor gives 50 distinct colours', () => {
+  const colours = Array.from({ length: 50 }, (_, i) => runColor(i));
+  assert.equal(new Set(colours).size, 50);
+  assert.equal(runColor(0), '#1f77b4');
+});
+
+test('withAlpha adds opacity to hex and hsl colours', () => {
+  assert.equal(withAlpha('#1f77b4', 0.2), '#1f77b433');
+  assert.equal(withAlpha('hsl(10, 70%, 42%)', 0.5), 'hsla(10, 70%, 42%, 0.5)');
+});

@@ -73,3 +73,14 @@ export function verdictBadge(verdict) {
   if (!verdict) return el('span', { class: 'muted', text: '—' });
   return el('span', { class: `badge verdict-${verdict}`, text: verdict });
 }
+
+/** Saves `text` as a file named `name` through the browser's download. */
+export function downloadText(name, text, type = 'text/plain') {
+  const url = URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` }));
+  const link = el('a', { download: name });
+  link.href = url;  // a blob: URL (el() keeps hrefs to this app's own routes)
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

@@ -70,3 +70,42 @@ export function flatten(object, prefix = '', out = new Map()) {
 export function runLabel(run) {
   return run.name ? run.name : run.id.slice(0, 8);
 }
+
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });
+
+/** Natural order of keys and names: layer_2 before layer_10, case-aware. */
+export function naturalCompare(a, b) {
+  return collator.compare(String(a), String(b));
+}
+
+/** Longest text shown unfolded in a table cell (compare, run page). */
+export const FOLD_LENGTH = 80;
+
+/**
+ * A cell text and, when it is long or spans lines, its one-line preview: {text, preview} with
+ * preview null for short texts.
+ */
+export function foldText(text) {
+  const value = String(text);
+  const newline = value.indexOf('\n');
+  if (value.length <= FOLD_LENGTH && newline < 0) return { text: value, preview: null };
+  const firstLine = newline < 0 ? value : value.slice(0, newline);
+  const cut = firstLine.length > FOLD_LENGTH ? firstLine.slice(0, FOLD_LENGTH) : firstLine;
+  return { text: value, preview: `${cut}…` };
+}
+
+/**
+ * RFC 4180 CSV of rows (arrays of cells): fields with commas, quotes or line breaks quoted,
+ * null/undefined empty, numbers as JavaScript prints them. Text starting with = + - @ (or a tab
+ * or carriage return) gets a leading ' so spreadsheets do not run it as a formula.
+ */
+export function toCsv(rows) {
+  const cell = (value) => {
+    if (value === null || value === undefined) return '';
+    if (typeof value === 'number') return String(value);
+    let text = typeof value === 'string' ? value : JSON.stringify(value);
+    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  return rows.map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
+}

@@ -1,11 +1,27 @@
-// Charts of chosen runs x chosen metrics with shared controls (x axis, smoothing, log scale),
-// live refresh while a shown run is running. Used by the explorer and the compare view.
+// Charts of chosen runs x chosen metrics with shared controls (x axis, smoothing, log scale,
+// grouping by a param with mean and min-max band), zoom that fetches the visible step range at
+// full resolution, live refresh while a shown run is running. Used by the explorer and the
+// compare view.
 
 import { api, fetchRuns, runPath } from './api.js';
 import { debounce, el, replace } from './dom.js';
-import { LineChart, fetchPoints } from './charts.js';
-import { X_MODES, buildLines, runColor } from './series.js';
+import { LineChart, MAX_POINTS, fetchPoints } from './charts.js';
+import { flatten, getPath, naturalCompare } from './format.js';
+import { X_MODES, aggregateGroups, buildLines, mergeRange, runColor, stepRangeFor, xValues } from './series.js';
 import { Poller } from './live.js';
+
+/** Param paths worth grouping by: leaves whose value differs between the runs (at most 60). */
+export function groupableParams(runs) {
+  const values = new Map();
+  for (const run of runs) {
+    for (const [path, value] of flatten(run.params)) {
+      if (value !== null && typeof value === 'object') continue;
+      if (!values.has(path)) values.set(path, new Set());
+      values.get(path).add(JSON.stringify(value));
+    }
+  }
+  return [...values].filter(([, set]) => set.size > 1).map(([path]) => path).sort(naturalCompare).slice(0, 60);
+}
 
 /**
  * Charts for a set of runs and metrics with shared controls; used by the explorer and the
@@ -15,7 +31,8 @@ export class MetricsPanel {
   constructor(onChange) {
     this.onChange = onChange;
     this.charts = new Map();  // metric -> LineChart
-    this.points = new Map();  // `${id}|${metric}` -> points
+    this.points = new Map();  // `${id}|${metric}` -> points of the whole series (downsampled)
+    this.zooms = new Map();   // metric -> { min, max, fine: Map(run id -> {lo, hi, points}) }
     this.series = new Map();  // run id -> [series summary]
     this.poller = new Poller(() => this.refresh());
     this.seq = 0;
@@ -30,6 +47,7 @@ export class MetricsPanel {
   /** Shows `runs` (run objects, colours by index) and `metrics` with the given options. */
   async show(runs, metrics, options) {
     const seq = ++this.seq;
+    if (this.options && (this.options.xMode !== options.xMode)) this.zooms.clear();
     this.runs = runs;
     this.metrics = metrics;
     this.options = options;
@@ -48,12 +66,14 @@ export class MetricsPanel {
   available() {
     const names = new Set();
     for (const run of this.runs) for (const s of this.series.get(run.id) || []) names.add(s.qualified_name);
-    return [...names].sort();
+    return [...names].sort(naturalCompare);
   }
 
   renderControls() {
-    const { xMode, smoothing, logScale } = this.options;
+    const { xMode, smoothing, logScale, groupBy, aggregate } = this.options;
     this.smoothingLabel.textContent = smoothing.toFixed(2);
+    const groupable = groupableParams(this.runs);
+    if (groupBy && !groupable.includes(groupBy)) groupable.unshift(groupBy);
     replace(this.controls,
       el('label', { class: 'inline' }, 'X axis ',
         el('select', { 'aria-label': 'X axis', onchange: (e) => this.onChange({ x: e.target.value === 'step' ? '' : e.target.value }) },
@@ -65,13 +85,22 @@ export class MetricsPanel {
       el('label', { class: 'inline' },
         el('input', { type: 'checkbox', checked: logScale, 'aria-label': 'Log scale',
                       onchange: (e) => this.onChange({ log: e.target.checked ? '1' : '' }) }), ' Log scale'),
-      el('span', { class: 'muted hint', text: 'Drag to zoom, double-click to reset.' }));
+      el('label', { class: 'inline' }, 'Group by ',
+        el('select', { 'aria-label': 'Group by', onchange: (e) => this.onChange({ group: e.target.value }) },
+          el('option', { value: '', text: 'none (one colour per run)' }),
+          groupable.map((path) => el('option', { value: path, text: path, selected: path === groupBy })))),
+      el('label', { class: 'inline' },
+        el('input', { type: 'checkbox', checked: aggregate, disabled: !groupBy, 'aria-label': 'Aggregate groups',
+                      onchange: (e) => this.onChange({ agg: e.target.checked ? '1' : '' }) }), ' Mean and min-max band per group'),
+      el('span', { class: 'muted hint', text: 'Drag to zoom (fetches full resolution), double-click to reset.' }));
   }
 
   renderMetricPicker() {
     const available = this.available();
     if (available.length === 0) {
-      replace(this.metricPicker, el('p', { class: 'muted', text: this.runs.length ? 'These runs have no metrics.' : '' }));
+      const text = this.runs.length === 0 ? '' : this.runs.length === 1 ? 'This run has logged no metrics yet, so there are no curves.' :
+        `None of the ${this.runs.length} chosen runs has logged a metric yet, so there are no curves.`;
+      replace(this.metricPicker, el('p', { class: 'muted no-metrics', text }));
       return;
     }
     replace(this.metricPicker, el('span', { class: 'label', text: 'Metrics: ' }), available.map((name) =>
@@ -94,30 +123,89 @@ export class MetricsPanel {
     await Promise.all(jobs);
   }
 
+  /** Points of a run's series as drawn: the zoomed range at full resolution inside the rest. */
+  pointsOf(run, metric) {
+    const coarse = this.points.get(`${run.id}|${metric}`);
+    const zoom = this.zooms.get(metric);
+    const fine = zoom && zoom.fine.get(run.id);
+    return coarse && fine ? mergeRange(coarse, fine.points, fine.lo, fine.hi) : coarse;
+  }
+
+  /** Colour per run: by index, or by the run's group (value of the group-by param). */
+  colors() {
+    const { groupBy } = this.options;
+    if (!groupBy) return this.runs.map((run, i) => runColor(i));
+    const keys = this.runs.map((run) => JSON.stringify(getPath(run.params, groupBy) ?? null));
+    const order = [...new Set(keys)].sort(naturalCompare);
+    return keys.map((key) => runColor(order.indexOf(key)));
+  }
+
   draw() {
     for (const [metric, chart] of this.charts) {
       if (!this.metrics.includes(metric)) {
         chart.destroy();
         chart.element.remove();
         this.charts.delete(metric);
+        this.zooms.delete(metric);
       }
     }
     if (this.metrics.length === 0) {
-      replace(this.grid, el('p', { class: 'muted', text: 'Pick one or more metrics above.' }));
+      replace(this.grid, el('p', { class: 'muted', text: this.available().length ? 'Pick one or more metrics above.' : '' }));
       return;
     }
     const placeholder = this.grid.querySelector(':scope > p');
     if (placeholder) placeholder.remove();
+    const colors = this.colors();
     for (const metric of this.metrics) {
       let chart = this.charts.get(metric);
       if (!chart) {
-        chart = new LineChart(metric);
+        chart = new LineChart(metric, { onZoom: (range) => this.zoomTo(metric, range) });
         this.charts.set(metric, chart);
       }
       this.grid.append(chart.element);  // keeps URL order
-      const entries = this.runs.map((run, index) => ({ run, color: runColor(index), points: this.points.get(`${run.id}|${metric}`) }));
-      chart.setLines(buildLines(entries, this.options), this.options);
+      this.drawChart(metric, chart, colors);
     }
+  }
+
+  drawChart(metric, chart, colors) {
+    const entries = this.runs.map((run, index) => ({ run, color: colors[index], points: this.pointsOf(run, metric) }));
+    const lines = buildLines(entries, this.options);
+    const { groupBy, aggregate } = this.options;
+    if (groupBy && aggregate) {
+      // Groups in natural order of their values, coloured like the lines they replace.
+      const key = (line) => JSON.stringify(getPath(line.run.params, groupBy) ?? null);
+      lines.sort((a, b) => naturalCompare(key(a), key(b)));
+      const result = aggregateGroups(lines, (line) => `${groupBy}=${JSON.stringify(getPath(line.run.params, groupBy) ?? null)}`);
+      chart.setGroups(result, this.options);
+    } else {
+      chart.setLines(lines, this.options);
+    }
+  }
+
+  /** Zoomed to x in [min, max] (or reset, null): fetch each run's visible steps in full. */
+  async zoomTo(metric, range) {
+    const chart = this.charts.get(metric);
+    if (!range) {
+      this.zooms.delete(metric);
+      if (chart) this.drawChart(metric, chart, this.colors());
+      return;
+    }
+    const zoom = { ...range, fine: new Map() };
+    this.zooms.set(metric, zoom);
+    chart.element.dataset.detail = 'loading';
+    await Promise.all(this.runs.map(async (run) => {
+      const coarse = this.points.get(`${run.id}|${metric}`);
+      if (!coarse || !coarse.downsampled) return;  // already every point
+      const start = Date.parse(run.started_at) / 1000;
+      const xs = xValues(coarse, this.options.xMode, Number.isFinite(start) ? start : coarse.time[0]);
+      const steps = stepRangeFor(coarse, xs, range.min, range.max);
+      if (!steps) return;
+      const points = await fetchPoints(run.id, metric, MAX_POINTS, steps).catch(() => null);
+      if (points) zoom.fine.set(run.id, { ...steps, points });
+    }));
+    if (this.zooms.get(metric) !== zoom || !this.charts.has(metric)) return;
+    chart.element.dataset.detail = 'fine';
+    this.drawChart(metric, chart, this.colors());
   }
 
   schedule() {
@@ -160,5 +248,6 @@ export class MetricsPanel {
 export function chartOptions(params) {
   const x = params.get('x');
   const smoothing = Math.min(0.99, Math.max(0, Number(params.get('smooth')) || 0));
-  return { xMode: x in X_MODES ? x : 'step', smoothing, logScale: params.get('log') === '1' };
+  return { xMode: x in X_MODES ? x : 'step', smoothing, logScale: params.get('log') === '1',
+           groupBy: params.get('group') || '', aggregate: params.get('agg') === '1' };
 }

@@ -7,9 +7,16 @@ import { runLabel } from './format.js';
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2',
                  '#17becf', '#7f7f7f', '#bcbd22'];
 
-/** Colour of the i-th run of a view. */
+/**
+ * Colour of the i-th run (or group) of a view: the ten Tableau colours, then hues spread by the
+ * golden angle at alternating lightness, so 50 lines stay distinguishable.
+ */
 export function runColor(index) {
-  return PALETTE[index % PALETTE.length];
+  if (index < PALETTE.length) return PALETTE[index];
+  const k = index - PALETTE.length;
+  const hue = Math.round((k * 137.508 + 20) % 360);
+  const lightness = [42, 58, 34][k % 3];
+  return `hsl(${hue}, 70%, ${lightness}%)`;
 }
 
 export const X_MODES = {
@@ -101,7 +108,110 @@ export function buildLines(entries, { xMode, smoothing, logScale }) {
     let y = points.value.map(numeric);
     y = ema(y, smoothing);
     if (logScale) y = y.map((v) => (v !== null && v > 0 ? v : null));
-    lines.push({ label: runLabel(run), color, x, y });
+    lines.push({ label: runLabel(run), color, x, y, run });
   }
   return lines;
+}
+
+/**
+ * Coarse points of a whole series with `fine` points (a full-resolution read of steps
+ * [lo, hi]) in place of the coarse ones inside that range. Columnar like the API's points.
+ */
+export function mergeRange(coarse, fine, lo, hi) {
+  const keys = ['step', 'epoch', 'value', 'time'];
+  const out = Object.fromEntries(keys.map((k) => [k, []]));
+  const push = (source, i) => { for (const k of keys) out[k].push(source[k][i]); };
+  let i = 0;
+  for (; i < coarse.step.length && coarse.step[i] < lo; i++) push(coarse, i);
+  for (let j = 0; j < fine.step.length; j++) push(fine, j);
+  while (i < coarse.step.length && coarse.step[i] <= hi) i++;
+  for (; i < coarse.step.length; i++) push(coarse, i);
+  return out;
+}
+
+/**
+ * The step range [lo, hi] a zoom to x in [min, max] shows, from a series' points and their x
+ * values (any x mode): the steps of the points inside, widened by one neighbour on each side so
+ * lines reach the edges; null when no point falls inside.
+ */
+export function stepRangeFor(points, xs, min, max) {
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < xs.length; i++) {
+    if (xs[i] === null || xs[i] < min || xs[i] > max) continue;
+    if (first < 0) first = i;
+    last = i;
+  }
+  if (first < 0) {
+    // Zoomed between two coarse points: the gap's neighbours bound it.
+    const after = xs.findIndex((x) => x !== null && x > max);
+    if (after <= 0) return null;
+    return { lo: points.step[after - 1], hi: points.step[after] };
+  }
+  const lo = points.step[Math.max(0, first - 1)];
+  const hi = points.step[Math.min(points.step.length - 1, last + 1)];
+  return { lo, hi };
+}
+
+/** Number of x values of aligned uPlot data within [min, max] that some line has a y at. */
+export function pointsInRange(data, min, max) {
+  let count = 0;
+  for (let i = 0; i < data[0].length; i++) {
+    if (data[0][i] < min || data[0][i] > max) continue;
+    for (let s = 1; s < data.length; s++) if (data[s][i] !== null && data[s][i] !== undefined) count++;
+  }
+  return count;
+}
+
+/**
+ * Groups lines by `key(line)` (lines with an undefined key form the group "—") and reduces each
+ * group to its mean and min-max band over the lines' shared x values (aligned first; at an x
+ * only the lines with a value there count). Returns {data: [xs, ...], groups: [{label, color,
+ * size, mean, min, max}]} with data = [xs, mean0, min0, max0, mean1, ...].
+ */
+export function aggregateGroups(lines, key) {
+  const order = [];
+  const members = new Map();
+  lines.forEach((line, i) => {
+    const k = key(line) === undefined ? '—' : String(key(line));
+    if (!members.has(k)) {
+      members.set(k, []);
+      order.push(k);
+    }
+    members.get(k).push(i);
+  });
+  const aligned = alignLines(lines);
+  const xs = aligned[0];
+  const data = [xs];
+  const groups = order.map((label, g) => {
+    const rows = members.get(label).map((i) => aligned[i + 1]);
+    const mean = new Array(xs.length).fill(null);
+    const min = new Array(xs.length).fill(null);
+    const max = new Array(xs.length).fill(null);
+    for (let x = 0; x < xs.length; x++) {
+      let sum = 0;
+      let n = 0;
+      for (const row of rows) {
+        const v = row[x];
+        if (v === null) continue;
+        sum += v;
+        n++;
+        min[x] = min[x] === null ? v : Math.min(min[x], v);
+        max[x] = max[x] === null ? v : Math.max(max[x], v);
+      }
+      if (n > 0) mean[x] = sum / n;
+    }
+    data.push(mean, min, max);
+    return { label, color: runColor(g), size: rows.length, mean, min, max };
+  });
+  return { data, groups };
+}
+
+/** `color` ('#rrggbb' or 'hsl(h, s%, l%)') with opacity `alpha` (0-1). */
+export function withAlpha(color, alpha) {
+  if (color.startsWith('#') && color.length === 7) {
+    return `${color}${Math.round(alpha * 255).toString(16).padStart(2, '0')}`;
+  }
+  const hsl = color.match(/^hsl\((.*)\)$/);
+  return hsl ? `hsla(${hsl[1]}, ${alpha})` : color;
 }
