@@ -127,9 +127,11 @@ async function checkLiveRow(page, base, ids) {
   await page.waitForSelector(cell);
   const before = await page.locator(cell).textContent();
   const navigations = [];
-  page.on('framenavigated', () => navigations.push(1));
+  const onNavigation = () => navigations.push(1);
+  page.on('framenavigated', onNavigation);
   const changed = await page.waitForFunction(([selector, old]) => document.querySelector(selector)?.textContent !== old,
                                              [cell, before], { timeout: 9000 }).then(() => true, () => false);
+  page.off('framenavigated', onNavigation);
   const after = await page.locator(cell).textContent();
   check(changed && navigations.length === 0, 'a live run\'s loss updates in the runs table without a reload', `${before} -> ${after}`);
 }
@@ -149,7 +151,7 @@ async function checkCompareOfMnistRuns(page, base, ids) {
         'compare of 4 vigil-mnist runs fits 1,400 px with every run column on screen', JSON.stringify(layout));
   const row = page.locator('table.compare tr', { has: page.locator('th', { hasText: /^model\.structure$/ }) });
   const folded = row.locator('td details').first();
-  check(await folded.count() === 1 && !(await folded.getAttribute('open') !== null) &&
+  check(await folded.count() === 1 && (await folded.getAttribute('open')) === null &&
         !(await row.locator('td').first().innerText()).includes('conv2'), 'model.structure is folded to one line');
   await folded.locator('summary').click();
   check((await row.locator('td pre').first().innerText()).includes('(conv2): torch::nn::Conv2d'), 'clicking a folded value expands it');
@@ -193,6 +195,11 @@ async function checkGrouping(page, base, ids) {
   check(bands === '2' && lines === '2' && legend.some((l) => l.includes('"adam" (mean of 2)')) && legend.some((l) => l.includes('"sgd" (mean of 2)')),
         'grouping four runs by optimizer.name draws one mean line and band per group', `bands=${bands} lines=${lines} ${legend.join(' | ')}`);
   check((await page.locator('select[aria-label="Group by"]').inputValue()) === 'optimizer.name', 'the group-by control shows the URL state');
+  await page.check('input[aria-label="Chart per group"]');
+  await page.waitForFunction(() => document.querySelectorAll('.chart[data-metric="loss"] canvas').length === 2);
+  const titles = await page.locator('.chart[data-metric="loss"] .chart-title').allTextContents();
+  check(JSON.stringify(titles) === JSON.stringify(['loss · optimizer.name="adam"', 'loss · optimizer.name="sgd"']),
+        'one chart per group splits the runs by the param', titles.join(' | '));
 }
 
 /** Brushing an axis of the parallel coordinates filters the runs table. */

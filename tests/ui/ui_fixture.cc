@@ -248,7 +248,7 @@ std::vector<std::string> add_mnist_like_runs(const std::string& path, std::size_
     const double lr = sgd ? 0.05 : 0.001 * static_cast<double>(1 + i);
     tracker::RunOptions options;
     // vigil-mnist's default names are short; the last run has a long one, as users write them.
-    options.name = i + 1 == count ? "cnn-adam-lr0.001-fashion-mnist-ablation-without-dropout-"
+    options.name = i + 1 == count ? "cnn-sgd-lr0.05-fashion-mnist-ablation-without-dropout-"
                                     "and-with-a-much-longer-warmup-schedule-seed-1234"
                                   : std::string("cnn-") + (sgd ? "sgd" : "adam") + "-lr" +
                                         std::to_string(lr).substr(0, 5);

@@ -35,13 +35,14 @@ std::string single_param(const QueryParams& params, const std::string& key, bool
 std::optional<std::int64_t> whole_number_param(const QueryParams& params, const std::string& key,
                                                bool allow_negative, const std::string& expected) {
   const auto text = single_param(params, key, false);
-  if (text.empty()) return std::nullopt;
+  if (text.empty() && params.count(key) == 0) return std::nullopt;
   const std::size_t sign = allow_negative && text[0] == '-' ? 1 : 0;
   const bool digits =
       text.size() > sign && text.size() - sign <= 15 &&
       std::all_of(text.begin() + sign, text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!digits)
+  if (!digits) {
     throw HttpError(400, "parameter '" + key + "' is '" + text + "'; expected " + expected);
+  }
   return std::stoll(text);
 }
 

@@ -123,3 +123,14 @@ test('withAlpha adds opacity to hex and hsl colours', () => {
   assert.equal(withAlpha('#1f77b4', 0.2), '#1f77b433');
   assert.equal(withAlpha('hsl(10, 70%, 42%)', 0.5), 'hsla(10, 70%, 42%, 0.5)');
 });
+
+import { runColors } from '../../../cli/ui/web/lib/series.js';
+
+test('runColors gives one colour per group value, values in natural order', () => {
+  const runs = [{ params: { opt: 'sgd' } }, { params: { opt: 'adam' } }, { params: { opt: 'sgd' } }, { params: {} }];
+  const colours = runColors(runs, 'opt');
+  assert.equal(colours[0], colours[2]);
+  assert.equal(colours[1], runColor(0));  // "adam" sorts first
+  assert.equal(new Set(colours).size, 3);  // the run without the param is a group of its own
+  assert.deepEqual(runColors(runs, ''), [0, 1, 2, 3].map(runColor));
+});

@@ -4,7 +4,7 @@
 import { api, fetchRuns } from './api.js';
 import { debounce, el, replace, statusBadge } from './dom.js';
 import { runLabel } from './format.js';
-import { runColor } from './series.js';
+import { runColors } from './series.js';
 import { MetricsPanel, chartOptions } from './metrics_panel.js';
 import { navigate, withChanges } from './router.js';
 
@@ -64,8 +64,9 @@ export class ExplorerView {
   }
 
   renderRuns(runs) {
+    const colors = runColors(runs, chartOptions(this.params).groupBy);
     replace(this.runList, runs.map((run, index) => el('span', { class: 'run-chip', dataset: { runId: run.id } },
-      el('span', { class: 'swatch', style: { background: runColor(index) } }),
+      el('span', { class: 'swatch', style: { background: colors[index] } }),
       el('a', { href: `#/run/${run.id}`, text: runLabel(run), title: run.id }), ' ', statusBadge(run.status),
       el('button', { type: 'button', class: 'chip-x', title: 'Remove from chart',
                      onclick: () => navigate('/explore', withChanges(this.params, { run: this.params.getAll('run').filter((id) => id !== run.id) })) }, '×'))));

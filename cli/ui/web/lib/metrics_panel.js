@@ -7,7 +7,7 @@ import { api, fetchRuns, runPath } from './api.js';
 import { debounce, el, replace } from './dom.js';
 import { LineChart, MAX_POINTS, fetchPoints } from './charts.js';
 import { flatten, getPath, naturalCompare } from './format.js';
-import { X_MODES, aggregateGroups, buildLines, mergeRange, runColor, stepRangeFor, xValues } from './series.js';
+import { X_MODES, aggregateGroups, buildLines, mergeRange, runColors, stepRangeFor, xValues } from './series.js';
 import { Poller } from './live.js';
 
 /** Param paths worth grouping by: leaves whose value differs between the runs (at most 60). */
@@ -70,7 +70,7 @@ export class MetricsPanel {
   }
 
   renderControls() {
-    const { xMode, smoothing, logScale, groupBy, aggregate } = this.options;
+    const { xMode, smoothing, logScale, groupBy, aggregate, split } = this.options;
     this.smoothingLabel.textContent = smoothing.toFixed(2);
     const groupable = groupableParams(this.runs);
     if (groupBy && !groupable.includes(groupBy)) groupable.unshift(groupBy);
@@ -92,6 +92,9 @@ export class MetricsPanel {
       el('label', { class: 'inline' },
         el('input', { type: 'checkbox', checked: aggregate, disabled: !groupBy, 'aria-label': 'Aggregate groups',
                       onchange: (e) => this.onChange({ agg: e.target.checked ? '1' : '' }) }), ' Mean and min-max band per group'),
+      el('label', { class: 'inline' },
+        el('input', { type: 'checkbox', checked: split, disabled: !groupBy, 'aria-label': 'Chart per group',
+                      onchange: (e) => this.onChange({ split: e.target.checked ? '1' : '' }) }), ' One chart per group'),
       el('span', { class: 'muted hint', text: 'Drag to zoom (fetches full resolution), double-click to reset.' }));
   }
 
@@ -124,29 +127,47 @@ export class MetricsPanel {
   }
 
   /** Points of a run's series as drawn: the zoomed range at full resolution inside the rest. */
-  pointsOf(run, metric) {
+  pointsOf(run, metric, pane) {
     const coarse = this.points.get(`${run.id}|${metric}`);
-    const zoom = this.zooms.get(metric);
+    const zoom = this.zooms.get(pane);
     const fine = zoom && zoom.fine.get(run.id);
     return coarse && fine ? mergeRange(coarse, fine.points, fine.lo, fine.hi) : coarse;
   }
 
-  /** Colour per run: by index, or by the run's group (value of the group-by param). */
   colors() {
-    const { groupBy } = this.options;
-    if (!groupBy) return this.runs.map((run, i) => runColor(i));
-    const keys = this.runs.map((run) => JSON.stringify(getPath(run.params, groupBy) ?? null));
-    const order = [...new Set(keys)].sort(naturalCompare);
-    return keys.map((key) => runColor(order.indexOf(key)));
+    return runColors(this.runs, this.options.groupBy);
+  }
+
+  /**
+   * The charts to show: one per metric, or with `split` one per metric and group value
+   * (`metric · path=value`), each with the indexes of the runs it draws.
+   */
+  panes() {
+    const { groupBy, split } = this.options;
+    const all = this.runs.map((run, i) => i);
+    if (!groupBy || !split) return this.metrics.map((metric) => ({ key: metric, metric, title: metric, members: all }));
+    const groups = new Map();
+    this.runs.forEach((run, i) => {
+      const value = JSON.stringify(getPath(run.params, groupBy) ?? null);
+      if (!groups.has(value)) groups.set(value, []);
+      groups.get(value).push(i);
+    });
+    const values = [...groups.keys()].sort(naturalCompare);
+    return this.metrics.flatMap((metric) => values.map((value) => {
+      const title = `${metric} · ${groupBy}=${value}`;
+      return { key: title, metric, title, members: groups.get(value) };
+    }));
   }
 
   draw() {
-    for (const [metric, chart] of this.charts) {
-      if (!this.metrics.includes(metric)) {
+    const panes = this.panes();
+    const keys = new Set(panes.map((pane) => pane.key));
+    for (const [key, chart] of this.charts) {
+      if (!keys.has(key)) {
         chart.destroy();
         chart.element.remove();
-        this.charts.delete(metric);
-        this.zooms.delete(metric);
+        this.charts.delete(key);
+        this.zooms.delete(key);
       }
     }
     if (this.metrics.length === 0) {
@@ -155,57 +176,59 @@ export class MetricsPanel {
     }
     const placeholder = this.grid.querySelector(':scope > p');
     if (placeholder) placeholder.remove();
+    this.grid.classList.toggle('split', panes.length > this.metrics.length);
     const colors = this.colors();
-    for (const metric of this.metrics) {
-      let chart = this.charts.get(metric);
+    for (const pane of panes) {
+      let chart = this.charts.get(pane.key);
       if (!chart) {
-        chart = new LineChart(metric, { onZoom: (range) => this.zoomTo(metric, range) });
-        this.charts.set(metric, chart);
+        chart = new LineChart(pane.title, { onZoom: (range) => this.zoomTo(pane, range) });
+        chart.element.dataset.metric = pane.metric;
+        this.charts.set(pane.key, chart);
       }
       this.grid.append(chart.element);  // keeps URL order
-      this.drawChart(metric, chart, colors);
+      this.drawChart(pane, chart, colors);
     }
   }
 
-  drawChart(metric, chart, colors) {
-    const entries = this.runs.map((run, index) => ({ run, color: colors[index], points: this.pointsOf(run, metric) }));
+  drawChart(pane, chart, colors) {
+    const entries = pane.members.map((i) => ({ run: this.runs[i], color: colors[i], points: this.pointsOf(this.runs[i], pane.metric, pane.key) }));
     const lines = buildLines(entries, this.options);
     const { groupBy, aggregate } = this.options;
     if (groupBy && aggregate) {
       // Groups in natural order of their values, coloured like the lines they replace.
       const key = (line) => JSON.stringify(getPath(line.run.params, groupBy) ?? null);
       lines.sort((a, b) => naturalCompare(key(a), key(b)));
-      const result = aggregateGroups(lines, (line) => `${groupBy}=${JSON.stringify(getPath(line.run.params, groupBy) ?? null)}`);
-      chart.setGroups(result, this.options);
+      chart.setGroups(aggregateGroups(lines, (line) => `${groupBy}=${key(line)}`), this.options);
     } else {
       chart.setLines(lines, this.options);
     }
   }
 
   /** Zoomed to x in [min, max] (or reset, null): fetch each run's visible steps in full. */
-  async zoomTo(metric, range) {
-    const chart = this.charts.get(metric);
+  async zoomTo(pane, range) {
+    const chart = this.charts.get(pane.key);
+    if (!chart) return;
     if (!range) {
-      this.zooms.delete(metric);
-      if (chart) this.drawChart(metric, chart, this.colors());
+      this.zooms.delete(pane.key);
+      this.drawChart(pane, chart, this.colors());
       return;
     }
     const zoom = { ...range, fine: new Map() };
-    this.zooms.set(metric, zoom);
+    this.zooms.set(pane.key, zoom);
     chart.element.dataset.detail = 'loading';
-    await Promise.all(this.runs.map(async (run) => {
-      const coarse = this.points.get(`${run.id}|${metric}`);
+    await Promise.all(pane.members.map((i) => this.runs[i]).map(async (run) => {
+      const coarse = this.points.get(`${run.id}|${pane.metric}`);
       if (!coarse || !coarse.downsampled) return;  // already every point
       const start = Date.parse(run.started_at) / 1000;
       const xs = xValues(coarse, this.options.xMode, Number.isFinite(start) ? start : coarse.time[0]);
       const steps = stepRangeFor(coarse, xs, range.min, range.max);
       if (!steps) return;
-      const points = await fetchPoints(run.id, metric, MAX_POINTS, steps).catch(() => null);
+      const points = await fetchPoints(run.id, pane.metric, MAX_POINTS, steps).catch(() => null);
       if (points) zoom.fine.set(run.id, { ...steps, points });
     }));
-    if (this.zooms.get(metric) !== zoom || !this.charts.has(metric)) return;
+    if (this.zooms.get(pane.key) !== zoom || this.charts.get(pane.key) !== chart) return;
     chart.element.dataset.detail = 'fine';
-    this.drawChart(metric, chart, this.colors());
+    this.drawChart(pane, chart, this.colors());
   }
 
   schedule() {
@@ -249,5 +272,5 @@ export function chartOptions(params) {
   const x = params.get('x');
   const smoothing = Math.min(0.99, Math.max(0, Number(params.get('smooth')) || 0));
   return { xMode: x in X_MODES ? x : 'step', smoothing, logScale: params.get('log') === '1',
-           groupBy: params.get('group') || '', aggregate: params.get('agg') === '1' };
+           groupBy: params.get('group') || '', aggregate: params.get('agg') === '1', split: params.get('split') === '1' };
 }

@@ -4,7 +4,7 @@
 
 import { ApiError, api, meta, runPath } from './api.js';
 import { el, replace, statusBadge, verdictBadge } from './dom.js';
-import { flatten, formatDuration, formatNumber, formatTime, formatValue, naturalCompare, runLabel } from './format.js';
+import { flatten, foldText, formatDuration, formatNumber, formatTime, formatValue, naturalCompare, runLabel } from './format.js';
 import { LineChart, fetchPoints } from './charts.js';
 import { buildLines, runColor } from './series.js';
 import { routeHref } from './router.js';
@@ -22,7 +22,11 @@ const OPEN_LEVELS = 2;
  */
 export function jsonTree(value, depth = 0) {
   if (value === null || typeof value !== 'object') {
-    return el('span', { class: `value ${typeof value}`, text: formatValue(value) });
+    // Long or multi-line leaves (model.structure) fold to their first line; click expands.
+    const { text, preview } = foldText(formatValue(value));
+    if (!preview) return el('span', { class: `value ${typeof value}`, text });
+    return el('details', { class: 'folded-value' }, el('summary', { class: `value ${typeof value}`, text: preview }),
+              el('pre', { class: 'folded', text }));
   }
   const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v]) :
     Object.entries(value).sort(([a], [b]) => naturalCompare(a, b));

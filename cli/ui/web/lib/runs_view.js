@@ -216,7 +216,8 @@ export class RunsView {
       this.facets = result.facets;
       this.render(result);
       if (!quiet) this.explorer.update(this.state, this.query({ brushes: false }), this.facets);
-      this.poller.schedule(result.runs.some((run) => run.status === 'running'));
+      // Running runs refresh; so does an empty listing, where the first run will appear.
+      this.poller.schedule(result.total === 0 || result.runs.some((run) => run.status === 'running'));
     } catch (error) {
       if (seq !== this.seq) return;
       this.error.hidden = false;

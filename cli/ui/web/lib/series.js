@@ -2,7 +2,7 @@
 // smoothing, alignment of several lines on one x array, colours. Unit-tested under Node
 // (tests/ui/web/*.test.mjs).
 
-import { runLabel } from './format.js';
+import { getPath, naturalCompare, runLabel } from './format.js';
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2',
                  '#17becf', '#7f7f7f', '#bcbd22'];
@@ -214,4 +214,15 @@ export function withAlpha(color, alpha) {
   }
   const hsl = color.match(/^hsl\((.*)\)$/);
   return hsl ? `hsla(${hsl[1]}, ${alpha})` : color;
+}
+
+/**
+ * Colours of `runs`: by position, or with `groupBy` (a param path) one colour per distinct
+ * value of that param, values in natural order.
+ */
+export function runColors(runs, groupBy) {
+  if (!groupBy) return runs.map((run, i) => runColor(i));
+  const keys = runs.map((run) => JSON.stringify(getPath(run.params, groupBy) ?? null));
+  const order = [...new Set(keys)].sort(naturalCompare);
+  return keys.map((key) => runColor(order.indexOf(key)));
 }
