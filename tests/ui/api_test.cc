@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "api.h"
 #include "deep_json.h"
 #include "raw_sqlite.h"
 #include "server.h"

@@ -59,7 +59,12 @@ export class CompareView {
     if (seq !== this.seq) return;
     this.error.hidden = runs.length >= 2;
     this.error.textContent = 'Pick two or more runs in the runs table to compare them.';
-    this.renderTable(runs);
+    // Changing curves (or their default being filled in) keeps the table and what is unfolded.
+    const shown = JSON.stringify([runs, this.onlyDiff.checked]);
+    if (shown !== this.shown) {
+      this.shown = shown;
+      this.renderTable(runs);
+    }
     const metrics = route.params.getAll('metric');
     await this.panel.show(runs, metrics, chartOptions(route.params));
     if (seq !== this.seq || metrics.length > 0 || runs.length === 0) return;
