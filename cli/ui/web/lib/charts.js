@@ -24,6 +24,9 @@ export function fetchPoints(runId, metric, maxPoints = MAX_POINTS, range = null)
   return api(`${runPath(runId, '/points')}?${query}`);
 }
 
+/** Series with at most this many points are drawn with their points marked. */
+const SPARSE_POINTS = 30;
+
 /** Width in pixels the y axis needs for its widest tick label (12 px system font). */
 function axisSize(u, values) {
   if (!values) return 50;
@@ -130,7 +133,9 @@ export class LineChart {
     this.countVisible();
   }
 
-  options({ series, bands }, xMode, logScale) {
+  options({ data, series, bands }, xMode, logScale) {
+    // Series with few points (one value per epoch, a single validation) show their points too.
+    const few = data.slice(1).map((ys) => ys.filter((v) => v !== null).length <= SPARSE_POINTS);
     const axis = cssColor('--chart-axis', '#555');
     const grid = cssColor('--chart-grid', '#eee');
     const format = (u, v) => (v === null || v === undefined ? '—' : formatNumber(v));
@@ -147,12 +152,12 @@ export class LineChart {
       ],
       series: [
         { label: X_MODES[xMode], value: (u, v) => (v === null ? '—' : xMode === 'time' ? new Date(v * 1000).toLocaleString() : formatNumber(v)) },
-        ...series.map((s) => ({
+        ...series.map((s, i) => ({
           label: s.label,
           stroke: s.color,
           width: s.thin ? 0.75 : this.compact ? 1.25 : 1.75,
           spanGaps: true,
-          points: { show: false },
+          points: { show: few[i] && !s.thin, size: 6, fill: s.color },
           value: format,
         })),
       ],

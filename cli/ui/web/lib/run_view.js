@@ -288,7 +288,8 @@ export class RunView {
       families.get(family).push(charts[i]);
     });
     const names = [...families.keys()].sort(naturalCompare);
-    replace(this.metrics, names.map((name) => el('section', { class: 'metric-family', dataset: { family: name } },
+    const sectionClass = (name) => (families.get(name).length > 1 ? 'metric-family wide' : 'metric-family');
+    replace(this.metrics, names.map((name) => el('section', { class: sectionClass(name), dataset: { family: name } },
       el('h4', { class: 'family-title', text: name }),
       el('div', { class: 'chart-grid small' }, families.get(name).map((c) => c.element)))));
   }
