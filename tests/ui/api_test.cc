@@ -301,6 +301,17 @@ TEST_F(ApiTest, SeriesListsSummaries) {
   }
 }
 
+TEST_F(ApiTest, SeriesWithoutPointsHaveNullValuesNotNaNOr1970) {
+  const auto ids = testing::add_runs_without_points(store_path_);
+  const auto series = get("/api/runs/" + ids.at("declared").get<std::string>() + "/series");
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_EQ(series[0].at("count"), 0);
+  for (const char* key : {"last", "min", "max", "last_step", "last_time"}) {
+    EXPECT_TRUE(series[0].at(key).is_null()) << key << ": " << series[0].at(key);
+  }
+  EXPECT_EQ(get("/api/runs/" + ids.at("no_metrics").get<std::string>() + "/series"), json::array());
+}
+
 TEST_F(ApiTest, PointsComeBackColumnarAndDownsampled) {
   const auto all = get("/api/runs/" + ids_.baseline + "/points?metric=loss");
   ASSERT_EQ(all.at("step").size(), 300u);

@@ -276,6 +276,24 @@ async function checkUnknownRun(page, base) {
         'an unknown run id shows one clear message and no empty cards');
 }
 
+/** Runs without points: no NaN or 1970 anywhere, and the curves section says why it is empty. */
+async function checkRunsWithoutPoints(page, base, ids) {
+  await page.goto(`${base}#/runs?experiment=no-points&cols=custom&mcol=loss`);
+  await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 2);
+  const row = page.locator(`tr[data-run-id="${ids.declared}"]`);
+  const rowText = await row.innerText();
+  check(!/NaN|1970/.test(rowText) && (await row.locator('td[data-metric="loss"]').textContent()) === '—',
+        'a declared but empty series shows a dash in the runs table', rowText);
+  await page.goto(`${base}#/run/${ids.declared}`);
+  await page.waitForSelector('.run-view .chart .chart-note');
+  const pageText = await page.locator('.run-view').innerText();
+  check(!/NaN|1970/.test(pageText) && pageText.includes('No points yet.'), 'the run page says a declared series has no points yet');
+  await page.goto(`${base}#/explore?run=${ids.no_metrics}`);
+  await page.waitForSelector('.no-metrics');
+  check((await page.locator('.no-metrics').textContent()).includes('has logged no metrics'),
+        'a run without metrics says why there are no curves');
+}
+
 /** Sort headers are buttons reachable with the keyboard; dark mode follows the system. */
 async function checkKeyboardAndDarkMode(page, base) {
   await page.goto(`${base}#/runs?experiment=mnist`);
@@ -302,9 +320,10 @@ async function main() {
   const processes = [];
   let browser = null;
   try {
-    // The fixture writes the demo runs, four runs with vigil-mnist's param shapes, one series of
+    // The fixture writes the demo runs, four runs with vigil-mnist's param shapes, two runs without
+    // points, one series of
     // 200,000 points, then keeps "live-run" running for two minutes.
-    const fixture = await startAndWaitFor(args.fixture, [store, '--bulk', '60', '--mnist', '4', '--long-points', '200000',
+    const fixture = await startAndWaitFor(args.fixture, [store, '--bulk', '60', '--mnist', '4', '--no-points', '--long-points', '200000',
                                                          '--live', '120'], /^\{.*\}$/);
     processes.push(fixture.child);
     const ids = JSON.parse(fixture.match[0]);
@@ -334,7 +353,7 @@ async function main() {
     const rows = await page.locator('table.runs tbody tr').count();
     check(rows === 50, 'runs table shows the first page of 50 rows', `got ${rows}`);
     const summary = await page.locator('.toolbar .summary').textContent();
-    check(/of 71$/.test(summary), 'runs table counts all 71 runs', summary);
+    check(/of 73$/.test(summary), 'runs table counts all 73 runs', summary);
     const liveRow = page.locator(`tr[data-run-id="${ids.live}"]`);
     check((await liveRow.locator('.badge').first().textContent()) === 'running',
           'a run being written right now is shown as running');
@@ -505,6 +524,7 @@ async function main() {
     await checkBulkTagsAndExport(page, base, ids);
     await checkRunPage(page, base, ids);
     await checkKeyboardAndDarkMode(page, base);
+    await checkRunsWithoutPoints(page, base, ids);
 
     check(consoleErrors.length === 0, 'no console errors (CSP violations included)', consoleErrors.join(' | '));
     check(foreignRequests.length === 0, 'the page requests nothing from other origins', foreignRequests.join(','));

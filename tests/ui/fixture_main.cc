@@ -1,7 +1,8 @@
 // vigil_ui_fixture: writes the dashboard's test runs into a store, for the browser end-to-end
 // test (e2e.mjs) and the page benchmark (bench/ui_page_bench.mjs).
 //
-//   vigil_ui_fixture STORE [--bulk N] [--long-points N] [--mnist N] [--live SECONDS] [--no-demo]
+//   vigil_ui_fixture STORE [--bulk N] [--long-points N] [--mnist N] [--no-points]
+//                    [--live SECONDS] [--no-demo]
 //
 // Prints one JSON line with the run ids ({"baseline": ..., "long": ..., "live": ...}), then,
 // with --live, keeps a run "live-run" running and logging a point every 100 ms for SECONDS.
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
   try {
     if (argc < 2) {
       std::cerr << "usage: vigil_ui_fixture STORE [--bulk N] [--long-points N] [--mnist N] "
-                   "[--live SECONDS] [--no-demo]\n";
+                   "[--no-points] [--live SECONDS] [--no-demo]\n";
       return 2;
     }
     const std::string path = argv[1];
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     std::size_t long_points = 0;
     std::size_t live_seconds = 0;
     std::size_t mnist = 0;
+    bool no_points = false;
     bool demo = true;
     for (int i = 2; i < argc; ++i) {
       const std::string arg = argv[i];
@@ -47,6 +49,8 @@ int main(int argc, char** argv) {
         bulk = count_arg(argc, argv, i);
       } else if (arg == "--long-points") {
         long_points = count_arg(argc, argv, i);
+      } else if (arg == "--no-points") {
+        no_points = true;
       } else if (arg == "--mnist") {
         mnist = count_arg(argc, argv, i);
       } else if (arg == "--live") {
@@ -67,6 +71,7 @@ int main(int argc, char** argv) {
     if (bulk > 0) vigil::testing::add_bulk_runs(path, bulk);
     if (long_points > 0) ids["long"] = vigil::testing::add_long_series_run(path, long_points);
     if (mnist > 0) ids["mnist"] = vigil::testing::add_mnist_like_runs(path, mnist);
+    if (no_points) ids.update(vigil::testing::add_runs_without_points(path));
     if (live_seconds == 0) {
       std::cout << ids.dump() << std::endl;
       return 0;

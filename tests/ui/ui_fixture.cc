@@ -282,6 +282,20 @@ std::vector<std::string> add_mnist_like_runs(const std::string& path, std::size_
   return ids;
 }
 
+nlohmann::json add_runs_without_points(const std::string& path) {
+  tracker::Store store(path, quiet_options());
+  tracker::RunOptions options;
+  options.experiment = "no-points";
+  options.name = "no-metrics";
+  auto bare = store.start_run(options);
+  bare.finish();
+  options.name = "declared-only";
+  auto declared = store.start_run(options);
+  [[maybe_unused]] auto loss = declared.metric("loss");  // declared, never logged
+  declared.finish();
+  return {{"no_metrics", bare.id()}, {"declared", declared.id()}};
+}
+
 std::string add_long_series_run(const std::string& path, std::size_t points) {
   tracker::StoreOptions options = quiet_options();
   options.max_buffered_points = points + 1;

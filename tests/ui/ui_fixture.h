@@ -37,6 +37,11 @@ void add_bulk_runs(const std::string& path, std::size_t count);
 /// accuracy{subset=val}. Returns their ids in creation order.
 std::vector<std::string> add_mnist_like_runs(const std::string& path, std::size_t count);
 
+/// Adds two finished runs of experiment "no-points": "no-metrics" (no series) and
+/// "declared-only" (a `loss` series declared, no point logged). Returns {"no_metrics",
+/// "declared"} ids.
+nlohmann::json add_runs_without_points(const std::string& path);
+
 /// Adds a finished run "long-series" with one `loss` series of `points` points; returns its id.
 std::string add_long_series_run(const std::string& path, std::size_t points);
 

@@ -83,17 +83,24 @@ std::pair<tracker::SeriesKey, tracker::PointsQuery> parse_points_params(const Qu
   return out;
 }
 
+// A series declared but without points yet has no last value, extremes, step or time: null,
+// not NaN and 1970-01-01.
 nlohmann::json series_json(const tracker::SeriesSummary& summary) {
+  const bool empty = summary.count == 0;
+  const auto value = [empty](double v) {
+    return empty ? nlohmann::json(nullptr) : tracker::finite_or_string(v);
+  };
   return {
       {"name", summary.key.name},
       {"context", summary.key.context.is_null() ? nlohmann::json::object() : summary.key.context},
       {"qualified_name", summary.key.qualified_name()},
       {"count", summary.count},
-      {"last", tracker::finite_or_string(summary.last)},
-      {"min", tracker::finite_or_string(summary.min)},
-      {"max", tracker::finite_or_string(summary.max)},
-      {"last_step", summary.last_step},
-      {"last_time", tracker::format_time(summary.last_time)}};
+      {"last", value(summary.last)},
+      {"min", value(summary.min)},
+      {"max", value(summary.max)},
+      {"last_step", empty ? nlohmann::json(nullptr) : nlohmann::json(summary.last_step)},
+      {"last_time",
+       empty ? nlohmann::json(nullptr) : nlohmann::json(tracker::format_time(summary.last_time))}};
 }
 
 // The tags under `key`; each passes tracker::check_tag (the rule `vigil runs tag` applies).
