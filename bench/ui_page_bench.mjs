@@ -6,7 +6,10 @@
 //
 //   NODE_PATH=cli/ui/web/node_modules node bench/ui_page_bench.mjs --vigil build/cli/vigil \
 //     --fixture build/tests/ui/vigil_ui_fixture [--store /tmp/vigil-ui-bench/store.db] \
-//     [--chromium /usr/bin/chromium] [--repeat 5]
+//     [--chromium /usr/bin/chromium] [--repeat 5] [--runs-only 1]
+//
+// --runs-only 1 times the runs page alone (e.g. to compare with a build from before the params
+// explorer and zoom existed).
 //
 // The store is generated with vigil_ui_fixture when missing (shared with vigil_bench_ui).
 
@@ -68,6 +71,10 @@ try {
     console.log(`load ${i + 1}${i === 0 ? ' (first after server start)' : ''}: first ${rows} rows after ${elapsed.toFixed(0)} ms ` +
                 `(DOMContentLoaded ${nav.domContentLoaded.toFixed(0)} ms; "${summary}")`);
 
+    if (args['runs-only'] === '1') {
+      await context.close();
+      continue;
+    }
     const explorerStart = performance.now();
     await page.goto(`${base}#/runs?pe=1`);
     await page.waitForFunction(() => document.querySelectorAll('.parallel-svg .run-line').length >= 2000);
@@ -93,7 +100,7 @@ try {
   server.kill('SIGINT');
 }
 const medianOf = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
-console.log(`params explorer, 2,000 of 10,000 runs drawn: median ${medianOf(explorerTimes).toFixed(0)} ms; ` +
+if (explorerTimes.length) console.log(`params explorer, 2,000 of 10,000 runs drawn: median ${medianOf(explorerTimes).toFixed(0)} ms; ` +
             `zoom of the 1,000,000-point series: median ${medianOf(zoomTimes).toFixed(0)} ms`);
 const sorted = [...times].sort((a, b) => a - b);
 const median = sorted[Math.floor(sorted.length / 2)];
