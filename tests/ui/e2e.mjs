@@ -204,6 +204,22 @@ async function checkGrouping(page, base, ids) {
         'one chart per group splits the runs by the param', titles.join(' | '));
 }
 
+/** 50 runs in one chart: 50 distinct colours, and a legend that scrolls in its own box. */
+async function checkFiftyRuns(page, base) {
+  const ids = await page.evaluate(async () => (await (await fetch('/api/runs?tag=bulk&limit=50')).json()).runs.map((r) => r.id));
+  await page.goto(`${base}#/explore?${ids.map((id) => `run=${id}`).join('&')}&metric=loss`);
+  await page.waitForFunction(() => document.querySelector('.chart[data-metric="loss"]')?.dataset.lines === '50', null, { timeout: 10000 }).catch(() => {});
+  const legend = await page.evaluate(() => {
+    const box = document.querySelector('.chart[data-metric="loss"] .u-legend');
+    const colours = [...box.querySelectorAll('.u-series .u-marker')].slice(1).map((m) => getComputedStyle(m).borderColor);
+    const chart = document.querySelector('.chart[data-metric="loss"]').getBoundingClientRect();
+    return { lines: box.closest('.chart').dataset.lines, distinct: new Set(colours).size, height: box.clientHeight,
+             scrolls: box.scrollHeight > box.clientHeight, chartHeight: chart.height };
+  });
+  check(ids.length === 50 && legend.lines === '50' && legend.distinct === 50, 'a chart of 50 runs draws them in 50 distinct colours', JSON.stringify(legend));
+  check(legend.scrolls && legend.height <= 120 && legend.chartHeight < 520, 'the legend of 50 runs scrolls in a bounded box', JSON.stringify(legend));
+}
+
 /** Brushing an axis of the parallel coordinates filters the runs table. */
 async function checkParamsExplorer(page, base) {
   await page.goto(`${base}#/runs?experiment=mnist-real&pe=1&pcd=optimizer.lr&pcd=seed&pcm=loss`);
@@ -520,6 +536,7 @@ async function main() {
     await checkCompareOfMnistRuns(page, base, ids);
     await checkZoom(page, base, ids);
     await checkGrouping(page, base, ids);
+    await checkFiftyRuns(page, base);
     await checkParamsExplorer(page, base);
     await checkBulkTagsAndExport(page, base, ids);
     await checkRunPage(page, base, ids);
