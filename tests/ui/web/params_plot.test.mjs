@@ -42,3 +42,15 @@ test('brushes round-trip through the URL form and malformed ones are refused', (
   assert.equal(parseBrush('1~2~lr'), null);
   assert.equal(parseBrush('~2~param:lr'), null);
 });
+
+import { defaultAxes } from '../../../cli/ui/web/lib/params_plot.js';
+
+test('defaultAxes keeps varying params, tuning knobs first', () => {
+  const runs = [
+    { params: { a: 1, batch_size: 32, optimizer: { lr: 0.1 }, constant: 5 }, metrics: {} },
+    { params: { a: 2, batch_size: 64, optimizer: { lr: 0.01 }, constant: 5 }, metrics: {} },
+  ];
+  const dims = ['param:a', 'param:batch_size', 'param:constant', 'param:optimizer.lr'];
+  assert.deepEqual(defaultAxes(runs, dims, 4), ['param:optimizer.lr', 'param:batch_size', 'param:a']);
+  assert.deepEqual(defaultAxes(runs, dims, 1), ['param:optimizer.lr']);
+});

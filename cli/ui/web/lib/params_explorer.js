@@ -6,7 +6,7 @@
 import { api } from './api.js';
 import { el, replace } from './dom.js';
 import { naturalCompare } from './format.js';
-import { ParamsPlot, dimLabel, formatBrush, numericDims, parseBrush } from './params_plot.js';
+import { ParamsPlot, defaultAxes, dimLabel, formatBrush, numericDims, parseBrush } from './params_plot.js';
 
 /** Most runs drawn (newest first); more would make the SVG slow to redraw. */
 export const MAX_PLOTTED_RUNS = 2000;
@@ -55,12 +55,12 @@ export class ParamsExplorer {
     this.draw(facets);
   }
 
-  /** The chosen axes: `pcd` params (default: the first numeric ones) then the `pcm` metric. */
+  /** The chosen axes: `pcd` params (default: defaultAxes) then the `pcm` metric. */
   axes(facets) {
     const params = numericDims(this.runs, facets.params.map((p) => `param:${p}`));
     const metrics = numericDims(this.runs, facets.metrics.map((m) => `metric:${m}`));
     const chosen = this.state.getAll('pcd').map((p) => `param:${p}`);
-    const paramAxes = chosen.length ? chosen : params.slice(0, DEFAULT_AXES);
+    const paramAxes = chosen.length ? chosen : defaultAxes(this.runs, params, DEFAULT_AXES);
     const metric = this.state.get('pcm') ? `metric:${this.state.get('pcm')}` :
       (metrics.find((m) => /loss/.test(m)) || metrics[0]);
     return { params, metrics, dims: metric ? [...paramAxes, metric] : paramAxes };

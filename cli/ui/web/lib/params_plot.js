@@ -239,6 +239,20 @@ export class ParamsPlot {
   }
 }
 
+/** Params shown first by default, when they vary (the usual tuning knobs). */
+const PREFERRED_AXES = ['param:optimizer.lr', 'param:lr', 'param:learning_rate', 'param:batch_size',
+                        'param:optimizer.momentum', 'param:optimizer.weight_decay', 'param:epochs', 'param:seed'];
+
+/**
+ * Default axes among numeric `dims`: those whose value differs between the runs (a constant axis
+ * separates nothing), the usual tuning knobs first, at most `count`.
+ */
+export function defaultAxes(runs, dims, count) {
+  const varies = dims.filter((dim) => new Set(runs.map((run) => dimValue(run, dim))).size > 1);
+  const rank = (dim) => (PREFERRED_AXES.includes(dim) ? PREFERRED_AXES.indexOf(dim) : PREFERRED_AXES.length);
+  return varies.map((dim, i) => [rank(dim), i, dim]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, count).map(([, , dim]) => dim);
+}
+
 /** Numeric dims among `candidates` (param paths or metric names with a kind), natural order. */
 export function numericDims(runs, candidates) {
   return candidates.filter((dim) => runs.some((run) => dimValue(run, dim) !== null)).sort(naturalCompare);
