@@ -197,6 +197,10 @@ async function checkGrouping(page, base, ids) {
   check(bands === '2' && lines === '2' && legend.some((l) => l.includes('"adam" (mean of 2)')) && legend.some((l) => l.includes('"sgd" (mean of 2)')),
         'grouping four runs by optimizer.name draws one mean line and band per group', `bands=${bands} lines=${lines} ${legend.join(' | ')}`);
   check((await page.locator('select[aria-label="Group by"]').inputValue()) === 'optimizer.name', 'the group-by control shows the URL state');
+  const [download] = await Promise.all([page.waitForEvent('download'), chart.locator('button:text-is("CSV")').click()]);
+  const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\r\n');
+  check(csv.length === 9 && csv[0].startsWith('Step,') && csv[0].includes('(mean of 2)') && csv[1].split(',').length === 7,
+        'a chart\'s CSV holds its drawn data: x, then mean, min and max per group', `${csv.length} lines; ${csv[0]}`);
   await page.check('input[aria-label="Chart per group"]');
   await page.waitForFunction(() => document.querySelectorAll('.chart[data-metric="loss"] canvas').length === 2);
   const titles = await page.locator('.chart[data-metric="loss"] .chart-title').allTextContents();
