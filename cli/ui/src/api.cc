@@ -195,7 +195,10 @@ nlohmann::json Api::series(const std::string& id) const {
 }
 
 nlohmann::json Api::points(const std::string& id, const QueryParams& params) const {
-  const auto [key, query] = parse_points_params(params);
+  // Not a structured binding: C++17 lambdas cannot capture those (Clang refuses).
+  const auto parsed = parse_points_params(params);
+  const tracker::SeriesKey& key = parsed.first;
+  const tracker::PointsQuery& query = parsed.second;
   const auto run_id = resolve(id);
   const auto summaries = reader_.series(run_id);
   const auto found = std::find_if(summaries.begin(), summaries.end(),
