@@ -285,7 +285,13 @@ async function checkRunPage(page, base, ids) {
 
   await page.goto(`${base}#/run/${ids.live}`);
   await page.waitForSelector('.run-progress:not([hidden])');
-  check(/step \d+/.test(await page.locator('.run-progress').textContent()), 'a running run shows its progress', await page.locator('.run-progress').textContent());
+  const progress = await page.locator('.run-progress').textContent();
+  const step = (text) => Number((text.match(/step (\d+)/) || [])[1]);
+  const advanced = await page.waitForFunction((first) => {
+    const now = document.querySelector('.run-progress').textContent.match(/step (\d+)/);
+    return now && Number(now[1]) > first;
+  }, step(progress), { timeout: 9000 }).then(() => true, () => false);
+  check(Number.isFinite(step(progress)) && advanced, 'a running run\'s page shows its progress and keeps it current', progress);
 }
 
 /** An unknown run id: one message. (Chromium logs the API's 404: run after the console check.) */
