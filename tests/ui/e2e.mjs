@@ -242,6 +242,20 @@ async function checkParamsExplorer(page, base) {
   const names = await page.locator('table.runs tbody td.name a').allTextContents();
   check(names.length === 2 && names.every((n) => n.includes('adam')), 'brushing the lr axis filters the runs table to the brushed runs', names.join(','));
   check((await page.locator('.parallel-svg .run-line.match').count()) === 2, 'brushed runs are highlighted, the others stay drawn');
+
+  // The scatter (lr against loss): a rectangle over high lr and high loss keeps one run.
+  await page.click('button:text-is("Clear brushes")');
+  await page.waitForFunction(() => !location.hash.includes('brush=') && document.querySelectorAll('table.runs tbody tr').length === 4);
+  const area = await page.locator('.scatter-svg rect.scatter-target').boundingBox();
+  await page.mouse.move(area.x + area.width * 0.7, area.y + 2);
+  await page.mouse.down();
+  await page.mouse.move(area.x + area.width + 20, area.y + area.height * 0.25, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => document.querySelectorAll('table.runs tbody tr').length === 1).catch(() => {});
+  const scatterNames = await page.locator('table.runs tbody td.name a').allTextContents();
+  const brushes = new URL(page.url()).hash.match(/brush=/g) || [];
+  check(scatterNames.length === 1 && scatterNames[0].startsWith('cnn-sgd-lr0.05-fashion') && brushes.length === 2,
+        'a rectangle brushed in the scatter filters the runs table on both axes', `${scatterNames.join(',')}; ${brushes.length} brushes`);
 }
 
 /** Tag and untag the selected runs; export the filtered table as CSV. */

@@ -8,6 +8,8 @@ import { formatNumber, getPath, naturalCompare } from './format.js';
 const SVG = 'http://www.w3.org/2000/svg';
 const HEIGHT = 280;
 const MARGIN = { top: 24, bottom: 28, side: 70 };
+/** Brush targets reach this far past the data (pixels): a drag from beyond an extreme run keeps it. */
+const SLACK = 8;
 
 /** An axis is `param:PATH` or `metric:QUALIFIED_NAME`; this is a run's number on it, or null. */
 export function dimValue(run, dim) {
@@ -174,7 +176,7 @@ export class ParamsPlot {
     const place = (y0, y1) => { band.setAttribute('y', Math.min(y0, y1)); band.setAttribute('height', Math.abs(y1 - y0)); };
     if (brush) place(scale(brush.hi), scale(brush.lo));
     const toValue = (y) => domain[0] + ((bottom - y) / (bottom - top)) * (domain[1] - domain[0]);
-    const hit = svg('rect', { x: x - 14, y: top, width: 28, height: bottom - top, class: 'brush-target', 'data-dim': dim });
+    const hit = svg('rect', { x: x - 14, y: top - SLACK, width: 28, height: bottom - top + 2 * SLACK, class: 'brush-target', 'data-dim': dim });
     const localY = (e) => Math.min(bottom, Math.max(top, e.clientY - hit.ownerSVGElement.getBoundingClientRect().top));
     dragRange(hit, localY, (y0, y1, done) => {
       band.setAttribute('visibility', 'visible');
@@ -215,7 +217,8 @@ export class ParamsPlot {
                       svg('title', {}, document.createTextNode(`${run.name || run.id}: ${formatNumber(vx)}, ${formatNumber(vy)}`))));
     }
     const band = svg('rect', { class: 'brush', visibility: 'hidden' });
-    const hit = svg('rect', { x: left, y: top, width: right - left, height: bottom - top, class: 'brush-target scatter-target' });
+    const hit = svg('rect', { x: left - SLACK, y: top - SLACK, width: right - left + 2 * SLACK, height: bottom - top + 2 * SLACK,
+                              class: 'brush-target scatter-target' });
     const local = (e) => {
       const box = root.getBoundingClientRect();
       return [Math.min(right, Math.max(left, e.clientX - box.left)), Math.min(bottom, Math.max(top, e.clientY - box.top))];
