@@ -4,6 +4,7 @@
 // table's filters, so brushing filters the runs table on the server.
 
 import { api } from './api.js';
+import { PREFERRED_METRICS } from './defaults.js';
 import { el, replace } from './dom.js';
 import { naturalCompare } from './format.js';
 import { ParamsPlot, defaultAxes, dimLabel, formatBrush, numericDims, parseBrush } from './params_plot.js';
@@ -61,8 +62,8 @@ export class ParamsExplorer {
     const metrics = numericDims(this.runs, facets.metrics.map((m) => `metric:${m}`));
     const chosen = this.state.getAll('pcd').map((p) => `param:${p}`);
     const paramAxes = chosen.length ? chosen : defaultAxes(this.runs, params, DEFAULT_AXES);
-    const metric = this.state.get('pcm') ? `metric:${this.state.get('pcm')}` :
-      (metrics.find((m) => /loss/.test(m)) || metrics[0]);
+    const preferred = PREFERRED_METRICS.map((m) => `metric:${m}`).find((m) => metrics.includes(m));
+    const metric = this.state.get('pcm') ? `metric:${this.state.get('pcm')}` : preferred || metrics[0];
     return { params, metrics, dims: metric ? [...paramAxes, metric] : paramAxes };
   }
 

@@ -3,6 +3,7 @@
 // axis; the owner (the runs view) turns brushes into param/metric conditions of the runs table.
 
 import { el, replace } from './dom.js';
+import { PREFERRED_PARAMS } from './defaults.js';
 import { formatNumber, getPath, naturalCompare } from './format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -242,9 +243,7 @@ export class ParamsPlot {
   }
 }
 
-/** Params shown first by default, when they vary (the usual tuning knobs). */
-const PREFERRED_AXES = ['param:optimizer.lr', 'param:lr', 'param:learning_rate', 'param:batch_size',
-                        'param:optimizer.momentum', 'param:optimizer.weight_decay', 'param:epochs', 'param:seed'];
+const PREFERRED_AXES = PREFERRED_PARAMS.map((path) => `param:${path}`);
 
 /**
  * Default axes among numeric `dims`: those whose value differs between the runs (a constant axis

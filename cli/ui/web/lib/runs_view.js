@@ -5,6 +5,7 @@
 import { api, meta, runPath } from './api.js';
 import { debounce, downloadText, el, replace, statusBadge, verdictBadge } from './dom.js';
 import { formatDuration, formatNumber, formatTime, formatValue, getPath, runLabel, toCsv } from './format.js';
+import { PREFERRED_METRICS, PREFERRED_PARAMS } from './defaults.js';
 import { Poller } from './live.js';
 import { ParamsExplorer, brushesOf } from './params_explorer.js';
 import { brushConditions } from './params_plot.js';
@@ -15,9 +16,6 @@ const DEFAULT_PAGE_SIZE = 50;
 /** Param and metric columns shown until the user picks columns (fits 1,400 px with governance). */
 const DEFAULT_PARAM_COLUMNS = 2;
 const DEFAULT_METRIC_COLUMNS = 2;
-const PREFERRED_PARAMS = ['optimizer.name', 'optimizer.lr', 'lr', 'learning_rate', 'batch_size',
-                          'epochs'];
-const PREFERRED_METRICS = ['loss', 'loss{subset=val}', 'accuracy{subset=val}', 'accuracy'];
 const FILTER_KEYS = ['name', 'experiment', 'status', 'verdict', 'since', 'until'];
 const LIST_KEYS = ['tag', 'param', 'metric'];
 
