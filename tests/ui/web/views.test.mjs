@@ -31,3 +31,13 @@ test('brushesOf drops malformed brushes of the URL', () => {
   const state = new URLSearchParams('brush=0~1~param:lr&brush=junk&brush=2~1~metric:loss');
   assert.deepEqual(brushesOf(state), [{ dim: 'param:lr', lo: 0, hi: 1 }, { dim: 'metric:loss', lo: 1, hi: 2 }]);
 });
+
+import { axisSize } from '../../../cli/ui/web/lib/charts.js';
+
+test('the y axis is as wide as its longest tick label needs', () => {
+  const narrow = axisSize(null, ['0', '0.5', '1']);
+  const wide = axisSize(null, ['-1.235e+5', '0', '1.235e+5']);
+  assert.ok(wide >= 14 + 9 * 7.2, `${wide}`);
+  assert.ok(narrow >= 40 && narrow < wide);
+  assert.equal(axisSize(null, null), 50);  // before uPlot has ticks
+});

@@ -27,8 +27,11 @@ export function fetchPoints(runId, metric, maxPoints = MAX_POINTS, range = null)
 /** Series with at most this many points are drawn with their points marked. */
 const SPARSE_POINTS = 30;
 
-/** Width in pixels the y axis needs for its widest tick label (12 px system font). */
-function axisSize(u, values) {
+/**
+ * Width in pixels the y axis needs for its widest tick label (12 px system font: at most 7.2 px
+ * a character, plus the tick and a gap), so labels such as -1.235e+5 are never clipped.
+ */
+export function axisSize(u, values) {
   if (!values) return 50;
   const longest = Math.max(...values.map((v) => String(v).length));
   return Math.max(40, 14 + Math.ceil(longest * 7.2));
