@@ -159,6 +159,14 @@ void BM_ApiPointsDownsampled(benchmark::State& state) {
 }
 BENCHMARK(BM_ApiPointsDownsampled)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// A zoom to 1 % of the 1,000,000-point series: 10,000 steps, downsampled to 2,000; only the
+// chunks overlapping the range are read.
+void BM_ApiPointsZoomedRange(benchmark::State& state) {
+  get_json(state, "/api/runs/" + bench_store().long_run +
+                      "/points?metric=loss&max_points=2000&min_step=500000&max_step=509999");
+}
+BENCHMARK(BM_ApiPointsZoomedRange)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // Baseline without HTTP/JSON: the tracker query behind /api/runs.
 void BM_StoreListRunsAll(benchmark::State& state) {
   vigil::tracker::StoreOptions options;

@@ -44,9 +44,10 @@ asan() {
     -DVIGIL_BUILD_FUZZERS=ON -DVIGIL_FUZZ_SECONDS="${VIGIL_FUZZ_SECONDS:-15}" >/dev/null
   timed "asan+ubsan build" cmake --build "$dir" -j "$jobs"
   # The browser test drives the dashboard through Chromium and the package test reinstalls:
-  # the GCC build runs both; here every other test runs, the fuzz targets included.
+  # the GCC build runs both, and the JavaScript unit tests and lint (no C++ in them); here every
+  # other test runs, the fuzz targets included.
   (cd "$dir" && timed "asan+ubsan tests and fuzzing" \
-    ctest --output-on-failure -j "$jobs" --timeout 600 -E '^(vigil_ui_e2e|package\.)')
+    ctest --output-on-failure -j "$jobs" --timeout 600 -E '^(vigil_ui_e2e|vigil_ui_web_unit|vigil_ui_web_lint|package\.)')
 }
 
 tsan() {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "api.h"
 #include "deep_json.h"
 #include "raw_sqlite.h"
 #include "server.h"
@@ -300,6 +301,17 @@ TEST_F(ApiTest, SeriesListsSummaries) {
   }
 }
 
+TEST_F(ApiTest, SeriesWithoutPointsHaveNullValuesNotNaNOr1970) {
+  const auto ids = testing::add_runs_without_points(store_path_);
+  const auto series = get("/api/runs/" + ids.at("declared").get<std::string>() + "/series");
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_EQ(series[0].at("count"), 0);
+  for (const char* key : {"last", "min", "max", "last_step", "last_time"}) {
+    EXPECT_TRUE(series[0].at(key).is_null()) << key << ": " << series[0].at(key);
+  }
+  EXPECT_EQ(get("/api/runs/" + ids.at("no_metrics").get<std::string>() + "/series"), json::array());
+}
+
 TEST_F(ApiTest, PointsComeBackColumnarAndDownsampled) {
   const auto all = get("/api/runs/" + ids_.baseline + "/points?metric=loss");
   ASSERT_EQ(all.at("step").size(), 300u);
@@ -324,6 +336,42 @@ TEST_F(ApiTest, PointsComeBackColumnarAndDownsampled) {
   const auto val = get("/api/runs/" + ids_.baseline + "/points?metric=" +
                        httplib::detail::encode_query_param("accuracy{subset=val}"));
   EXPECT_EQ(val.at("value"), json({0.80, 0.88, 0.91}));
+}
+
+TEST_F(ApiTest, PointsOfAStepRangeComeAtFullResolution) {
+  const std::string base = "/api/runs/" + ids_.baseline + "/points?metric=loss";
+  const auto range = get(base + "&min_step=100&max_step=149&max_points=2000");
+  ASSERT_EQ(range.at("step").size(), 50u);
+  EXPECT_EQ(range.at("step").front(), 100);
+  EXPECT_EQ(range.at("step").back(), 149);
+  EXPECT_EQ(range.at("count"), 300);  // the whole series
+  // The same range under a smaller budget: downsampled within the range, never outside it.
+  const auto few = get(base + "&min_step=100&max_step=149&max_points=10");
+  EXPECT_LE(few.at("step").size(), 10u);
+  EXPECT_GE(few.at("step").size(), 5u);
+  for (const auto& step : few.at("step")) {
+    EXPECT_GE(step.get<int>(), 100);
+    EXPECT_LE(step.get<int>(), 149);
+  }
+  // One bound alone; a range beside the data is empty, not an error.
+  EXPECT_EQ(get(base + "&min_step=290").at("step").size(), 10u);
+  EXPECT_EQ(get(base + "&max_step=-1").at("step").size(), 0u);
+}
+
+TEST_F(ApiTest, PointsRefuseBadStepRangesAndBudgets) {
+  const std::string base = "/api/runs/" + ids_.baseline + "/points?metric=loss";
+  const auto inverted = get(base + "&min_step=5&max_step=4", 400);
+  EXPECT_NE(inverted.at("error").get<std::string>().find("min_step <= max_step"),
+            std::string::npos);
+  get(base + "&min_step=abc", 400);
+  get(base + "&min_step=1e3", 400);
+  get(base + "&min_step=", 400);
+  get(base + "&max_step=1234567890123456", 400);  // beyond 15 digits
+  get(base + "&min_step=1&min_step=2", 400);
+  get(base + "&max_points=100001", 400);
+  get(base + "&max_points=-2", 400);
+  get(base + "&step=3", 400);  // unknown parameter
+  EXPECT_EQ(get(base + "&max_points=100000").at("step").size(), 300u);
 }
 
 TEST_F(ApiTest, PointsKeepNonFiniteValuesAsStrings) {
@@ -356,10 +404,16 @@ TEST_F(ApiTest, ValidationsAndExperiments) {
   EXPECT_TRUE(names.count("bulk-4"));
 }
 
-TEST_F(ApiTest, MetaServesTheVerdictTagsOfTheTracker) {
+TEST_F(ApiTest, MetaServesTheConstantsOfTheTracker) {
   json expected = json::array();
   for (std::string_view tag : tracker::kVerdictTags) expected.push_back(std::string(tag));
-  EXPECT_EQ(get("/api/meta"), json({{"verdict_tags", expected}}));
+  const auto meta = get("/api/meta");
+  EXPECT_EQ(meta.at("verdict_tags"), expected);
+  EXPECT_EQ(meta.at("statuses"),
+            json({"running", "finished", "failed", "killed", "crashed", "rejected", "aborted"}));
+  EXPECT_EQ(meta.at("verdicts"), json({"PASS", "FAIL"}));
+  EXPECT_EQ(meta.at("max_response_points"), kMaxResponsePoints);
+  EXPECT_NE(meta.at("store").get<std::string>().find(store_path_), std::string::npos);
   // Exactly those tags are refused by the tag editor.
   for (const auto& tag : expected) {
     auto res = post_tags(ids_.baseline, json({{"add", {tag}}}).dump());

@@ -1,7 +1,8 @@
 // vigil_ui_fixture: writes the dashboard's test runs into a store, for the browser end-to-end
 // test (e2e.mjs) and the page benchmark (bench/ui_page_bench.mjs).
 //
-//   vigil_ui_fixture STORE [--bulk N] [--long-points N] [--live SECONDS] [--no-demo]
+//   vigil_ui_fixture STORE [--bulk N] [--long-points N] [--mnist N] [--no-points]
+//                    [--live SECONDS] [--no-demo]
 //
 // Prints one JSON line with the run ids ({"baseline": ..., "long": ..., "live": ...}), then,
 // with --live, keeps a run "live-run" running and logging a point every 100 ms for SECONDS.
@@ -31,14 +32,16 @@ std::size_t count_arg(int argc, char** argv, int& i) {
 int main(int argc, char** argv) {
   try {
     if (argc < 2) {
-      std::cerr << "usage: vigil_ui_fixture STORE [--bulk N] [--long-points N] [--live SECONDS] "
-                   "[--no-demo]\n";
+      std::cerr << "usage: vigil_ui_fixture STORE [--bulk N] [--long-points N] [--mnist N] "
+                   "[--no-points] [--live SECONDS] [--no-demo]\n";
       return 2;
     }
     const std::string path = argv[1];
     std::size_t bulk = 0;
     std::size_t long_points = 0;
     std::size_t live_seconds = 0;
+    std::size_t mnist = 0;
+    bool no_points = false;
     bool demo = true;
     for (int i = 2; i < argc; ++i) {
       const std::string arg = argv[i];
@@ -46,6 +49,10 @@ int main(int argc, char** argv) {
         bulk = count_arg(argc, argv, i);
       } else if (arg == "--long-points") {
         long_points = count_arg(argc, argv, i);
+      } else if (arg == "--no-points") {
+        no_points = true;
+      } else if (arg == "--mnist") {
+        mnist = count_arg(argc, argv, i);
       } else if (arg == "--live") {
         live_seconds = count_arg(argc, argv, i);
       } else if (arg == "--no-demo") {
@@ -54,10 +61,17 @@ int main(int argc, char** argv) {
         throw std::invalid_argument("unknown argument " + arg);
       }
     }
+    // Creates the store even when nothing is written into it (the empty-store page); the demo
+    // forks, so it runs before any Store of this process has started its threads.
+    if (!demo) {
+      vigil::tracker::Store create(path);
+    }
     nlohmann::json ids = nlohmann::json::object();
     if (demo) ids = vigil::testing::fill_demo_store(path).to_json();
     if (bulk > 0) vigil::testing::add_bulk_runs(path, bulk);
     if (long_points > 0) ids["long"] = vigil::testing::add_long_series_run(path, long_points);
+    if (mnist > 0) ids["mnist"] = vigil::testing::add_mnist_like_runs(path, mnist);
+    if (no_points) ids.update(vigil::testing::add_runs_without_points(path));
     if (live_seconds == 0) {
       std::cout << ids.dump() << std::endl;
       return 0;

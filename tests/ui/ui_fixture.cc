@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include "vigil/tracker.h"
 
@@ -208,6 +209,91 @@ void add_bulk_runs(const std::string& path, std::size_t count) {
     run.finish(i % 10 == 9 ? tracker::RunStatus::kFailed : tracker::RunStatus::kFinished,
                i % 10 == 9 ? "bulk failure" : "");
   }
+}
+
+namespace {
+
+// model.* params exactly as the plugin logs them for vigil-mnist's CNN (hyperparams.cc
+// model_params: the children's pretty_print lines and the whole module's multi-line print).
+nlohmann::json mnist_cnn_model_params() {
+  const char* conv1 = "torch::nn::Conv2d(1, 16, kernel_size=[3, 3], stride=[1, 1], padding=[1, 1])";
+  const char* conv2 =
+      "torch::nn::Conv2d(16, 32, kernel_size=[3, 3], stride=[1, 1], padding=[1, 1])";
+  const char* dropout = "torch::nn::Dropout(p=0.25, inplace=false)";
+  const char* fc1 = "torch::nn::Linear(in_features=1568, out_features=128, bias=true)";
+  const char* fc2 = "torch::nn::Linear(in_features=128, out_features=10, bias=true)";
+  nlohmann::json children = nlohmann::json::array();
+  std::string structure = "Cnn(\n";
+  for (const auto& [name, module] :
+       {std::pair{"conv1", conv1}, std::pair{"conv2", conv2}, std::pair{"dropout", dropout},
+        std::pair{"fc1", fc1}, std::pair{"fc2", fc2}}) {
+    children.push_back({{"name", name}, {"module", module}});
+    structure += std::string("  (") + name + "): " + module + "\n";
+  }
+  structure += ")";
+  return {{"name", "cnn"},
+          {"parameters", 206922},
+          {"trainable_parameters", 206922},
+          {"children", std::move(children)},
+          {"structure", structure}};
+}
+
+}  // namespace
+
+std::vector<std::string> add_mnist_like_runs(const std::string& path, std::size_t count) {
+  tracker::Store store(path, quiet_options());
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < count; ++i) {
+    const bool sgd = i % 2 == 1;
+    const double lr = sgd ? 0.05 : 0.001 * static_cast<double>(1 + i);
+    tracker::RunOptions options;
+    // vigil-mnist's default names are short; the last run has a long one, as users write them.
+    options.name = i + 1 == count ? "cnn-sgd-lr0.05-fashion-mnist-ablation-without-dropout-"
+                                    "and-with-a-much-longer-warmup-schedule-seed-1234"
+                                  : std::string("cnn-") + (sgd ? "sgd" : "adam") + "-lr" +
+                                        std::to_string(lr).substr(0, 5);
+    options.experiment = "mnist-real";
+    options.tags = {"mnist-like"};
+    nlohmann::json optimizer = {
+        {"name", sgd ? "sgd" : "adam"}, {"lr", lr}, {"param_groups", 1}, {"weight_decay", 0.0}};
+    if (sgd) optimizer.update({{"momentum", 0.9}, {"dampening", 0.0}, {"nesterov", false}});
+    if (!sgd) optimizer.update({{"betas", {0.9, 0.999}}, {"eps", 1e-8}, {"amsgrad", false}});
+    options.params = {
+        {"optimizer", optimizer},
+        {"model", mnist_cnn_model_params()},
+        {"dataset", {{"name", "fashion-mnist"}, {"train_samples", 512}, {"test_samples", 10000}}},
+        {"batch_size", 64},
+        {"epochs", 1},
+        {"seed", 1 + i},
+        {"device", "cpu"},
+        {"libtorch_version", "2.4.1"},
+        {"host", "e2e-host"},
+        {"layers", {{"layer_10", 10}, {"layer_2", 2}, {"layer_1", 1}}}};
+    options.command = "vigil-mnist --limit 512 --epochs 1";
+    auto run = store.start_run(options);
+    auto loss = run.metric("loss");
+    for (int step = 0; step < 8; ++step) {
+      loss.log(2.3 / (1.0 + 0.3 * step) + 0.05 * static_cast<double>(i), step, 0);
+    }
+    run.log_metric("accuracy", 0.70 + 0.03 * static_cast<double>(i), 8, 0, {{"subset", "val"}});
+    run.finish();
+    ids.push_back(run.id());
+  }
+  return ids;
+}
+
+nlohmann::json add_runs_without_points(const std::string& path) {
+  tracker::Store store(path, quiet_options());
+  tracker::RunOptions options;
+  options.experiment = "no-points";
+  options.name = "no-metrics";
+  auto bare = store.start_run(options);
+  bare.finish();
+  options.name = "declared-only";
+  auto declared = store.start_run(options);
+  [[maybe_unused]] auto loss = declared.metric("loss");  // declared, never logged
+  declared.finish();
+  return {{"no_metrics", bare.id()}, {"declared", declared.id()}};
 }
 
 std::string add_long_series_run(const std::string& path, std::size_t points) {

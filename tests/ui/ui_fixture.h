@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,17 @@ DemoRuns fill_demo_store(const std::string& path);
 /// optimizer.{name,lr}, batch_size, seed; metrics loss (10 points) and accuracy{subset=val}
 /// (3 points)) for paging and load tests.
 void add_bulk_runs(const std::string& path, std::size_t count);
+
+/// Adds `count` finished runs of experiment "mnist-real" whose params have the shapes vigil-mnist
+/// logs (model.structure over several lines, model.children as an array of module lines,
+/// optimizer, dataset...), the last with a 120-character name; metrics loss (8 points) and
+/// accuracy{subset=val}. Returns their ids in creation order.
+std::vector<std::string> add_mnist_like_runs(const std::string& path, std::size_t count);
+
+/// Adds two finished runs of experiment "no-points": "no-metrics" (no series) and
+/// "declared-only" (a `loss` series declared, no point logged). Returns {"no_metrics",
+/// "declared"} ids.
+nlohmann::json add_runs_without_points(const std::string& path);
 
 /// Adds a finished run "long-series" with one `loss` series of `points` points; returns its id.
 std::string add_long_series_run(const std::string& path, std::size_t points);

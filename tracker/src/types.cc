@@ -14,10 +14,6 @@
 namespace vigil::tracker {
 namespace {
 
-constexpr RunStatus kAllStatuses[] = {
-    RunStatus::kRunning, RunStatus::kFinished, RunStatus::kFailed, RunStatus::kKilled,
-    RunStatus::kCrashed, RunStatus::kRejected, RunStatus::kAborted};
-
 bool needs_quotes(const std::string& text) {
   if (text.empty()) return true;
   for (char c : text) {
@@ -93,7 +89,7 @@ std::string_view to_string(RunStatus status) noexcept {
 }
 
 RunStatus parse_run_status(std::string_view text) {
-  for (RunStatus status : kAllStatuses) {
+  for (RunStatus status : kRunStatuses) {
     if (to_string(status) == text) return status;
   }
   throw InvalidArgument("unknown run status '" + std::string(text) +

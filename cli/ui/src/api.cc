@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "http_error.h"
@@ -29,17 +30,77 @@ std::string single_param(const QueryParams& params, const std::string& key, bool
   return params.find(key)->second;
 }
 
+// A whole number of at most 15 digits (exact in a browser's doubles), or nullopt when absent;
+// `expected` ends the error.
+std::optional<std::int64_t> whole_number_param(const QueryParams& params, const std::string& key,
+                                               bool allow_negative, const std::string& expected) {
+  const auto text = single_param(params, key, false);
+  if (text.empty() && params.count(key) == 0) return std::nullopt;
+  const std::size_t sign = allow_negative && text[0] == '-' ? 1 : 0;
+  const bool digits =
+      text.size() > sign && text.size() - sign <= 15 &&
+      std::all_of(text.begin() + sign, text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) {
+    throw HttpError(400, "parameter '" + key + "' is '" + text + "'; expected " + expected);
+  }
+  return std::stoll(text);
+}
+
+// The series and step range of a points request (GET /api/runs/{id}/points).
+std::pair<tracker::SeriesKey, tracker::PointsQuery> parse_points_params(const QueryParams& params) {
+  for (const auto& [key, value] : params) {
+    if (key != "metric" && key != "max_points" && key != "min_step" && key != "max_step" &&
+        key != "token") {
+      throw HttpError(400, "unknown parameter '" + key +
+                               "'; expected metric, max_points, min_step and max_step");
+    }
+  }
+  const auto metric = single_param(params, "metric", true);
+  std::pair<tracker::SeriesKey, tracker::PointsQuery> out;
+  try {
+    out.first = tracker::SeriesKey::parse(metric);
+  } catch (const tracker::InvalidArgument& e) {
+    throw HttpError(400, std::string("parameter 'metric': ") + e.what());
+  }
+  auto& query = out.second;
+  const std::string points_form =
+      "0 (as many as allowed) or a whole number from 2 to " + std::to_string(kMaxResponsePoints);
+  const auto max_points = whole_number_param(params, "max_points", false, points_form);
+  if (max_points == 1 || max_points > static_cast<std::int64_t>(kMaxResponsePoints)) {
+    throw HttpError(400, "parameter 'max_points' is '" + std::to_string(*max_points) +
+                             "'; expected " + points_form);
+  }
+  query.max_points =
+      max_points.value_or(0) == 0 ? kMaxResponsePoints : static_cast<std::size_t>(*max_points);
+  const std::string step_form = "a whole number of at most 15 digits (steps are integers)";
+  query.min_step = whole_number_param(params, "min_step", true, step_form);
+  query.max_step = whole_number_param(params, "max_step", true, step_form);
+  if (query.min_step && query.max_step && *query.min_step > *query.max_step) {
+    throw HttpError(400, "parameter 'min_step' (" + std::to_string(*query.min_step) +
+                             ") is above 'max_step' (" + std::to_string(*query.max_step) +
+                             "); expected min_step <= max_step");
+  }
+  return out;
+}
+
+// A series declared but without points yet has no last value, extremes, step or time: null,
+// not NaN and 1970-01-01.
 nlohmann::json series_json(const tracker::SeriesSummary& summary) {
+  const bool empty = summary.count == 0;
+  const auto value = [empty](double v) {
+    return empty ? nlohmann::json(nullptr) : tracker::finite_or_string(v);
+  };
   return {
       {"name", summary.key.name},
       {"context", summary.key.context.is_null() ? nlohmann::json::object() : summary.key.context},
       {"qualified_name", summary.key.qualified_name()},
       {"count", summary.count},
-      {"last", tracker::finite_or_string(summary.last)},
-      {"min", tracker::finite_or_string(summary.min)},
-      {"max", tracker::finite_or_string(summary.max)},
-      {"last_step", summary.last_step},
-      {"last_time", tracker::format_time(summary.last_time)}};
+      {"last", value(summary.last)},
+      {"min", value(summary.min)},
+      {"max", value(summary.max)},
+      {"last_step", empty ? nlohmann::json(nullptr) : nlohmann::json(summary.last_step)},
+      {"last_time",
+       empty ? nlohmann::json(nullptr) : nlohmann::json(tracker::format_time(summary.last_time))}};
 }
 
 // The tags under `key`; each passes tracker::check_tag (the rule `vigil runs tag` applies).
@@ -134,37 +195,18 @@ nlohmann::json Api::series(const std::string& id) const {
 }
 
 nlohmann::json Api::points(const std::string& id, const QueryParams& params) const {
-  for (const auto& [key, value] : params) {
-    if (key != "metric" && key != "max_points" && key != "token") {
-      throw HttpError(400, "unknown parameter '" + key + "'; expected metric and max_points");
-    }
-  }
+  // Not a structured binding: C++17 lambdas cannot capture those (Clang refuses).
+  const auto parsed = parse_points_params(params);
+  const tracker::SeriesKey& key = parsed.first;
+  const tracker::PointsQuery& query = parsed.second;
   const auto run_id = resolve(id);
-  const auto metric = single_param(params, "metric", true);
-  tracker::SeriesKey key;
-  try {
-    key = tracker::SeriesKey::parse(metric);
-  } catch (const tracker::InvalidArgument& e) {
-    throw HttpError(400, std::string("parameter 'metric': ") + e.what());
-  }
-  std::size_t max_points = 0;
-  if (const auto text = single_param(params, "max_points", false); !text.empty()) {
-    const bool digits = text.size() <= 9 && std::all_of(text.begin(), text.end(), [](char c) {
-                          return c >= '0' && c <= '9';
-                        });
-    if (!digits || (std::stoul(text) != 0 && std::stoul(text) < 2)) {
-      throw HttpError(400, "parameter 'max_points' is '" + text +
-                               "'; expected 0 (all points) or a whole number >= 2");
-    }
-    max_points = std::stoul(text);
-  }
   const auto summaries = reader_.series(run_id);
   const auto found = std::find_if(summaries.begin(), summaries.end(),
                                   [&](const auto& summary) { return summary.key == key; });
   if (found == summaries.end()) {
-    throw HttpError(404, "run " + run_id + " has no series '" + metric + "'");
+    throw HttpError(404, "run " + run_id + " has no series '" + key.qualified_name() + "'");
   }
-  const auto points = reader_.points(run_id, key, max_points);
+  const auto points = reader_.points(run_id, key, query);
   auto steps = nlohmann::json::array();
   auto epochs = nlohmann::json::array();
   auto values = nlohmann::json::array();
@@ -197,7 +239,13 @@ nlohmann::json Api::experiments() const { return reader_.experiments(); }
 nlohmann::json Api::meta() const {
   auto verdict_tags = nlohmann::json::array();
   for (std::string_view tag : tracker::kVerdictTags) verdict_tags.push_back(std::string(tag));
-  return {{"verdict_tags", std::move(verdict_tags)}};
+  auto statuses = nlohmann::json::array();
+  for (auto status : tracker::kRunStatuses) statuses.push_back(std::string(to_string(status)));
+  return {{"verdict_tags", std::move(verdict_tags)},
+          {"statuses", std::move(statuses)},
+          {"verdicts", {std::string(tracker::kPassVerdict), std::string(tracker::kFailVerdict)}},
+          {"max_response_points", kMaxResponsePoints},
+          {"store", reader_.uri()}};
 }
 
 nlohmann::json Api::update_tags(const std::string& id, const std::string& body) {

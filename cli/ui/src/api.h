@@ -12,6 +12,10 @@
 
 namespace vigil::ui {
 
+/// Most points one GET /api/runs/{id}/points answers (max_points 0 or absent means this many);
+/// a longer series or step range is downsampled to it. Bounds the response to a few MB.
+inline constexpr std::size_t kMaxResponsePoints = 100'000;
+
 /// The dashboard's JSON API, independent of HTTP: each method answers one endpoint (see
 /// cli/ui/API.md) and reports refusals by throwing HttpError or the tracker's exceptions
 /// (RunNotFound, AmbiguousRunId, InvalidArgument, StoreError), which the server maps to status
@@ -37,14 +41,17 @@ class Api {
   nlohmann::json get_run(const std::string& id) const;
   /// GET /api/runs/{id}/series: summaries of every series of the run.
   nlohmann::json series(const std::string& id) const;
-  /// GET /api/runs/{id}/points?metric=NAME[&max_points=N]: columnar points of one series.
+  /// GET /api/runs/{id}/points?metric=NAME[&max_points=N][&min_step=A][&max_step=B]: columnar
+  /// points of one series, in the step range [A, B] when given (only the chunks that overlap it
+  /// are read), downsampled to max_points.
   nlohmann::json points(const std::string& id, const QueryParams& params) const;
   /// GET /api/runs/{id}/validations: the run's validation records, oldest first.
   nlohmann::json validations(const std::string& id) const;
   /// GET /api/experiments: experiment names.
   nlohmann::json experiments() const;
-  /// GET /api/meta: constants the browser shares with the server:
-  /// {"verdict_tags": tracker::kVerdictTags}.
+  /// GET /api/meta: constants the browser shares with the server: {"verdict_tags":
+  /// tracker::kVerdictTags, "statuses": tracker::kRunStatuses, "verdicts": ["PASS", "FAIL"],
+  /// "max_response_points": kMaxResponsePoints, "store": store_uri()}.
   nlohmann::json meta() const;
   /// POST /api/runs/{id}/tags with body {"add": [...], "remove": [...]}: the updated run.
   nlohmann::json update_tags(const std::string& id, const std::string& body);

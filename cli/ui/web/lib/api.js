@@ -78,7 +78,7 @@ let metaPromise = null;
 
 /**
  * Constants the server shares with the page (GET /api/meta), fetched once per page load:
- * { verdict_tags: [...] } (the tags only `vigil validate` sets).
+ * { verdict_tags, statuses, verdicts, max_response_points, store } (cli/ui/API.md).
  */
 export function meta() {
   if (!metaPromise) {

@@ -1,133 +1,90 @@
-// Line charts on uPlot (global `uPlot`, embedded from node_modules/uplot): one line per run,
-// x axis by step, epoch, wall time or time since start, EMA smoothing, log scale, drag-zoom
-// (double-click resets), hover values in the legend.
+// Line charts on uPlot (global `uPlot`, embedded from node_modules/uplot): one line per run or
+// one mean line with its min-max band per group, x axis by step, epoch, wall time or time since
+// start, log scale, drag-zoom (double-click resets) reported to the owner so it can fetch the
+// visible range at full resolution, hover values in a scrollable legend, CSV of the drawn data.
 
-import { el, formatNumber } from './dom.js';
 import { api, runPath } from './api.js';
-
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2',
-                 '#17becf', '#7f7f7f', '#bcbd22'];
-
-/** Colour of the i-th run of a view. */
-export function runColor(index) {
-  return PALETTE[index % PALETTE.length];
-}
-
-export const X_MODES = {
-  step: 'Step',
-  epoch: 'Epoch',
-  time: 'Wall time',
-  relative: 'Time since start (s)',
-};
+import { downloadText, el } from './dom.js';
+import { formatNumber, toCsv } from './format.js';
+import { X_MODES, alignLines, pointsInRange, withAlpha } from './series.js';
 
 /** Max points asked of the server per series (it downsamples min/max per bucket). */
 export const MAX_POINTS = 2000;
 
-/** Fetches one series' points: { step, epoch, value, time, count, downsampled }. */
-export function fetchPoints(runId, metric, maxPoints = MAX_POINTS) {
+/**
+ * Fetches one series' points: { step, epoch, value, time, count, downsampled }; with `range`
+ * ({lo, hi}), only steps lo..hi, at full resolution up to maxPoints.
+ */
+export function fetchPoints(runId, metric, maxPoints = MAX_POINTS, range = null) {
   const query = new URLSearchParams({ metric, max_points: String(maxPoints) });
+  if (range) {
+    query.set('min_step', String(Math.floor(range.lo)));
+    query.set('max_step', String(Math.ceil(range.hi)));
+  }
   return api(`${runPath(runId, '/points')}?${query}`);
 }
 
-function numeric(value) {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
+/** Series with at most this many points are drawn with their points marked. */
+const SPARSE_POINTS = 30;
 
 /**
- * x values of a series for `mode`. Epoch: points of one epoch are spread over [e, e+1) so
- * per-step series logged with an epoch stay a line; points without epoch are dropped (null).
+ * Width in pixels the y axis needs for its widest tick label (12 px system font: at most 7.2 px
+ * a character, plus the tick and a gap), so labels such as -1.235e+5 are never clipped.
  */
-export function xValues(points, mode, startTime) {
-  const n = points.step.length;
-  if (mode === 'time') return points.time.slice();
-  if (mode === 'relative') return points.time.map((t) => t - startTime);
-  if (mode !== 'epoch') return points.step.slice();
-  const xs = new Array(n).fill(null);
-  let i = 0;
-  while (i < n) {
-    const epoch = points.epoch[i];
-    let j = i;
-    while (j < n && points.epoch[j] === epoch) j++;
-    if (epoch !== null && epoch !== undefined) {
-      const count = j - i;
-      // A single point per epoch (per-epoch series) sits on the epoch number itself.
-      for (let k = i; k < j; k++) xs[k] = count === 1 ? epoch : epoch + (k - i) / count;
-    }
-    i = j;
-  }
-  return xs;
+export function axisSize(u, values) {
+  if (!values) return 50;
+  const longest = Math.max(...values.map((v) => String(v).length));
+  return Math.max(40, 14 + Math.ceil(longest * 7.2));
 }
 
-/** TensorBoard-style debiased exponential moving average; weight 0 = raw values. */
-export function ema(values, weight) {
-  if (!(weight > 0)) return values.slice();
-  const out = new Array(values.length);
-  let last = 0;
-  let count = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === null) {
-      out[i] = null;
-      continue;
-    }
-    last = last * weight + (1 - weight) * v;
-    count++;
-    out[i] = last / (1 - Math.pow(weight, count));
-  }
-  return out;
+function cssColor(name, fallback) {
+  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return value || fallback;
 }
 
-/**
- * uPlot's aligned data from lines with their own x arrays: [xs, ys1, ys2, ...], x sorted
- * ascending and unique, null where a line has no point at that x.
- */
-export function alignLines(lines) {
-  const all = new Set();
-  for (const line of lines) for (const x of line.x) if (x !== null) all.add(x);
-  const xs = Float64Array.from(all).sort();
-  const index = new Map();
-  xs.forEach((x, i) => index.set(x, i));
-  const data = [Array.from(xs)];
-  for (const line of lines) {
-    const ys = new Array(xs.length).fill(null);
-    line.x.forEach((x, i) => {
-      if (x !== null) ys[index.get(x)] = line.y[i];
-    });
-    data.push(ys);
-  }
-  return data;
+/** uPlot series, data and bands for plain lines ({label, color, x, y}). */
+export function lineSpec(lines) {
+  return {
+    data: alignLines(lines),
+    series: lines.map((line) => ({ label: line.label, color: line.color })),
+    bands: [],
+  };
 }
 
-/**
- * Builds the plotted lines of one metric: for each run with points, x by mode, y raw or
- * smoothed, non-positive values dropped on a log scale.
- */
-export function buildLines(entries, { xMode, smoothing, logScale }) {
-  const lines = [];
-  for (const { run, color, points } of entries) {
-    if (!points || points.step.length === 0) continue;
-    const start = Date.parse(run.started_at) / 1000;
-    const x = xValues(points, xMode, Number.isFinite(start) ? start : points.time[0]);
-    let y = points.value.map(numeric);
-    y = ema(y, smoothing);
-    if (logScale) y = y.map((v) => (v !== null && v > 0 ? v : null));
-    lines.push({ label: run.name || run.id.slice(0, 8), color, x, y });
-  }
-  return lines;
+/** uPlot series, data and bands for aggregateGroups() output: mean line over a min-max band. */
+export function groupSpec({ data, groups }) {
+  const series = [];
+  const bands = [];
+  groups.forEach((group, g) => {
+    const base = 1 + 3 * g;  // uPlot index of the group's mean
+    series.push({ label: `${group.label} (mean of ${group.size})`, color: group.color },
+                { label: `${group.label} min`, color: withAlpha(group.color, 0.35), thin: true, hideInLegend: true },
+                { label: `${group.label} max`, color: withAlpha(group.color, 0.35), thin: true, hideInLegend: true });
+    bands.push({ series: [base + 2, base + 1], fill: withAlpha(group.color, 0.18) });
+  });
+  return { data, series, bands };
 }
 
 /** One uPlot chart in a card; recreated when its shape changes, updated in place otherwise. */
 export class LineChart {
-  constructor(title, { height = 280, compact = false } = {}) {
+  /** `onZoom({min, max} | null)` is called after the user zooms in or resets (debounced). */
+  constructor(title, { height = 280, compact = false, onZoom = null } = {}) {
+    this.title = title;
     this.height = height;
     this.compact = compact;
+    this.onZoom = onZoom;
     this.plotHost = el('div', { class: 'plot' });
     this.note = el('div', { class: 'chart-note muted' });
+    this.csvButton = el('button', { type: 'button', class: 'small', title: `Download the data of ${title} as CSV`,
+                                    onclick: () => this.downloadCsv() }, 'CSV');
     this.element = el('section', { class: compact ? 'chart compact' : 'chart', dataset: { metric: title } },
-                      el('h3', { class: 'chart-title', text: title }), this.plotHost, this.note);
+      el('div', { class: 'chart-head' }, el('h3', { class: 'chart-title', text: title }), compact ? null : this.csvButton),
+      this.plotHost, this.note);
     this.plot = null;
     this.shape = '';
     this.zoomed = false;
+    this.reported = null;  // last zoom range given to onZoom
+    this.zoomTimer = null;
     this.resizer = new ResizeObserver(() => this.resize());
     this.resizer.observe(this.plotHost);
   }
@@ -141,51 +98,108 @@ export class LineChart {
   }
 
   /** Draws `lines` ({label, color, x, y}); keeps the zoom on live updates of the same shape. */
-  setLines(lines, { xMode, logScale }) {
-    this.element.dataset.lines = String(lines.length);
-    this.note.textContent = lines.length === 0 ? 'No points for the selected runs.' : '';
-    const shape = JSON.stringify([xMode, logScale, lines.map((l) => [l.label, l.color])]);
-    const data = alignLines(lines);
-    this.element.dataset.points = String(data[0].length);
+  setLines(lines, options) {
+    this.draw(lineSpec(lines), options, lines.length === 0 ? 'No points for the selected runs.' : '');
+  }
+
+  /** Draws aggregateGroups() output as one mean line and min-max band per group. */
+  setGroups(aggregate, options) {
+    this.draw(groupSpec(aggregate), options, aggregate.groups.length === 0 ? 'No points for the selected runs.' : '');
+  }
+
+  draw(spec, { xMode, logScale }, emptyNote) {
+    const { data, series, bands } = spec;
+    this.data = data;
+    this.series = series;
+    this.xMode = xMode;
+    Object.assign(this.element.dataset, {
+      lines: String(series.filter((s) => !s.hideInLegend).length),
+      bands: String(bands.length),
+      points: String(data[0].length),
+    });
+    this.note.textContent = emptyNote;
+    const shape = JSON.stringify([xMode, logScale, series.map((s) => [s.label, s.color]), bands.length]);
     if (this.plot && shape === this.shape) {
       this.plot.setData(data, !this.zoomed);
+      this.countVisible();
       return;
     }
     this.destroyPlot();
     this.shape = shape;
     this.zoomed = false;
-    if (lines.length === 0) return;
-    const options = {
+    this.reported = null;
+    if (series.length === 0) return;
+    this.plot = new uPlot(this.options(spec, xMode, logScale), data, this.plotHost);
+    this.plot.root.querySelectorAll('.u-legend .u-series').forEach((row, i) => {
+      if (i > 0 && series[i - 1].hideInLegend) row.hidden = true;
+    });
+    this.countVisible();
+  }
+
+  options({ data, series, bands }, xMode, logScale) {
+    // Series with few points (one value per epoch, a single validation) show their points too.
+    const few = data.slice(1).map((ys) => ys.filter((v) => v !== null).length <= SPARSE_POINTS);
+    const axis = cssColor('--chart-axis', '#555');
+    const grid = cssColor('--chart-grid', '#eee');
+    const format = (u, v) => (v === null || v === undefined ? '—' : formatNumber(v));
+    return {
       width: this.width(),
       height: this.height,
       legend: { show: !this.compact, live: true },
       cursor: { drag: { x: true, y: false, setScale: true } },
       scales: { x: { time: xMode === 'time' }, y: { distr: logScale ? 3 : 1 } },
       axes: [
-        { label: this.compact ? undefined : X_MODES[xMode], stroke: '#555', grid: { stroke: '#eee' } },
-        { stroke: '#555', grid: { stroke: '#eee' }, size: 60,
+        { label: this.compact ? undefined : X_MODES[xMode], stroke: axis, grid: { stroke: grid }, ticks: { stroke: grid } },
+        { stroke: axis, grid: { stroke: grid }, ticks: { stroke: grid }, size: axisSize,
           values: (u, ticks) => ticks.map((v) => (v === null ? '' : formatNumber(v))) },
       ],
       series: [
         { label: X_MODES[xMode], value: (u, v) => (v === null ? '—' : xMode === 'time' ? new Date(v * 1000).toLocaleString() : formatNumber(v)) },
-        ...lines.map((line) => ({
-          label: line.label,
-          stroke: line.color,
-          width: this.compact ? 1.25 : 1.75,
+        ...series.map((s, i) => ({
+          label: s.label,
+          stroke: s.color,
+          width: s.thin ? 0.75 : this.compact ? 1.25 : 1.75,
           spanGaps: true,
-          points: { show: false },
-          value: (u, v) => (v === null ? '—' : formatNumber(v)),
+          points: { show: few[i] && !s.thin, size: 6, fill: s.color },
+          value: format,
         })),
       ],
-      hooks: {
-        setScale: [(u, key) => {
-          if (key !== 'x' || !u.data[0].length) return;
-          const xs = u.data[0];
-          this.zoomed = u.scales.x.min > xs[0] || u.scales.x.max < xs[xs.length - 1];
-        }],
-      },
+      bands,
+      hooks: { setScale: [(u, key) => { if (key === 'x') this.scaleChanged(u); }] },
     };
-    this.plot = new uPlot(options, data, this.plotHost);
+  }
+
+  scaleChanged(u) {
+    const xs = u.data[0];
+    if (!xs.length) return;
+    const { min, max } = u.scales.x;
+    this.zoomed = min > xs[0] || max < xs[xs.length - 1];
+    this.countVisible();
+    if (!this.onZoom) return;
+    clearTimeout(this.zoomTimer);
+    this.zoomTimer = setTimeout(() => {
+      const range = this.zoomed ? { min, max } : null;
+      if (JSON.stringify(range) === JSON.stringify(this.reported)) return;
+      this.reported = range;
+      this.onZoom(range);
+    }, 150);
+  }
+
+  /** data-visible-points: plotted points inside the x range on screen (for tests and the note). */
+  countVisible() {
+    if (!this.plot || !this.data[0].length) {
+      this.element.dataset.visiblePoints = '0';
+      return;
+    }
+    const { min, max } = this.plot.scales.x;
+    this.element.dataset.visiblePoints = String(pointsInRange(this.data, min, max));
+  }
+
+  downloadCsv() {
+    if (!this.data) return;
+    const header = [X_MODES[this.xMode] || 'x', ...this.series.map((s) => s.label)];
+    const rows = this.data[0].map((x, i) => [x, ...this.data.slice(1).map((ys) => ys[i])]);
+    downloadText(`${this.title.replace(/[^\w.-]+/g, '_')}.csv`, toCsv([header, ...rows]), 'text/csv');
   }
 
   destroyPlot() {
@@ -194,6 +208,7 @@ export class LineChart {
   }
 
   destroy() {
+    clearTimeout(this.zoomTimer);
     this.resizer.disconnect();
     this.destroyPlot();
   }

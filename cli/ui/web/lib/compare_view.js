@@ -2,11 +2,20 @@
 // then their curves overlaid.
 
 import { fetchRuns } from './api.js';
-import { el, flatten, formatDuration, formatNumber, formatTime, formatValue, replace, runLabel,
-         statusBadge, verdictBadge } from './dom.js';
-import { runColor } from './charts.js';
-import { MetricsPanel, chartOptions, withChanges } from './explorer_view.js';
-import { navigate } from './router.js';
+import { el, replace, statusBadge, verdictBadge } from './dom.js';
+import { flatten, foldText, formatDuration, formatNumber, formatTime, formatValue, naturalCompare, runLabel } from './format.js';
+import { runColor } from './series.js';
+import { MetricsPanel, chartOptions } from './metrics_panel.js';
+import { navigate, withChanges } from './router.js';
+
+/** A value cell: short values as text, long or multi-line ones folded (click to expand). */
+function valueCell(value) {
+  if (value === undefined) return el('td', { class: 'muted', text: '—' });
+  const { text, preview } = foldText(formatValue(value));
+  if (!preview) return el('td', { text });
+  const full = value !== null && typeof value === 'object' ? JSON.stringify(value, null, 2) : text;
+  return el('td', { class: 'folded' }, el('details', {}, el('summary', { text: preview }), el('pre', { class: 'folded', text: full })));
+}
 
 export class CompareView {
   constructor(root) {
@@ -50,7 +59,12 @@ export class CompareView {
     if (seq !== this.seq) return;
     this.error.hidden = runs.length >= 2;
     this.error.textContent = 'Pick two or more runs in the runs table to compare them.';
-    this.renderTable(runs);
+    // Changing curves (or their default being filled in) keeps the table and what is unfolded.
+    const shown = JSON.stringify([runs, this.onlyDiff.checked]);
+    if (shown !== this.shown) {
+      this.shown = shown;
+      this.renderTable(runs);
+    }
     const metrics = route.params.getAll('metric');
     await this.panel.show(runs, metrics, chartOptions(route.params));
     if (seq !== this.seq || metrics.length > 0 || runs.length === 0) return;
@@ -71,14 +85,13 @@ export class CompareView {
     ];
     const flat = runs.map((run) => flatten(run.params));
     const results = runs.map((run) => flatten(run.results));
-    const keys = (maps) => [...new Set(maps.flatMap((m) => [...m.keys()]))].sort();
+    const keys = (maps) => [...new Set(maps.flatMap((m) => [...m.keys()]))].sort(naturalCompare);
     const section = (title) => el('tr', { class: 'section' }, el('th', { colspan: String(runs.length + 1), text: title }));
     const valueRow = (label, values) => {
       const texts = values.map((v) => (v === undefined ? '\u0000missing' : JSON.stringify(v)));
       const differs = new Set(texts).size > 1;
       if (this.onlyDiff.checked && !differs) return null;
-      return el('tr', { class: differs ? 'diff' : '' }, el('th', { text: label }),
-                values.map((v) => el('td', { class: v === undefined ? 'muted' : '', text: formatValue(v) })));
+      return el('tr', { class: differs ? 'diff' : '' }, el('th', { text: label }), values.map(valueCell));
     };
     const head = el('tr', {}, el('th', { text: '' }), runs.map((run, i) => el('th', {},
       el('span', { class: 'swatch', style: { background: runColor(i) } }),
@@ -95,9 +108,10 @@ export class CompareView {
       section('Results'),
       keys(results).map((key) => valueRow(key, results.map((m) => m.get(key)))),
       section('Metrics (last value)'),
-      [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort().map((name) =>
-        valueRow(name, runs.map((r) => (r.metrics[name] ? r.metrics[name].last : undefined)))),
+      [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort(naturalCompare).map((name) =>
+        valueRow(name, runs.map((r) => (r.metrics[name] && r.metrics[name].count > 0 ? r.metrics[name].last : undefined)))),
     ];
-    replace(this.table, el('thead', {}, head), el('tbody', {}, rows));
+    const columns = el('colgroup', {}, el('col', { class: 'key' }), runs.map(() => el('col', {})));
+    replace(this.table, columns, el('thead', {}, head), el('tbody', {}, rows));
   }
 }

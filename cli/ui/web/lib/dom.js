@@ -74,72 +74,13 @@ export function verdictBadge(verdict) {
   return el('span', { class: `badge verdict-${verdict}`, text: verdict });
 }
 
-/** Local date and time of an ISO timestamp, to the minute. */
-export function formatTime(iso) {
-  if (!iso) return '—';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return String(iso);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-         `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
-/** "1h 02m", "3m 05s", "4.2s"; em dash for null. */
-export function formatDuration(seconds) {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
-  if (seconds < 60) return `${seconds.toFixed(1)}s`;
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const pad = (n) => String(n).padStart(2, '0');
-  return h > 0 ? `${h}h ${pad(m)}m` : `${m}m ${pad(s % 60)}s`;
-}
-
-/** Compact number text; strings ("NaN", "Infinity") pass through. */
-export function formatNumber(value) {
-  if (value === null || value === undefined) return '—';
-  if (typeof value !== 'number') return String(value);
-  if (Number.isInteger(value) && Math.abs(value) < 1e9) return String(value);
-  const magnitude = Math.abs(value);
-  if (magnitude !== 0 && (magnitude >= 1e5 || magnitude < 1e-3)) return value.toExponential(3);
-  return String(Number(value.toPrecision(4)));
-}
-
-/** A param value as one line of text. */
-export function formatValue(value) {
-  if (value === undefined) return '—';
-  if (typeof value === 'number') return formatNumber(value);
-  if (typeof value === 'string') return value;
-  return JSON.stringify(value);
-}
-
-/** The value at a dotted path of a nested object, or undefined. */
-export function getPath(object, path) {
-  let node = object;
-  for (const part of path.split('.')) {
-    if (node === null || typeof node !== 'object' || Array.isArray(node) || !(part in node)) {
-      return undefined;
-    }
-    node = node[part];
-  }
-  return node;
-}
-
-/** Leaf paths of a nested object ("optimizer.lr"), arrays counted as leaves. */
-export function flatten(object, prefix = '', out = new Map()) {
-  for (const [key, value] of Object.entries(object || {})) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) &&
-        Object.keys(value).length > 0) {
-      flatten(value, path, out);
-    } else {
-      out.set(path, value);
-    }
-  }
-  return out;
-}
-
-/** A run's display name: its name, else the first 8 characters of its id. */
-export function runLabel(run) {
-  return run.name ? run.name : run.id.slice(0, 8);
+/** Saves `text` as a file named `name` through the browser's download. */
+export function downloadText(name, text, type = 'text/plain') {
+  const url = URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` }));
+  const link = el('a', { download: name });
+  link.href = url;  // a blob: URL (el() keeps hrefs to this app's own routes)
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

@@ -78,3 +78,13 @@ export function startRouter(render) {
   window.addEventListener('popstate', render);
   render();
 }
+
+/** Applies {key: value | [values] | ''} to URLSearchParams ('' or [] deletes). */
+export function withChanges(params, changes) {
+  const next = new URLSearchParams(params);
+  for (const [key, value] of Object.entries(changes)) {
+    next.delete(key);
+    for (const item of [value].flat()) if (item !== '' && item !== null) next.append(key, item);
+  }
+  return next;
+}

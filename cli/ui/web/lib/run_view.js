@@ -1,28 +1,59 @@
-// One run: status and error, params as a tree, results, tags (add/remove), the latest
-// validation report, and every metric as a small chart.
+// One run: status, progress while running, and error, params as a tree (collapsed beyond two
+// levels, searchable, keys in natural order), results, tags (add/remove), the latest validation
+// report, and every metric as a small chart, grouped by metric family.
 
 import { ApiError, api, meta, runPath } from './api.js';
-import { el, formatDuration, formatNumber, formatTime, formatValue, replace, runLabel,
-         statusBadge, verdictBadge } from './dom.js';
-import { LineChart, buildLines, fetchPoints, runColor } from './charts.js';
+import { el, replace, statusBadge, verdictBadge } from './dom.js';
+import { flatten, foldText, formatDuration, formatNumber, formatTime, formatValue, naturalCompare, runLabel } from './format.js';
+import { LineChart, fetchPoints } from './charts.js';
+import { buildLines, runColor } from './series.js';
 import { routeHref } from './router.js';
-import { LIVE_INTERVAL_MS } from './explorer_view.js';
+import { Poller } from './live.js';
 
 const SMALL_CHART_POINTS = 500;
 const SEVERITY_ORDER = ['error', 'warning', 'info'];
 
-/** A nested JSON value as collapsible lists; every key and value rendered as text. */
-export function jsonTree(value) {
+/** Levels of a params tree shown open; deeper ones start folded. */
+const OPEN_LEVELS = 2;
+
+/**
+ * A nested JSON value as collapsible lists, keys in natural order (layer_2 before layer_10),
+ * levels from OPEN_LEVELS on folded; every key and value rendered as text.
+ */
+export function jsonTree(value, depth = 0) {
   if (value === null || typeof value !== 'object') {
-    return el('span', { class: `value ${typeof value}`, text: formatValue(value) });
+    // Long or multi-line leaves (model.structure) fold to their first line; click expands.
+    const { text, preview } = foldText(formatValue(value));
+    if (!preview) return el('span', { class: `value ${typeof value}`, text });
+    return el('details', { class: 'folded-value' }, el('summary', { class: `value ${typeof value}`, text: preview }),
+              el('pre', { class: 'folded', text }));
   }
-  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v]) :
+    Object.entries(value).sort(([a], [b]) => naturalCompare(a, b));
   if (entries.length === 0) return el('span', { class: 'muted', text: Array.isArray(value) ? '[]' : '{}' });
   return el('ul', { class: 'tree' }, entries.map(([key, child]) => {
     const nested = child !== null && typeof child === 'object' && Object.keys(child).length > 0;
-    if (!nested) return el('li', {}, el('span', { class: 'key', text: key }), ': ', jsonTree(child));
-    return el('li', {}, el('details', { open: true }, el('summary', {}, el('span', { class: 'key', text: key })), jsonTree(child)));
+    if (!nested) return el('li', {}, el('span', { class: 'key', text: key }), ': ', jsonTree(child, depth + 1));
+    return el('li', {}, el('details', { open: depth + 1 < OPEN_LEVELS },
+      el('summary', {}, el('span', { class: 'key', text: key })), jsonTree(child, depth + 1)));
   }));
+}
+
+/** Leaves of `value` whose path or value contains `text` (any case), as "path: value" lines. */
+export function searchTree(value, text) {
+  const needle = text.toLowerCase();
+  const hits = [...flatten(value)].filter(([path, leaf]) =>
+    path.toLowerCase().includes(needle) || formatValue(leaf).toLowerCase().includes(needle));
+  hits.sort(([a], [b]) => naturalCompare(a, b));
+  if (hits.length === 0) return el('p', { class: 'muted', text: `No param matches "${text}".` });
+  return el('ul', { class: 'tree matches' }, hits.map(([path, leaf]) =>
+    el('li', {}, el('span', { class: 'key', text: path }), ': ', jsonTree(leaf, OPEN_LEVELS))));
+}
+
+/** Metric family of a series name: the part before the first '/', else the name itself. */
+export function metricFamily(name) {
+  const slash = name.indexOf('/');
+  return slash > 0 ? name.slice(0, slash) : name;
 }
 
 export class RunView {
@@ -42,17 +73,22 @@ export class RunView {
     this.params = el('div', { class: 'params' });
     this.results = el('div', { class: 'results' });
     this.validation = el('div', { class: 'validation' });
-    this.metrics = el('div', { class: 'chart-grid small' });
-    this.root.append(el('div', { class: 'run-view' },
-      this.header,
+    this.metrics = el('div', { class: 'metric-families' });
+    this.progress = el('div', { class: 'run-progress', hidden: true });
+    this.paramSearch = el('input', { type: 'search', placeholder: 'Search params', 'aria-label': 'Search params',
+                                     oninput: () => this.renderParams() });
+    this.view = el('div', { class: 'run-view' },
+      this.header, this.progress,
       el('section', { class: 'card' }, el('h3', { text: 'Tags' }), this.tags, this.tagError),
       el('div', { class: 'two-columns' },
         el('section', { class: 'card' }, el('h3', { text: 'Run' }), this.meta),
         el('section', { class: 'card' }, el('h3', { text: 'Latest validation' }), this.validation)),
       el('div', { class: 'two-columns' },
-        el('section', { class: 'card' }, el('h3', { text: 'Params' }), this.params),
+        el('section', { class: 'card' }, el('div', { class: 'card-head' }, el('h3', { text: 'Params' }), this.paramSearch), this.params),
         el('section', { class: 'card' }, el('h3', { text: 'Results' }), this.results)),
-      el('section', { class: 'card' }, el('h3', { text: 'Metrics' }), this.metrics)));
+      el('section', { class: 'card' }, el('h3', { text: 'Metrics' }), this.metrics));
+    this.root.append(this.view);
+    this.poller = new Poller(() => this.load());
     this.load();
   }
 
@@ -62,7 +98,7 @@ export class RunView {
 
   unmount() {
     this.seq++;
-    clearTimeout(this.timer);
+    this.poller.stop();
     for (const chart of this.charts) chart.destroy();
   }
 
@@ -76,8 +112,11 @@ export class RunView {
       this.verdictTags = new Set(constants.verdict_tags);
     } catch (error) {
       if (seq !== this.seq) return;
-      const message = error instanceof ApiError && error.status === 404 ? `No run ${this.id}.` : error.message;
-      replace(this.header, el('h2', { text: 'Run' }), el('p', { class: 'error', text: message }));
+      // One clear message instead of empty cards (an unknown id, or the server unreachable).
+      const message = error instanceof ApiError && error.status === 404 ?
+        `No run with id "${this.id}" in this store. ${error.message}` : `Cannot load run ${this.id}: ${error.message}`;
+      replace(this.view, el('h2', { text: 'Run not found' }), el('p', { class: 'error run-missing', text: message }),
+              el('p', {}, el('a', { href: '#/runs', text: 'Back to the runs table' })));
       return;
     }
     if (seq !== this.seq) return;
@@ -89,7 +128,7 @@ export class RunView {
     if (shown !== this.shown) {
       this.shown = shown;
       this.renderTags(run);
-      replace(this.params, jsonTree(run.params));
+      this.renderParams();
       replace(this.results, jsonTree(run.results));
     }
     const [validations, series] = await Promise.all([
@@ -99,9 +138,32 @@ export class RunView {
     if (seq !== this.seq) return;
     this.renderValidation(validations);
     await this.renderMetrics(run, series, seq);
-    if (seq === this.seq && run.status === 'running') {
-      this.timer = setTimeout(() => this.load(), LIVE_INTERVAL_MS);
-    }
+    if (seq === this.seq) this.poller.schedule(run.status === 'running');
+  }
+
+  renderParams() {
+    const text = this.paramSearch.value.trim();
+    replace(this.params, text ? searchTree(this.run.params, text) : jsonTree(this.run.params));
+  }
+
+  /** While running: epoch of the epochs param, last step, time since the last point. */
+  renderProgress(run, series, points) {
+    this.progress.hidden = run.status !== 'running';
+    if (this.progress.hidden) return;
+    const steps = series.map((s) => s.last_step).filter((s) => s !== null && s !== undefined);
+    const epochs = points.filter(Boolean).map((p) => p.epoch[p.epoch.length - 1]).filter((e) => typeof e === 'number');
+    const planned = typeof run.params.epochs === 'number' ? run.params.epochs : null;
+    const epoch = epochs.length ? Math.max(...epochs) + 1 : null;
+    const times = series.filter((s) => s.count > 0).map((s) => Date.parse(s.last_time) / 1000);
+    const since = times.length ? Date.now() / 1000 - Math.max(...times) : null;
+    const parts = [
+      epoch !== null ? `epoch ${epoch}${planned ? ` of ${planned}` : ''}` : null,
+      steps.length ? `step ${Math.max(...steps)}` : 'no points yet',
+      since !== null ? `last point ${formatDuration(Math.max(0, since))} ago` : null,
+      `running for ${formatDuration(Date.now() / 1000 - Date.parse(run.started_at) / 1000)}`,
+    ].filter(Boolean);
+    replace(this.progress, el('strong', { text: 'Progress: ' }), parts.join(' · '),
+      planned && epoch !== null ? el('progress', { max: String(planned), value: String(Math.min(epoch, planned)) }) : null);
   }
 
   renderHeader(run) {
@@ -195,20 +257,40 @@ export class RunView {
       return;
     }
     if (series.length === 0) {
+      this.renderProgress(run, series, []);
       replace(this.metrics, el('p', { class: 'muted', text: 'No metrics logged.' }));
       return;
     }
-    const points = await Promise.all(series.map((s) => fetchPoints(run.id, s.qualified_name, SMALL_CHART_POINTS).catch(() => null)));
+    // Declared series without points yet are not fetched (no NaN, no 1970 times).
+    const points = await Promise.all(series.map((s) => (s.count > 0 ?
+      fetchPoints(run.id, s.qualified_name, SMALL_CHART_POINTS).catch(() => null) : null)));
     if (seq !== this.seq) return;
+    this.renderProgress(run, series, points);
     const options = { xMode: 'step', smoothing: 0, logScale: false };
     const byName = new Map(this.charts.map((c) => [c.element.dataset.metric, c]));
     const charts = series.map((s, i) => {
       const chart = byName.get(s.qualified_name) || new LineChart(s.qualified_name, { height: 150, compact: true });
       chart.setLines(buildLines([{ run, color: runColor(0), points: points[i] }], options), options);
+      if (s.count === 0) chart.note.textContent = 'No points yet.';
       return chart;
     });
     for (const chart of this.charts) if (!charts.includes(chart)) chart.destroy();
     this.charts = charts;
-    replace(this.metrics, charts.map((c) => c.element));
+    this.renderFamilies(series, charts);
+  }
+
+  /** Charts in one section per metric family (loss, loss{subset=val} and loss/x together). */
+  renderFamilies(series, charts) {
+    const families = new Map();
+    series.forEach((s, i) => {
+      const family = metricFamily(s.name);
+      if (!families.has(family)) families.set(family, []);
+      families.get(family).push(charts[i]);
+    });
+    const names = [...families.keys()].sort(naturalCompare);
+    const sectionClass = (name) => (families.get(name).length > 1 ? 'metric-family wide' : 'metric-family');
+    replace(this.metrics, names.map((name) => el('section', { class: sectionClass(name), dataset: { family: name } },
+      el('h4', { class: 'family-title', text: name }),
+      el('div', { class: 'chart-grid small' }, families.get(name).map((c) => c.element)))));
   }
 }

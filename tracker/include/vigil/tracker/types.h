@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +31,11 @@ enum class RunStatus {
   kRejected,  ///< refused by a governance rule before the first training step
   kAborted,   ///< stopped by a governance guard during training
 };
+
+/// Every RunStatus, in declaration order (the CLI's help and the dashboard's filter list).
+inline constexpr std::array<RunStatus, 7> kRunStatuses = {
+    RunStatus::kRunning, RunStatus::kFinished, RunStatus::kFailed, RunStatus::kKilled,
+    RunStatus::kCrashed, RunStatus::kRejected, RunStatus::kAborted};
 
 /// Lower-case name: "running", "finished", "failed", "killed", "crashed", "rejected", "aborted".
 std::string_view to_string(RunStatus status) noexcept;
