@@ -7,10 +7,13 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libsqlite3-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libcpp-httplib-dev zlib1g-dev
-  libre2-dev
+  libre2-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev dataset-fashion-mnist
   clang-format sqlite3
+  # The PostgreSQL backend's tests and benchmarks start a throwaway server
+  # (scripts/pg_test_cluster.sh).
+  postgresql
   # scripts/sanitize.sh: a second compiler with its sanitizer and libFuzzer runtimes, the
   # symbolizer for readable reports, and ccache for the extra builds.
   clang-14 libclang-rt-14-dev llvm-14 ccache

@@ -180,6 +180,10 @@ class Backend {
   /// increments.
   [[nodiscard]] virtual std::uint64_t change_token() = 0;
 
+  /// Connections re-established after a loss since this object was created (a server
+  /// backend; 0 for a file). The writer reports them in WriterStats::reconnects.
+  [[nodiscard]] virtual std::uint64_t reconnects() const { return 0; }
+
   /// Backend name, location (no password), schema version, counts of runs, series and
   /// points (sum of the series' counts, no scan of the points), and size on disk if known.
   [[nodiscard]] virtual StoreInfo info() = 0;
@@ -217,12 +221,17 @@ class Backend {
 
 /// Parsed form of a store URI.
 struct StoreLocation {
-  std::string scheme;  ///< "sqlite"
-  std::string path;    ///< file path for sqlite
+  std::string scheme;  ///< "sqlite" or "postgresql" (also for postgres://)
+  std::string path;    ///< file path for sqlite; the whole URI for postgresql
 };
 
-/// Splits a resolved URI; throws InvalidArgument for an unsupported scheme.
+/// Splits a resolved URI; throws InvalidArgument for an unsupported scheme or a URI that the
+/// backend cannot parse (a PostgreSQL URI is checked by libpq, without connecting).
 StoreLocation parse_store_uri(const std::string& uri);
+
+/// `uri` with any password ("postgresql://user:secret@..." or "password=secret") replaced
+/// by "***"; other URIs and paths unchanged.
+std::string redact_uri(std::string_view uri);
 
 /// Opens the backend for a resolved URI (throws InvalidArgument / StoreError).
 std::shared_ptr<Backend> open_backend(const std::string& uri, const StoreOptions& options);

@@ -91,8 +91,10 @@ struct RunOptions {
 ///
 /// The URI is resolved by resolve_uri(): an explicit argument, else $VIGIL_STORE, else
 /// ./.vigil/vigil.db (directory and file created on first use). Accepted forms: a plain path,
-/// or sqlite:///absolute/path.db. The backend behind the URI is an implementation detail, so
-/// other backends (e.g. PostgreSQL) can be added without touching callers.
+/// sqlite:///absolute/path.db, or a PostgreSQL connection URI
+/// postgresql://[user[:password]@][host][:port]/dbname[?params] (also postgres://), passed to
+/// libpq as is (sslmode, PGPASSWORD, ~/.pgpass, PGSERVICE and Unix-socket hosts work as with
+/// psql). The tables live in the connection's current schema and are created on first use.
 ///
 /// Several threads and processes may use one store at once; writers of different runs never
 /// see "database is locked", and readers never block writers.
@@ -114,8 +116,18 @@ class Store {
   /// explicit (if not empty) > $VIGIL_STORE (if set and not empty) > "./.vigil/vigil.db".
   static std::string resolve_uri(std::string_view explicit_uri);
 
-  /// The resolved URI this store was opened with.
+  /// Checks the form of a resolved URI without opening anything: throws InvalidArgument
+  /// (a usage error) for an unsupported scheme or a malformed URI. A program can call it
+  /// before starting work that a store opened later would record.
+  static void check_uri(const std::string& uri);
+
+  /// `uri` without its password (replaced by "***"): the form for messages, logs and display.
+  static std::string redact_uri(std::string_view uri);
+
+  /// The resolved URI this store was opened with (may hold a password: see display_uri()).
   const std::string& uri() const;
+  /// uri() without its password.
+  std::string display_uri() const { return redact_uri(uri()); }
 
   // --- writing -------------------------------------------------------------------------
 

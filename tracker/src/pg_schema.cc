@@ -1,0 +1,138 @@
+#include "pg_schema.h"
+
+#include "log.h"
+
+namespace vigil::tracker::detail {
+namespace {
+
+// Key of the advisory lock held while creating or upgrading the schema ("VGIL" again).
+constexpr std::int64_t kSchemaLockKey = 0x5647494c;
+
+// kPgMigrations[i] upgrades version i to i + 1 (0: no tables). The tables mirror the SQLite
+// schema (schema.cc). Key columns use the "C" collation, so ids sort and compare bytewise as
+// in SQLite (prefix ranges of hex ids depend on it). Chunk data is already compressed:
+// STORAGE EXTERNAL keeps PostgreSQL from trying to compress it again.
+const char* const kPgMigrations[] = {
+    R"sql(
+CREATE TABLE vigil_schema(version integer NOT NULL);
+CREATE TABLE vigil_changes(slot integer PRIMARY KEY, counter bigint NOT NULL);
+CREATE TABLE experiments(
+  id bigserial PRIMARY KEY,
+  name text COLLATE "C" NOT NULL UNIQUE,
+  created_at double precision NOT NULL);
+CREATE TABLE runs(
+  id text COLLATE "C" PRIMARY KEY,
+  name text COLLATE "C" NOT NULL,
+  experiment_id bigint NOT NULL REFERENCES experiments(id),
+  status text NOT NULL,
+  created_at double precision NOT NULL,
+  started_at double precision NOT NULL,
+  finished_at double precision,
+  heartbeat_at double precision NOT NULL,
+  host text NOT NULL,
+  pid bigint NOT NULL,
+  command text NOT NULL,
+  error text NOT NULL DEFAULT '',
+  params text NOT NULL DEFAULT '{}',
+  results text NOT NULL DEFAULT '{}');
+CREATE INDEX runs_by_created ON runs(created_at);
+CREATE INDEX runs_by_status ON runs(status);
+CREATE INDEX runs_by_name ON runs(name);
+CREATE TABLE tags(
+  run_id text COLLATE "C" NOT NULL,
+  tag text COLLATE "C" NOT NULL,
+  PRIMARY KEY(run_id, tag));
+CREATE TABLE series(
+  id bigserial PRIMARY KEY,
+  run_id text COLLATE "C" NOT NULL,
+  name text COLLATE "C" NOT NULL,
+  context text COLLATE "C" NOT NULL,
+  count bigint NOT NULL DEFAULT 0,
+  last double precision NOT NULL DEFAULT 'NaN',
+  min double precision NOT NULL DEFAULT 'NaN',
+  max double precision NOT NULL DEFAULT 'NaN',
+  last_step bigint NOT NULL DEFAULT 0,
+  last_time double precision NOT NULL DEFAULT 0,
+  UNIQUE(run_id, name, context));
+CREATE TABLE chunks(
+  series_id bigint NOT NULL,
+  seq bigint NOT NULL,
+  first_step bigint NOT NULL,
+  last_step bigint NOT NULL,
+  n bigint NOT NULL,
+  min double precision NOT NULL,
+  max double precision NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY(series_id, seq));
+ALTER TABLE chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+CREATE TABLE validations(
+  id bigserial PRIMARY KEY,
+  run_id text COLLATE "C" NOT NULL,
+  rules_name text NOT NULL,
+  rules_hash text NOT NULL,
+  phase text NOT NULL,
+  verdict text NOT NULL,
+  score double precision NOT NULL,
+  violations text NOT NULL,
+  report text NOT NULL,
+  created_at double precision NOT NULL);
+CREATE INDEX validations_by_run ON validations(run_id, id);
+INSERT INTO vigil_schema(version) VALUES(0);
+)sql",
+};
+
+static_assert(sizeof(kPgMigrations) / sizeof(kPgMigrations[0]) == kPgSchemaVersion,
+              "one migration per schema version");
+
+std::string too_new(const std::string& display, int version) {
+  return "cannot open store " + display + ": it has schema version " + std::to_string(version) +
+         ", this vigil supports up to version " + std::to_string(kPgSchemaVersion) +
+         " (upgrade vigil)";
+}
+
+}  // namespace
+
+int pg_schema_version(PgConnection& conn) {
+  PgResult exists = conn.exec("reading the schema version",
+                              "SELECT to_regclass('vigil_schema') IS NOT NULL");
+  if (!exists.boolean(0, 0)) return 0;
+  PgResult version =
+      conn.exec("reading the schema version", "SELECT max(version)::int8 FROM vigil_schema");
+  return version.rows() == 0 || version.is_null(0, 0) ? 0
+                                                       : static_cast<int>(version.int64(0, 0));
+}
+
+int ensure_pg_schema(PgConnection& conn, const std::string& display, bool read_only) {
+  int version = pg_schema_version(conn);
+  if (version > kPgSchemaVersion) throw StoreError(too_new(display, version));
+  if (version == kPgSchemaVersion) return version;
+  if (read_only) {
+    throw StoreError(
+        "cannot open store " + display + " read-only: " +
+        (version == 0 ? std::string("the database holds no vigil store (open it once for writing)")
+                      : "it has schema version " + std::to_string(version) +
+                            " and needs an upgrade (open it once for writing)"));
+  }
+  try {
+    PgTransaction transaction(conn);
+    conn.exec("locking the schema", "SELECT pg_advisory_xact_lock($1)",
+              PgParams().add(kSchemaLockKey));
+    version = pg_schema_version(conn);  // another process may have got there first
+    if (version > kPgSchemaVersion) throw StoreError(too_new(display, version));
+    for (int v = version; v < kPgSchemaVersion; ++v) {
+      conn.exec_script("creating schema version " + std::to_string(v + 1), kPgMigrations[v]);
+    }
+    conn.exec("storing the schema version", "UPDATE vigil_schema SET version = $1",
+              PgParams().add(static_cast<std::int64_t>(kPgSchemaVersion)));
+    transaction.commit();
+  } catch (const PgError& e) {
+    throw StoreError("cannot create the vigil schema in store " + display + ": " + e.what());
+  }
+  if (version > 0) {
+    logger()->info("migrated store {} from schema version {} to {}", display, version,
+                   kPgSchemaVersion);
+  }
+  return kPgSchemaVersion;
+}
+
+}  // namespace vigil::tracker::detail

@@ -1,0 +1,263 @@
+#include "pg_util.h"
+
+#include <cstring>
+#include <limits>
+
+#include "backend.h"
+#include "log.h"
+
+namespace vigil::tracker::detail {
+namespace {
+
+// Type OIDs of the binary values we send and read (pg_type.dat; fixed since PostgreSQL 7).
+constexpr unsigned kBoolOid = 16;
+constexpr unsigned kByteaOid = 17;
+constexpr unsigned kInt8Oid = 20;
+constexpr unsigned kTextOid = 25;
+constexpr unsigned kFloat8Oid = 701;
+constexpr unsigned kTextArrayOid = 1009;
+constexpr unsigned kByteaArrayOid = 1001;
+constexpr unsigned kInt8ArrayOid = 1016;
+constexpr unsigned kFloat8ArrayOid = 1022;
+
+void put_be32(std::string& out, std::uint32_t v) {
+  const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                         static_cast<char>(v >> 8), static_cast<char>(v)};
+  out.append(bytes, 4);
+}
+
+void put_be64(std::string& out, std::uint64_t v) {
+  put_be32(out, static_cast<std::uint32_t>(v >> 32));
+  put_be32(out, static_cast<std::uint32_t>(v));
+}
+
+std::uint64_t get_be64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string be64_of(std::uint64_t v) {
+  std::string out;
+  put_be64(out, v);
+  return out;
+}
+
+std::uint64_t bits_of(double value) {
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+// The binary array header (one dimension, no NULLs) of `count` elements of type `elem_oid`.
+std::string array_header(unsigned elem_oid, std::size_t count) {
+  std::string out;
+  put_be32(out, count == 0 ? 0 : 1);  // dimensions (an empty array has none)
+  put_be32(out, 0);                   // has NULLs
+  put_be32(out, elem_oid);
+  if (count > 0) {
+    put_be32(out, static_cast<std::uint32_t>(count));
+    put_be32(out, 1);  // lower bound
+  }
+  return out;
+}
+
+// Messages of a lost connection: libpq reports them without SQLSTATE, the server with class
+// 08 (connection exception) or 57P01..57P03 (shutdown, crash, starting up).
+bool is_connection_state(std::string_view sqlstate) {
+  return sqlstate.substr(0, 2) == "08" || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03";
+}
+
+std::string one_line(std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  for (char& c : message) {
+    if (c == '\n' || c == '\t') c = ' ';
+  }
+  return message;
+}
+
+}  // namespace
+
+PgParams& PgParams::push(unsigned oid, std::string bytes, bool null) {
+  types_.push_back(oid);
+  lengths_.push_back(static_cast<int>(bytes.size()));
+  formats_.push_back(1);
+  null_.push_back(null);
+  data_.push_back(std::move(bytes));
+  return *this;
+}
+
+PgParams& PgParams::add(std::int64_t value) {
+  return push(kInt8Oid, be64_of(static_cast<std::uint64_t>(value)));
+}
+PgParams& PgParams::add(double value) { return push(kFloat8Oid, be64_of(bits_of(value))); }
+PgParams& PgParams::add(bool value) { return push(kBoolOid, std::string(1, value ? 1 : 0)); }
+PgParams& PgParams::add(std::string_view text) { return push(kTextOid, std::string(text)); }
+PgParams& PgParams::add_bytes(std::string_view bytes) {
+  return push(kByteaOid, std::string(bytes));
+}
+PgParams& PgParams::add_null(unsigned oid) { return push(oid, std::string(), true); }
+
+PgParams& PgParams::add_array(const std::vector<std::int64_t>& values) {
+  std::string out = array_header(kInt8Oid, values.size());
+  out.reserve(out.size() + values.size() * 12);
+  for (std::int64_t v : values) {
+    put_be32(out, 8);
+    put_be64(out, static_cast<std::uint64_t>(v));
+  }
+  return push(kInt8ArrayOid, std::move(out));
+}
+
+PgParams& PgParams::add_array(const std::vector<double>& values) {
+  std::string out = array_header(kFloat8Oid, values.size());
+  out.reserve(out.size() + values.size() * 12);
+  for (double v : values) {
+    put_be32(out, 8);
+    put_be64(out, bits_of(v));
+  }
+  return push(kFloat8ArrayOid, std::move(out));
+}
+
+PgParams& PgParams::add_array(const std::vector<std::string>& texts) {
+  std::string out = array_header(kTextOid, texts.size());
+  for (const std::string& t : texts) {
+    put_be32(out, static_cast<std::uint32_t>(t.size()));
+    out += t;
+  }
+  return push(kTextArrayOid, std::move(out));
+}
+
+PgParams& PgParams::add_bytes_array(const std::vector<std::string_view>& values) {
+  std::size_t total = 0;
+  for (std::string_view v : values) total += v.size() + 4;
+  std::string out = array_header(kByteaOid, values.size());
+  out.reserve(out.size() + total);
+  for (std::string_view v : values) {
+    put_be32(out, static_cast<std::uint32_t>(v.size()));
+    out.append(v.data(), v.size());
+  }
+  return push(kByteaArrayOid, std::move(out));
+}
+
+std::vector<const char*> PgParams::values() const {
+  std::vector<const char*> out(data_.size());
+  for (std::size_t i = 0; i < data_.size(); ++i) out[i] = null_[i] ? nullptr : data_[i].data();
+  return out;
+}
+
+const char* PgResult::value(int row, int column, unsigned oid, int size) const {
+  PGresult* r = result_.get();
+  if (PQftype(r, column) != oid || (size >= 0 && PQgetlength(r, row, column) != size)) {
+    throw Error(std::string("PostgreSQL result column ") + PQfname(r, column) +
+                " has type oid " + std::to_string(PQftype(r, column)) + ", expected " +
+                std::to_string(oid));
+  }
+  return PQgetvalue(r, row, column);
+}
+
+std::int64_t PgResult::int64(int row, int column) const {
+  return static_cast<std::int64_t>(get_be64(value(row, column, kInt8Oid, 8)));
+}
+
+double PgResult::float8(int row, int column) const {
+  if (is_null(row, column)) return std::numeric_limits<double>::quiet_NaN();
+  std::uint64_t bits = get_be64(value(row, column, kFloat8Oid, 8));
+  double v = 0.0;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+bool PgResult::boolean(int row, int column) const {
+  return *value(row, column, kBoolOid, 1) != 0;
+}
+
+std::string_view PgResult::bytes(int row, int column) const {
+  const unsigned type = PQftype(result_.get(), column);
+  const char* p = value(row, column, type == kByteaOid ? kByteaOid : kTextOid, -1);
+  return {p, static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
+}
+
+std::int64_t PgResult::affected() const {
+  const char* n = PQcmdTuples(result_.get());
+  return n && *n ? std::stoll(n) : 0;
+}
+
+PgConnection::PgConnection(const std::string& uri, const std::string& display)
+    : conn_(PQconnectdb(uri.c_str())) {
+  if (!conn_) throw PgError("cannot connect to " + display + ": out of memory", "", true);
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    throw PgError("cannot connect to " + display + ": " + one_line(PQerrorMessage(conn_.get())),
+                  "", true);
+  }
+  // Server notices (e.g. "relation already exists, skipping") are not for the user's terminal.
+  PQsetNoticeProcessor(
+      conn_.get(), [](void*, const char* message) { logger()->debug("postgresql: {}", message); },
+      nullptr);
+}
+
+void PgConnection::fail(std::string_view what, PGresult* result) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string sqlstate = state ? state : "";
+  std::string message =
+      one_line(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_.get()));
+  if (message.empty()) message = one_line(PQerrorMessage(conn_.get()));
+  if (result) PQclear(result);
+  const bool lost = PQstatus(conn_.get()) != CONNECTION_OK || is_connection_state(sqlstate);
+  throw PgError(std::string(what) + ": " + message, std::move(sqlstate), lost);
+}
+
+PgResult PgConnection::exec(std::string_view what, const std::string& sql,
+                            const PgParams& params) {
+  std::vector<const char*> values = params.values();
+  PGresult* result =
+      PQexecParams(conn_.get(), sql.c_str(), params.size(), params.types(), values.data(),
+                   params.lengths(), params.formats(), /*resultFormat=*/1);
+  const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(what, result);
+  return PgResult(result);
+}
+
+void PgConnection::exec_script(std::string_view what, const std::string& sql) {
+  PGresult* result = PQexec(conn_.get(), sql.c_str());
+  const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(what, result);
+  PQclear(result);
+}
+
+PgTransaction::PgTransaction(PgConnection& conn, const char* begin) : conn_(conn) {
+  conn_.exec_script("starting a transaction", begin);
+}
+
+PgTransaction::~PgTransaction() noexcept {
+  if (done_ || !conn_.ok()) return;
+  PGresult* result = PQexec(conn_.get(), "ROLLBACK");
+  if (!result || PQresultStatus(result) != PGRES_COMMAND_OK) {
+    logger()->warn("postgresql: rollback failed: {}", one_line(PQerrorMessage(conn_.get())));
+  }
+  PQclear(result);
+}
+
+void PgTransaction::commit() {
+  done_ = true;  // a failed COMMIT leaves nothing to roll back
+  conn_.exec_script("committing", "COMMIT");
+}
+
+void check_pg_uri(const std::string& uri) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);
+  if (options) {
+    PQconninfoFree(options);
+    return;
+  }
+  std::string reason = error ? one_line(error) : "out of memory";
+  PQfreemem(error);
+  // Some libpq messages quote the whole URI: never its password.
+  for (std::size_t at = reason.find(uri); at != std::string::npos; at = reason.find(uri, at + 1)) {
+    reason.replace(at, uri.size(), redact_uri(uri));
+  }
+  throw InvalidArgument("invalid store URI '" + redact_uri(uri) + "': " + reason +
+                        " (expected postgresql://[USER[:PASSWORD]@][HOST][:PORT]/DBNAME[?PARAMS])");
+}
+
+}  // namespace vigil::tracker::detail

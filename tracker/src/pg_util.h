@@ -1,0 +1,140 @@
+#pragma once
+
+// RAII wrappers around libpq, used only by the PostgreSQL backend. Every statement is sent
+// with PQexecParams: values travel as binary parameters (never spliced into SQL text) and
+// results come back in binary format (no text parsing of numbers, NaN kept exactly).
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/tracker/errors.h"
+
+namespace vigil::tracker::detail {
+
+/// A libpq call failed. `sqlstate()` is the server's SQLSTATE ("" when the failure happened
+/// on the client side, e.g. a lost connection).
+class PgError : public Error {
+ public:
+  PgError(const std::string& message, std::string sqlstate, bool connection_lost)
+      : Error(message), sqlstate_(std::move(sqlstate)), connection_lost_(connection_lost) {}
+  const std::string& sqlstate() const noexcept { return sqlstate_; }
+  /// The connection is gone (dropped, server restarted, terminated): reconnecting may help.
+  bool connection_lost() const noexcept { return connection_lost_; }
+  /// The server ran out of room (disk full, quota).
+  bool is_full() const noexcept { return sqlstate_ == "53100"; }
+  /// A conflict with a concurrent transaction (serialization failure, deadlock): retry.
+  bool is_conflict() const noexcept { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
+
+ private:
+  std::string sqlstate_;
+  bool connection_lost_;
+};
+
+/// Binary parameters of one statement, added in $1, $2, ... order. Each value is copied.
+class PgParams {
+ public:
+  PgParams& add(std::int64_t value);
+  PgParams& add(int value) { return add(static_cast<std::int64_t>(value)); }
+  PgParams& add(double value);
+  PgParams& add(bool value);
+  PgParams& add(std::string_view text);
+  PgParams& add(const std::string& text) { return add(std::string_view(text)); }
+  PgParams& add(const char* text) { return add(std::string_view(text)); }
+  PgParams& add_bytes(std::string_view bytes);
+  PgParams& add_null(unsigned oid);
+  /// One-dimensional arrays (for unnest() bulk statements and `= ANY($n)`).
+  PgParams& add_array(const std::vector<std::int64_t>& values);
+  PgParams& add_array(const std::vector<double>& values);
+  PgParams& add_array(const std::vector<std::string>& texts);
+  PgParams& add_bytes_array(const std::vector<std::string_view>& values);
+
+  int size() const { return static_cast<int>(types_.size()); }
+  const unsigned* types() const { return types_.data(); }
+  /// Pointers into the stored values: valid until the next add.
+  std::vector<const char*> values() const;
+  const int* lengths() const { return lengths_.data(); }
+  const int* formats() const { return formats_.data(); }
+
+ private:
+  PgParams& push(unsigned oid, std::string bytes, bool null = false);
+  std::vector<unsigned> types_;
+  std::vector<std::string> data_;
+  std::vector<bool> null_;
+  std::vector<int> lengths_;
+  std::vector<int> formats_;
+};
+
+/// A statement's result in binary format. Column getters check the column's type (a query
+/// that returns another type than its reader expects is a bug, reported as Error).
+class PgResult {
+ public:
+  explicit PgResult(PGresult* result) : result_(result) {}
+  int rows() const { return PQntuples(result_.get()); }
+  bool is_null(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
+  std::int64_t int64(int row, int column) const;
+  /// NULL reads as NaN.
+  double float8(int row, int column) const;
+  bool boolean(int row, int column) const;
+  /// text or bytea: the bytes, valid while the result lives.
+  std::string_view bytes(int row, int column) const;
+  std::string text(int row, int column) const { return std::string(bytes(row, column)); }
+  /// Rows changed by an INSERT/UPDATE/DELETE.
+  std::int64_t affected() const;
+
+ private:
+  const char* value(int row, int column, unsigned oid, int size) const;
+  struct Clear {
+    void operator()(PGresult* r) const noexcept { PQclear(r); }
+  };
+  std::unique_ptr<PGresult, Clear> result_;
+};
+
+/// One libpq connection. Move-only; not thread-safe.
+class PgConnection {
+ public:
+  PgConnection() = default;
+  /// Connects with a libpq connection URI. Throws PgError (connection_lost) naming
+  /// `display` (the URI without password).
+  PgConnection(const std::string& uri, const std::string& display);
+
+  bool ok() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
+  PGconn* get() const { return conn_.get(); }
+
+  /// Runs one statement; throws PgError with `what` and the server's message.
+  PgResult exec(std::string_view what, const std::string& sql, const PgParams& params = {});
+  /// Runs statements without parameters (may hold several ';'-separated statements).
+  void exec_script(std::string_view what, const std::string& sql);
+
+ private:
+  [[noreturn]] void fail(std::string_view what, PGresult* result);
+  struct Finish {
+    void operator()(PGconn* c) const noexcept { PQfinish(c); }
+  };
+  std::unique_ptr<PGconn, Finish> conn_;
+};
+
+/// A transaction on `conn`: BEGIN now, ROLLBACK on destruction unless commit() ran. Move-only.
+class PgTransaction {
+ public:
+  /// `begin`: the statement that starts it (e.g. with an isolation level).
+  explicit PgTransaction(PgConnection& conn, const char* begin = "BEGIN");
+  ~PgTransaction() noexcept;
+  PgTransaction(const PgTransaction&) = delete;
+  PgTransaction& operator=(const PgTransaction&) = delete;
+  void commit();
+
+ private:
+  PgConnection& conn_;
+  bool done_ = false;
+};
+
+/// Checks that libpq can parse `uri` as a connection URI; throws InvalidArgument naming the
+/// redacted URI and libpq's reason otherwise.
+void check_pg_uri(const std::string& uri);
+
+}  // namespace vigil::tracker::detail
