@@ -5,15 +5,26 @@
 //   BM_ListRuns10k         list_runs over 10,000 runs with params, tags and metric summaries
 //   BM_Downsample1M        points() of a 1,000,000-point series down to 2,000 points
 //   BM_RangeRead1M/N       points() of 1 % of that series' steps, at most N points
+//   BM_SustainedCommitProcesses/P  P processes, each logging into its own run of one store
 // Run with --benchmark_repetitions=5 for medians.
+// Backend: an SQLite file in a scratch directory; with VIGIL_BENCH_POSTGRES set to a server
+// URI without database (postgresql://USER@127.0.0.1:PORT, a role that may create databases),
+// a new PostgreSQL database per benchmark instead (dropped at the end). A local server:
+//   scripts/pg_test_cluster.sh start /tmp/vigil-bench-pg --durable
+//   VIGIL_BENCH_POSTGRES=$(cat /tmp/vigil-bench-pg/uri) build/bench/vigil_bench_tracker
 #include <benchmark/benchmark.h>
+#include <libpq-fe.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "vigil/tracker.h"
 
@@ -22,7 +33,25 @@ namespace {
 using namespace vigil::tracker;
 namespace fs = std::filesystem;
 
-/// A scratch directory removed at the end of the benchmark.
+// The PostgreSQL server to benchmark on (empty: SQLite).
+std::string postgres_server() {
+  const char* uri = std::getenv("VIGIL_BENCH_POSTGRES");
+  return uri && *uri ? uri : "";
+}
+
+void postgres_admin(const std::string& sql) {
+  PGconn* conn = PQconnectdb((postgres_server() + "/postgres").c_str());
+  PGresult* result = PQexec(conn, sql.c_str());
+  if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+    std::fprintf(stderr, "%s: %s\n", sql.c_str(), PQerrorMessage(conn));
+    std::abort();
+  }
+  PQclear(result);
+  PQfinish(conn);
+}
+
+/// A scratch store removed at the end of the benchmark: a file in a scratch directory, or a
+/// new PostgreSQL database.
 class Scratch {
  public:
   Scratch() {
@@ -30,15 +59,26 @@ class Scratch {
     std::string pattern = std::string(base && *base ? base : "/tmp") + "/vigil-bench-XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) std::abort();
     path_ = pattern;
+    if (!postgres_server().empty()) {
+      database_ = "vigil_bench_" + path_.filename().string().substr(12);
+      for (char& c : database_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      postgres_admin("CREATE DATABASE " + database_);
+    }
   }
   ~Scratch() {
     std::error_code ignored;
     fs::remove_all(path_, ignored);
+    if (!database_.empty()) postgres_admin("DROP DATABASE " + database_ + " WITH (FORCE)");
   }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  /// The store's URI (`name`: the file name of an SQLite store).
+  std::string file(const std::string& name) const {
+    if (!database_.empty()) return postgres_server() + "/" + database_;
+    return (path_ / name).string();
+  }
 
  private:
   fs::path path_;
+  std::string database_;
 };
 
 StoreOptions bench_options() {
@@ -48,6 +88,9 @@ StoreOptions bench_options() {
 }
 
 std::uintmax_t store_bytes(const std::string& path) {
+  if (!postgres_server().empty()) {
+    return Store(path, bench_options()).info().size_bytes.value_or(0);
+  }
   std::uintmax_t total = 0;
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::error_code ec;
@@ -140,6 +183,48 @@ void BM_SustainedCommit(benchmark::State& state) {
   state.counters["bytes_per_point"] = bytes_per_point;
 }
 BENCHMARK(BM_SustainedCommit)->Arg(5'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The same from several processes at once, each with its own run in one store: total points
+// committed per second (no collapse when writers share a store).
+void BM_SustainedCommitProcesses(benchmark::State& state) {
+  const int processes = static_cast<int>(state.range(0));
+  constexpr std::int64_t kPointsEach = 1'000'000;
+  for (auto _ : state) {
+    state.PauseTiming();
+    Scratch scratch;
+    const std::string path = scratch.file("bench.db");
+    { Store create(path, bench_options()); }  // schema in place before the writers start
+    state.ResumeTiming();
+    std::vector<pid_t> children;
+    for (int p = 0; p < processes; ++p) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        Store store(path, bench_options());
+        auto run = store.start_run();
+        auto loss = run.metric("loss");
+        for (std::int64_t i = 0; i < kPointsEach; ++i) {
+          loss.log(static_cast<float>(2.0 / (1.0 + i * 1e-4) + p * 1e-3), i, i / 1000);
+        }
+        run.finish();
+        _exit(run.stats().points_committed == static_cast<std::uint64_t>(kPointsEach) ? 0 : 1);
+      }
+      children.push_back(pid);
+    }
+    bool ok = true;
+    for (pid_t pid : children) {
+      int status = 0;
+      waitpid(pid, &status, 0);
+      ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    if (!ok) state.SkipWithError("a writer process failed or lost points");
+  }
+  state.SetItemsProcessed(state.iterations() * processes * kPointsEach);
+}
+BENCHMARK(BM_SustainedCommitProcesses)
+    ->Arg(1)
+    ->Arg(8)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_ListRuns10k(benchmark::State& state) {
   Scratch scratch;

@@ -4,8 +4,8 @@
 #   scripts/pg_test_cluster.sh stop STATE_DIR
 # start: initdb in a new temporary directory and start the server on 127.0.0.1 (a free port)
 # and on a Unix socket in that directory; trust authentication for the superuser `vigil`.
-# Writes STATE_DIR/uri (postgresql://vigil@127.0.0.1:PORT, no database: append /DBNAME) and
-# STATE_DIR/data_dir. Without --durable the server does not fsync (tests: fast, and nothing
+# Creates the database vigil_test. Writes STATE_DIR/uri (postgresql://vigil@127.0.0.1:PORT,
+# no database: append /DBNAME) and STATE_DIR/data_dir. Without --durable the server does not fsync (tests: fast, and nothing
 # survives anyway); benchmarks pass --durable to measure committed writes.
 # PostgreSQL refuses to run as root: as root, the server runs as the unprivileged `nobody`.
 # stop: stops the server and removes its directory. Both are idempotent.
@@ -83,6 +83,8 @@ start() {
     port_in_use "$port" && continue
     if as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-p $port $settings" start >/dev/null 2>&1; then
+      # One database for all tests; each test store is a schema in it (fast to create).
+      "$bindir/createdb" -h 127.0.0.1 -p "$port" -U vigil vigil_test
       echo "postgresql://vigil@127.0.0.1:$port" >"$state/uri"
       echo "pg_test_cluster: PostgreSQL running at postgresql://vigil@127.0.0.1:$port ($dir)"
       return 0

@@ -192,7 +192,7 @@ void run_export(const Context& context, const ExportOptions& options) {
   SeriesSelector selector(options.metrics);
   tracker::Store store = open_store(context.store_uri, StoreAccess::kRead);
   if (!options.output.empty() && store.is_store_file(options.output)) {
-    throw UsageError("--output '" + options.output + "' is the store " + store.uri() +
+    throw UsageError("--output '" + options.output + "' is the store " + store.display_uri() +
                      " or one of its files; choose another file");
   }
   std::vector<tracker::RunInfo> runs = store.list_runs(filter);

@@ -33,6 +33,13 @@ int exit_code(std::exception_ptr error) noexcept {
     } catch (...) {
       // Nothing left to report with; the exit code still says it failed.
     }
+  }
+  // A vigil error says how the program should end (e.g. a malformed store URI: usage, 2).
+  try {
+    std::rethrow_exception(error);
+  } catch (const vigil::Error& e) {
+    return e.exit_code();
+  } catch (...) {
     return kExitFailed;
   }
 }

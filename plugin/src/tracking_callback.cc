@@ -146,6 +146,9 @@ TrackingCallback::TrackingCallback(TrackingOptions options)
                                    std::string(options_.params().type_name()) +
                                    "; expected a JSON object");
   }
+  // A malformed store URI is the caller's mistake: say so before training, not after it ran
+  // untracked. (A valid store that cannot be reached is a tracking failure: training goes on.)
+  tracker::Store::check_uri(tracker::Store::resolve_uri(options_.store()));
 }
 
 TrackingCallback::~TrackingCallback() = default;
@@ -459,7 +462,8 @@ void TrackingCallback::on_train_end(TrainingState& state) {
     detail::logger()->warn(
         "vigil: tracking: {} operation(s) failed and {} store write(s) failed during training; "
         "run {} in {} may be incomplete (last error: {})",
-        summary.failures, summary.writer.write_errors, fit.run_id, store_uri_,
+        summary.failures, summary.writer.write_errors, fit.run_id,
+        tracker::Store::redact_uri(store_uri_),
         summary.last_failure.empty() ? summary.writer.last_error : summary.last_failure);
   }
 }
@@ -486,7 +490,7 @@ TrackingReport TrackingCallback::report() const {
   TrackingReport out;
   out.tracking = !fit.run_id.empty();
   out.run_id = fit.run_id;
-  out.store_uri = store_uri_;
+  out.store_uri = tracker::Store::redact_uri(store_uri_);
   out.failures = fit.failures;
   out.last_failure = fit.last_failure;
   out.writer = fit.final_stats;

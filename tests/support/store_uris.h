@@ -52,12 +52,14 @@ inline std::string postgres_server_uri() {
   return uri;
 }
 
-/// Runs one statement on the test server's `postgres` database as its superuser; throws
-/// std::runtime_error with the server's message.
-inline void postgres_admin(const std::string& sql, const std::string& database = "postgres") {
+/// Runs `sql` (one or more statements) on `database` of the test server as its superuser;
+/// returns the first column of the first row of the last result as an integer (0 when there
+/// is none). Throws std::runtime_error with the server's message.
+inline long long postgres_count(const std::string& sql, const std::string& database = "vigil_test") {
   const std::string uri = postgres_server_uri() + "/" + database;
   PGconn* conn = PQconnectdb(uri.c_str());
   std::string error;
+  long long value = 0;
   if (PQstatus(conn) != CONNECTION_OK) {
     error = "cannot connect to the PostgreSQL test server " + uri + ": " + PQerrorMessage(conn);
   } else {
@@ -65,21 +67,31 @@ inline void postgres_admin(const std::string& sql, const std::string& database =
     const ExecStatusType status = PQresultStatus(result);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
       error = "'" + sql + "' failed: " + PQerrorMessage(conn);
+    } else if (status == PGRES_TUPLES_OK && PQntuples(result) > 0 && !PQgetisnull(result, 0, 0)) {
+      value = std::stoll(PQgetvalue(result, 0, 0));
     }
     PQclear(result);
   }
   PQfinish(conn);
   if (!error.empty()) throw std::runtime_error(error);
+  return value;
 }
 
-/// A new, empty database on the test server; returns its URI.
-inline std::string fresh_postgres_database() {
+/// Runs `sql` on `database` of the test server as its superuser (see postgres_count).
+inline void postgres_admin(const std::string& sql, const std::string& database = "postgres") {
+  (void)postgres_count(sql, database);
+}
+
+/// A new, empty store on the test server: a schema of its own in database vigil_test
+/// (created by scripts/pg_test_cluster.sh), named by the URI's search_path (a store lives in
+/// the connection's current schema). Schemas are much faster to create than databases.
+inline std::string fresh_postgres_store() {
   static std::atomic<unsigned> counter{0};
   std::random_device seed;
-  const std::string name = "vigil_test_" + std::to_string(seed()) + "_" +
-                           std::to_string(counter.fetch_add(1));
-  postgres_admin("CREATE DATABASE " + name + " STRATEGY FILE_COPY");
-  return postgres_server_uri() + "/" + name;
+  const std::string name =
+      "store_" + std::to_string(seed()) + "_" + std::to_string(counter.fetch_add(1));
+  postgres_admin("CREATE SCHEMA " + name, "vigil_test");
+  return postgres_server_uri() + "/vigil_test?options=-csearch_path%3D" + name;
 }
 
 /// The URI of a new, empty store on `backend`, distinct for each `name` within `dir`'s test.
@@ -87,7 +99,7 @@ inline std::string fresh_postgres_database() {
 inline std::string fresh_store_uri(const std::string& backend, const TempDir& dir,
                                    const std::string& name) {
   if (backend == "sqlite") return dir.file(name + ".db");
-  if (backend == "postgresql") return fresh_postgres_database();
+  if (backend == "postgresql") return fresh_postgres_store();
   throw std::invalid_argument("fresh_store_uri: unknown test backend '" + backend + "'");
 }
 

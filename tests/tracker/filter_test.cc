@@ -1,7 +1,7 @@
 // Store::list_runs: every RunFilter field, ordering and limit.
 #include <thread>
 
-#include "raw_sqlite.h"
+#include "raw_store.h"
 #include "store_fixture.h"
 
 namespace vigil::tracker {
@@ -31,7 +31,7 @@ class ListRuns : public StoreTest {
     make("other", "cifar", 0.05, "sgd", 0.6, {"gpu"}, RunStatus::kRejected);
     // Distinct creation times, in order (ids_ are oldest first).
     for (std::size_t i = 0; i < ids_.size(); ++i) {
-      testing::raw_exec(path_, "UPDATE runs SET created_at = " + std::to_string(1000 + i) +
+      testing::store_exec(path_, "UPDATE runs SET created_at = " + std::to_string(1000 + i) +
                                    " WHERE id = '" + ids_[i] + "'");
     }
     ValidationRecord pass;
@@ -57,7 +57,7 @@ class ListRuns : public StoreTest {
 
 using Names = std::vector<std::string>;
 
-TEST_F(ListRuns, NewestFirstWithEverythingFilledIn) {
+TEST_P(ListRuns, NewestFirstWithEverythingFilledIn) {
   auto runs = store_->list_runs();
   ASSERT_EQ(runs.size(), 4u);
   EXPECT_EQ(names({}), (Names{"other", "sweep-1", "baseline-b", "Baseline-A"}));
@@ -72,7 +72,7 @@ TEST_F(ListRuns, NewestFirstWithEverythingFilledIn) {
   EXPECT_FALSE(runs[0].verdict.has_value());
 }
 
-TEST_F(ListRuns, FiltersByIdsAndPrefixes) {
+TEST_P(ListRuns, FiltersByIdsAndPrefixes) {
   RunFilter filter;
   filter.ids = {ids_[0], ids_[3].substr(0, 20), "ffffffffffffffffffffffffffffffff"};
   EXPECT_EQ(names(filter), (Names{"other", "Baseline-A"}));
@@ -80,7 +80,7 @@ TEST_F(ListRuns, FiltersByIdsAndPrefixes) {
   EXPECT_TRUE(names(filter).empty());
 }
 
-TEST_F(ListRuns, FiltersByExperimentAndNameSubstringIgnoringCase) {
+TEST_P(ListRuns, FiltersByExperimentAndNameSubstringIgnoringCase) {
   RunFilter filter;
   filter.experiment = "cifar";
   EXPECT_EQ(names(filter), (Names{"other"}));
@@ -89,7 +89,7 @@ TEST_F(ListRuns, FiltersByExperimentAndNameSubstringIgnoringCase) {
   EXPECT_EQ(names(filter), (Names{"baseline-b", "Baseline-A"}));
 }
 
-TEST_F(ListRuns, FiltersByAllTags) {
+TEST_P(ListRuns, FiltersByAllTags) {
   RunFilter filter;
   filter.tags = {"baseline", "gpu"};
   EXPECT_EQ(names(filter), (Names{"baseline-b"}));
@@ -97,27 +97,27 @@ TEST_F(ListRuns, FiltersByAllTags) {
   EXPECT_EQ(names(filter), (Names{"other", "baseline-b"}));
 }
 
-TEST_F(ListRuns, FiltersByStatuses) {
+TEST_P(ListRuns, FiltersByStatuses) {
   RunFilter filter;
   filter.statuses = {RunStatus::kFailed, RunStatus::kRejected};
   EXPECT_EQ(names(filter), (Names{"other", "sweep-1"}));
 }
 
-TEST_F(ListRuns, FiltersByCreationTime) {
+TEST_P(ListRuns, FiltersByCreationTime) {
   RunFilter filter;
   filter.created_since = 1001;
   filter.created_until = 1002;
   EXPECT_EQ(names(filter), (Names{"sweep-1", "baseline-b"}));
 }
 
-TEST_F(ListRuns, FiltersByParamConditions) {
+TEST_P(ListRuns, FiltersByParamConditions) {
   RunFilter filter;
   filter.params = {ParamCondition::parse("optimizer.lr < 0.05"),
                    ParamCondition::parse("optimizer.name == adam")};
   EXPECT_EQ(names(filter), (Names{"sweep-1", "baseline-b"}));
 }
 
-TEST_F(ListRuns, FiltersByMetricConditionOnLastValue) {
+TEST_P(ListRuns, FiltersByMetricConditionOnLastValue) {
   RunFilter filter;
   filter.metrics = {MetricCondition::parse("loss{subset=val} <= 0.4")};
   EXPECT_EQ(names(filter), (Names{"sweep-1", "baseline-b"}));
@@ -125,7 +125,7 @@ TEST_F(ListRuns, FiltersByMetricConditionOnLastValue) {
   EXPECT_EQ(names(filter), (Names{"Baseline-A"}));
 }
 
-TEST_F(ListRuns, FiltersByVerdict) {
+TEST_P(ListRuns, FiltersByVerdict) {
   RunFilter filter;
   filter.verdict = "FAIL";
   EXPECT_EQ(names(filter), (Names{"sweep-1"}));
@@ -133,7 +133,7 @@ TEST_F(ListRuns, FiltersByVerdict) {
   EXPECT_EQ(names(filter), (Names{"baseline-b"}));
 }
 
-TEST_F(ListRuns, LimitKeepsTheNewest) {
+TEST_P(ListRuns, LimitKeepsTheNewest) {
   RunFilter filter;
   filter.limit = 2;
   EXPECT_EQ(names(filter), (Names{"other", "sweep-1"}));
@@ -143,7 +143,7 @@ TEST_F(ListRuns, LimitKeepsTheNewest) {
   EXPECT_EQ(names(filter), (Names{"baseline-b"}));
 }
 
-TEST_F(ListRuns, FiltersCombineWithAnd) {
+TEST_P(ListRuns, FiltersCombineWithAnd) {
   RunFilter filter;
   filter.experiment = "mnist";
   filter.tags = {"gpu"};
@@ -151,7 +151,7 @@ TEST_F(ListRuns, FiltersCombineWithAnd) {
   EXPECT_EQ(names(filter), (Names{"baseline-b"}));
 }
 
-TEST_F(ListRuns, AmbiguousIdPrefixInFilterThrows) {
+TEST_P(ListRuns, AmbiguousIdPrefixInFilterThrows) {
   for (int i = 0; i < 13; ++i) store_->start_run().finish();  // 17 runs: a shared first digit
   std::map<char, int> first;
   for (const auto& run : store_->list_runs()) ++first[run.id[0]];
@@ -164,6 +164,8 @@ TEST_F(ListRuns, AmbiguousIdPrefixInFilterThrows) {
   }
   FAIL() << "no shared first digit among 17 ids";
 }
+
+VIGIL_ON_EVERY_BACKEND(ListRuns);
 
 }  // namespace
 }  // namespace vigil::tracker

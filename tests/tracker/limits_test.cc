@@ -3,7 +3,7 @@
 #include <string>
 
 #include "deep_json.h"
-#include "raw_sqlite.h"
+#include "raw_store.h"
 #include "store_fixture.h"
 
 namespace vigil::tracker {
@@ -20,7 +20,7 @@ std::string message_of(const std::function<void()>& call) {
   return "(no InvalidArgument)";
 }
 
-TEST_F(JsonLimitsInStore, TooDeepParamsThrowAtTheCallAndStoreNothing) {
+TEST_P(JsonLimitsInStore, TooDeepParamsThrowAtTheCallAndStoreNothing) {
   Store store = open();
   RunOptions options;
   options.params = {{"lr", 0.1}};
@@ -53,7 +53,7 @@ TEST_F(JsonLimitsInStore, TooDeepParamsThrowAtTheCallAndStoreNothing) {
   EXPECT_TRUE(info.results.empty());
 }
 
-TEST_F(JsonLimitsInStore, StartRunRefusesTooDeepParams) {
+TEST_P(JsonLimitsInStore, StartRunRefusesTooDeepParams) {
   Store store = open();
   RunOptions options;
   options.params = testing::deep_object(100'000);
@@ -62,7 +62,7 @@ TEST_F(JsonLimitsInStore, StartRunRefusesTooDeepParams) {
   EXPECT_TRUE(store.list_runs().empty());
 }
 
-TEST_F(JsonLimitsInStore, OversizedParamsAreRefused) {
+TEST_P(JsonLimitsInStore, OversizedParamsAreRefused) {
   Store store = open();
   auto run = store.start_run();
   const std::string big(kMaxJsonBytes, 'x');
@@ -75,7 +75,7 @@ TEST_F(JsonLimitsInStore, OversizedParamsAreRefused) {
   EXPECT_EQ(store.get_run(run.id()).params.at("blob").get<std::string>().size(), 1000u);
 }
 
-TEST_F(JsonLimitsInStore, StoredJsonBeyondTheLimitsListsWithEmptyParams) {
+TEST_P(JsonLimitsInStore, StoredJsonBeyondTheLimitsListsWithEmptyParams) {
   {
     Store store = open();
     RunOptions options;
@@ -84,7 +84,7 @@ TEST_F(JsonLimitsInStore, StoredJsonBeyondTheLimitsListsWithEmptyParams) {
     store.start_run(options).finish();
   }
   // Another tool (or an older vigil) wrote params nested 100,000 deep and damaged results.
-  testing::raw_exec(path_, "UPDATE runs SET params = '" + testing::deep_object_text(100'000) +
+  testing::store_exec(path_, "UPDATE runs SET params = '" + testing::deep_object_text(100'000) +
                                "', results = '{\"x\": 1e999}'");
   Store store = open();
   const auto runs = store.list_runs();
@@ -93,9 +93,11 @@ TEST_F(JsonLimitsInStore, StoredJsonBeyondTheLimitsListsWithEmptyParams) {
   EXPECT_EQ(runs[0].params, nlohmann::json::object());
   EXPECT_EQ(runs[0].results, nlohmann::json::object());
   // Nothing lost: the row is left as it was.
-  EXPECT_EQ(testing::raw_query(path_, "SELECT length(params) FROM runs"),
+  EXPECT_EQ(testing::store_query(path_, "SELECT length(params) FROM runs"),
             std::to_string(testing::deep_object_text(100'000).size()));
 }
+
+VIGIL_ON_EVERY_BACKEND(JsonLimitsInStore);
 
 }  // namespace
 }  // namespace vigil::tracker

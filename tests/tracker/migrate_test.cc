@@ -9,7 +9,7 @@
 namespace vigil::tracker {
 namespace {
 
-using Migrate = StoreTest;
+using Migrate = SqliteStoreTest;
 
 std::string old_chunks(const std::string& path) {
   return testing::raw_query(path, "SELECT count(*) FROM chunks WHERE substr(data, 1, 1) = x'01'");

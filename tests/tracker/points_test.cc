@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "raw_sqlite.h"
+#include "raw_store.h"
 #include "store_fixture.h"
 
 namespace vigil::tracker {
@@ -10,7 +10,7 @@ namespace {
 
 using Points = StoreTest;
 
-TEST_F(Points, SpanManyChunksAndSlowFlushesWithoutLoss) {
+TEST_P(Points, SpanManyChunksAndSlowFlushesWithoutLoss) {
   Store store = open();
   auto run = store.start_run();
   auto loss = run.metric("loss");
@@ -29,7 +29,7 @@ TEST_F(Points, SpanManyChunksAndSlowFlushesWithoutLoss) {
   }
 }
 
-TEST_F(Points, ComeBackInStepOrder) {
+TEST_P(Points, ComeBackInStepOrder) {
   Store store = open();
   auto run = store.start_run();
   for (int step : {5, 1, 3, 2, 4}) run.log_metric("x", step * 10.0, step);
@@ -42,7 +42,7 @@ TEST_F(Points, ComeBackInStepOrder) {
   }
 }
 
-TEST_F(Points, DownsamplingKeepsMinAndMaxOfEveryBucket) {
+TEST_P(Points, DownsamplingKeepsMinAndMaxOfEveryBucket) {
   Store store = open();
   auto run = store.start_run();
   auto loss = run.metric("loss");
@@ -93,7 +93,7 @@ TEST_F(Points, DownsamplingKeepsMinAndMaxOfEveryBucket) {
             static_cast<std::size_t>(kPoints));
 }
 
-TEST_F(Points, DownsamplingAConstantSeriesSkipsButKeepsShape) {
+TEST_P(Points, DownsamplingAConstantSeriesSkipsButKeepsShape) {
   Store store = open();
   auto run = store.start_run();
   auto flat = run.metric("flat");
@@ -106,7 +106,7 @@ TEST_F(Points, DownsamplingAConstantSeriesSkipsButKeepsShape) {
   EXPECT_EQ(sampled.front().step, 0);  // first point of the first bucket
 }
 
-TEST_F(Points, RangeQueryReturnsEveryPointInRangeAtFullResolution) {
+TEST_P(Points, RangeQueryReturnsEveryPointInRangeAtFullResolution) {
   Store store = open();
   auto run = store.start_run();
   auto loss = run.metric("loss");
@@ -138,14 +138,15 @@ TEST_F(Points, RangeQueryReturnsEveryPointInRangeAtFullResolution) {
   EXPECT_THROW(store.points(run.id(), SeriesKey{"loss", {}}, query), InvalidArgument);
 }
 
-TEST_F(Points, RangeQueryReadsOnlyTheChunksItNeeds) {
+TEST_P(Points, RangeQueryReadsOnlyTheChunksItNeeds) {
   Store store = open();
   auto run = store.start_run();
   auto loss = run.metric("loss");
   for (int i = 0; i < 3 * 4096; ++i) loss.log(i, i);
   run.finish();
   // Corrupt the first chunk: a whole read fails, a read of the last chunk's steps does not.
-  testing::raw_exec(path_, "UPDATE chunks SET data = x'02ff' WHERE seq = 0");
+  testing::store_exec(path_, sqlite() ? "UPDATE chunks SET data = x'02ff' WHERE seq = 0"
+                                      : "UPDATE chunks SET data = '\\x02ff' WHERE seq = 0");
   EXPECT_THROW(store.points(run.id(), SeriesKey{"loss", {}}), Error);
   PointsQuery query;
   query.min_step = 2 * 4096;
@@ -153,5 +154,7 @@ TEST_F(Points, RangeQueryReadsOnlyTheChunksItNeeds) {
   ASSERT_EQ(points.size(), 4096u);
   EXPECT_EQ(points.front().step, 2 * 4096);
 }
+VIGIL_ON_EVERY_BACKEND(Points);
+
 }  // namespace
 }  // namespace vigil::tracker

@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "raw_sqlite.h"
+#include "raw_store.h"
 #include "store_fixture.h"
 
 namespace vigil::tracker {
@@ -11,7 +11,7 @@ namespace {
 
 using RunLifecycle = StoreTest;
 
-TEST_F(RunLifecycle, DestroyedWithoutFinishIsFinished) {
+TEST_P(RunLifecycle, DestroyedWithoutFinishIsFinished) {
   Store store = open();
   std::string id;
   {
@@ -24,7 +24,7 @@ TEST_F(RunLifecycle, DestroyedWithoutFinishIsFinished) {
   EXPECT_EQ(info.metrics.at(0).count, 1);
 }
 
-TEST_F(RunLifecycle, ExceptionWhileUnwindingStoresFailedWithGenericMessage) {
+TEST_P(RunLifecycle, ExceptionWhileUnwindingStoresFailedWithGenericMessage) {
   Store store = open();
   std::string id;
   try {
@@ -40,7 +40,7 @@ TEST_F(RunLifecycle, ExceptionWhileUnwindingStoresFailedWithGenericMessage) {
   EXPECT_EQ(info.metrics.at(0).count, 1);  // data logged before the throw is kept
 }
 
-TEST_F(RunLifecycle, ExceptionWhileUnwindingKeepsMessageGivenToFail) {
+TEST_P(RunLifecycle, ExceptionWhileUnwindingKeepsMessageGivenToFail) {
   Store store = open();
   std::string id;
   try {
@@ -59,7 +59,7 @@ TEST_F(RunLifecycle, ExceptionWhileUnwindingKeepsMessageGivenToFail) {
   EXPECT_EQ(info.error, "CUDA out of memory");
 }
 
-TEST_F(RunLifecycle, RunCreatedDuringUnwindingFinishesNormally) {
+TEST_P(RunLifecycle, RunCreatedDuringUnwindingFinishesNormally) {
   // A Run started inside a destructor that runs during unwinding must not count the
   // exception that was already in flight.
   Store store = open();
@@ -80,7 +80,7 @@ TEST_F(RunLifecycle, RunCreatedDuringUnwindingFinishesNormally) {
   EXPECT_EQ(store.get_run(id).status, RunStatus::kFinished);
 }
 
-TEST_F(RunLifecycle, FinishIsIdempotentAndRejectsNonTerminalStatus) {
+TEST_P(RunLifecycle, FinishIsIdempotentAndRejectsNonTerminalStatus) {
   Store store = open();
   auto run = store.start_run();
   EXPECT_THROW(run.finish(RunStatus::kRunning), InvalidArgument);
@@ -93,7 +93,7 @@ TEST_F(RunLifecycle, FinishIsIdempotentAndRejectsNonTerminalStatus) {
   EXPECT_EQ(info.error, "guard: loss diverged");
 }
 
-TEST_F(RunLifecycle, FinishFailedUsesFailMessage) {
+TEST_P(RunLifecycle, FinishFailedUsesFailMessage) {
   Store store = open();
   auto run = store.start_run();
   run.fail("diverged at step 7");
@@ -101,7 +101,7 @@ TEST_F(RunLifecycle, FinishFailedUsesFailMessage) {
   EXPECT_EQ(store.get_run(run.id()).error, "diverged at step 7");
 }
 
-TEST_F(RunLifecycle, PointsLoggedAfterFinishAreIgnored) {
+TEST_P(RunLifecycle, PointsLoggedAfterFinishAreIgnored) {
   Store store = open();
   auto run = store.start_run();
   auto loss = run.metric("loss");
@@ -113,7 +113,7 @@ TEST_F(RunLifecycle, PointsLoggedAfterFinishAreIgnored) {
   EXPECT_EQ(run.stats().points_logged, 1u);
 }
 
-TEST_F(RunLifecycle, MovedRunKeepsWritingAndMovedFromThrows) {
+TEST_P(RunLifecycle, MovedRunKeepsWritingAndMovedFromThrows) {
   Store store = open();
   auto first = store.start_run();
   tracker::Run second = std::move(first);
@@ -127,7 +127,7 @@ TEST_F(RunLifecycle, MovedRunKeepsWritingAndMovedFromThrows) {
   EXPECT_EQ(store.get_run(other.id()).metrics.at(0).count, 1);
 }
 
-TEST_F(RunLifecycle, RunOutlivesItsStore) {
+TEST_P(RunLifecycle, RunOutlivesItsStore) {
   std::optional<tracker::Run> run;
   {
     Store store = open();
@@ -140,7 +140,7 @@ TEST_F(RunLifecycle, RunOutlivesItsStore) {
   EXPECT_EQ(open().get_run(id).metrics.at(0).last, 4.0);
 }
 
-TEST_F(RunLifecycle, FlushMakesDataVisibleToOtherStores) {
+TEST_P(RunLifecycle, FlushMakesDataVisibleToOtherStores) {
   StoreOptions slow = fast_options();
   slow.flush_interval = std::chrono::hours(1);
   Store writer = open(slow);
@@ -157,7 +157,7 @@ TEST_F(RunLifecycle, FlushMakesDataVisibleToOtherStores) {
   EXPECT_EQ(run.stats().write_errors, 0u);
 }
 
-TEST_F(RunLifecycle, StaleHeartbeatReadsAsCrashedAndIsPersisted) {
+TEST_P(RunLifecycle, StaleHeartbeatReadsAsCrashedAndIsPersisted) {
   StoreOptions options = fast_options();
   options.heartbeat_interval = std::chrono::hours(1);
   Store store = open(options);
@@ -165,11 +165,11 @@ TEST_F(RunLifecycle, StaleHeartbeatReadsAsCrashedAndIsPersisted) {
   run.log_metric("loss", 1.0, 0);
   run.flush();
   // As if the owner had gone silent ten minutes ago (its pid is alive: ours).
-  testing::raw_exec(path_, "UPDATE runs SET heartbeat_at = heartbeat_at - 600");
+  testing::store_exec(path_, "UPDATE runs SET heartbeat_at = heartbeat_at - 600");
   RunInfo info = store.get_run(run.id());
   EXPECT_EQ(info.status, RunStatus::kCrashed);
   EXPECT_NE(info.error.find("no heartbeat since"), std::string::npos) << info.error;
-  EXPECT_EQ(testing::raw_query(path_, "SELECT status FROM runs"), "crashed");
+  EXPECT_EQ(testing::store_query(path_, "SELECT status FROM runs"), "crashed");
   RunFilter crashed;
   crashed.statuses = {RunStatus::kCrashed};
   EXPECT_EQ(store.list_runs(crashed).size(), 1u);
@@ -178,32 +178,34 @@ TEST_F(RunLifecycle, StaleHeartbeatReadsAsCrashedAndIsPersisted) {
   EXPECT_EQ(store.get_run(run.id()).status, RunStatus::kFinished);
 }
 
-TEST_F(RunLifecycle, DeadPidOnThisHostReadsAsCrashed) {
+TEST_P(RunLifecycle, DeadPidOnThisHostReadsAsCrashed) {
   Store store = open();
   auto run = store.start_run();
   run.flush();
   // pid 2^22+1 is above the kernel's pid_max (4194304) and so never alive.
-  testing::raw_exec(path_, "UPDATE runs SET pid = 4194305");
+  testing::store_exec(path_, "UPDATE runs SET pid = 4194305");
   EXPECT_EQ(store.get_run(run.id()).status, RunStatus::kCrashed);
   // Reopening for writing persists the verdict too.
-  testing::raw_exec(path_, "UPDATE runs SET status = 'running'");
+  testing::store_exec(path_, "UPDATE runs SET status = 'running'");
   open();
-  EXPECT_EQ(testing::raw_query(path_, "SELECT status FROM runs"), "crashed");
+  EXPECT_EQ(testing::store_query(path_, "SELECT status FROM runs"), "crashed");
   run.finish(RunStatus::kFinished);
 }
 
-TEST_F(RunLifecycle, HeartbeatIsRefreshedByTheWriter) {
+TEST_P(RunLifecycle, HeartbeatIsRefreshedByTheWriter) {
   StoreOptions options = fast_options();
   options.heartbeat_interval = std::chrono::seconds(1);
   Store store = open(options);
   auto run = store.start_run();
-  testing::raw_exec(path_, "UPDATE runs SET heartbeat_at = heartbeat_at - 600");
+  testing::store_exec(path_, "UPDATE runs SET heartbeat_at = heartbeat_at - 600");
   std::this_thread::sleep_for(std::chrono::milliseconds(1300));
   RunInfo info = store.get_run(run.id());
   EXPECT_EQ(info.status, RunStatus::kRunning);
   EXPECT_GT(info.heartbeat_at, now() - 5.0);
   run.finish();
 }
+
+VIGIL_ON_EVERY_BACKEND(RunLifecycle);
 
 }  // namespace
 }  // namespace vigil::tracker

@@ -16,7 +16,7 @@ void write_file(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::binary) << content;
 }
 
-using Schema = StoreTest;
+using Schema = SqliteStoreTest;
 
 void expect_store_error_leaving_file_unchanged(const std::string& path,
                                                const std::vector<std::string>& fragments) {

@@ -30,7 +30,7 @@ class SignalTest : public StoreTest {
   struct sigaction saved_ = {};
 };
 
-TEST_F(SignalTest, SigintFlushesRunStoresKilledAndChainsToPreviousHandler) {
+TEST_P(SignalTest, SigintFlushesRunStoresKilledAndChainsToPreviousHandler) {
   StoreOptions options = fast_options();
   options.handle_signals = true;
   options.flush_interval = std::chrono::hours(1);  // only the signal path commits
@@ -56,7 +56,7 @@ TEST_F(SignalTest, SigintFlushesRunStoresKilledAndChainsToPreviousHandler) {
   EXPECT_EQ(current.sa_handler, record_signal);
 }
 
-TEST_F(SignalTest, IgnoredSignalStaysIgnored) {
+TEST_P(SignalTest, IgnoredSignalStaysIgnored) {
   signal(SIGINT, SIG_IGN);
   StoreOptions options = fast_options();
   options.handle_signals = true;
@@ -68,7 +68,7 @@ TEST_F(SignalTest, IgnoredSignalStaysIgnored) {
   run.finish();
 }
 
-TEST_F(SignalTest, HandlersAreNotInstalledWhenDisabled) {
+TEST_P(SignalTest, HandlersAreNotInstalledWhenDisabled) {
   Store store = open();  // fast_options: handle_signals = false
   auto run = store.start_run();
   struct sigaction current;
@@ -77,7 +77,7 @@ TEST_F(SignalTest, HandlersAreNotInstalledWhenDisabled) {
   run.finish();
 }
 
-TEST_F(SignalTest, SignalToForkedChildDoesNotEndParentRuns) {
+TEST_P(SignalTest, SignalToForkedChildDoesNotEndParentRuns) {
   StoreOptions options = fast_options();
   options.handle_signals = true;
   Store store = open(options);
@@ -106,6 +106,8 @@ TEST_F(SignalTest, SignalToForkedChildDoesNotEndParentRuns) {
   run.finish();
   EXPECT_EQ(store.get_run(run.id()).status, RunStatus::kFinished);
 }
+
+VIGIL_ON_EVERY_BACKEND(SignalTest);
 
 }  // namespace
 }  // namespace vigil::tracker

@@ -7,7 +7,7 @@
 #include <map>
 #include <set>
 
-#include "raw_sqlite.h"
+#include "raw_store.h"
 #include "store_fixture.h"
 
 namespace vigil::tracker {
@@ -15,7 +15,7 @@ namespace {
 
 using StoreRoundTrip = StoreTest;
 
-TEST_F(StoreRoundTrip, RunFieldsAreStored) {
+TEST_P(StoreRoundTrip, RunFieldsAreStored) {
   Store store = open();
   RunOptions options;
   options.name = "baseline";
@@ -49,7 +49,7 @@ TEST_F(StoreRoundTrip, RunFieldsAreStored) {
   EXPECT_EQ(store.experiments(), (std::vector<std::string>{"mnist"}));
 }
 
-TEST_F(StoreRoundTrip, DefaultCommandIsThisProcessCommandLine) {
+TEST_P(StoreRoundTrip, DefaultCommandIsThisProcessCommandLine) {
   Store store = open();
   auto run = store.start_run();
   run.finish();
@@ -58,7 +58,7 @@ TEST_F(StoreRoundTrip, DefaultCommandIsThisProcessCommandLine) {
   EXPECT_EQ(info.experiment, "default");
 }
 
-TEST_F(StoreRoundTrip, ParamsMergeDeeplyAndResultsAndTagsAreStored) {
+TEST_P(StoreRoundTrip, ParamsMergeDeeplyAndResultsAndTagsAreStored) {
   Store store = open();
   RunOptions options;
   options.params = {{"optimizer", {{"name", "sgd"}, {"momentum", 0.9}}}, {"seed", 1}};
@@ -90,7 +90,7 @@ TEST_F(StoreRoundTrip, ParamsMergeDeeplyAndResultsAndTagsAreStored) {
   EXPECT_THROW(store.add_tags(run.id(), {""}), InvalidArgument);
 }
 
-TEST_F(StoreRoundTrip, MetricPointsAndNonFiniteValuesComeBackExactly) {
+TEST_P(StoreRoundTrip, MetricPointsAndNonFiniteValuesComeBackExactly) {
   Store store = open();
   auto run = store.start_run();
   double payload_nan;
@@ -131,7 +131,7 @@ TEST_F(StoreRoundTrip, MetricPointsAndNonFiniteValuesComeBackExactly) {
   EXPECT_THROW(store.points(run.id(), SeriesKey{"nope", {}}), Error);
 }
 
-TEST_F(StoreRoundTrip, AllNaNSeriesHasNaNMinAndMax) {
+TEST_P(StoreRoundTrip, AllNaNSeriesHasNaNMinAndMax) {
   Store store = open();
   auto run = store.start_run();
   run.log_metric("loss", std::nan(""), 0);
@@ -145,7 +145,7 @@ TEST_F(StoreRoundTrip, AllNaNSeriesHasNaNMinAndMax) {
   EXPECT_EQ(info.metrics[0].count, 2);
 }
 
-TEST_F(StoreRoundTrip, RunIdsResolveByUniquePrefix) {
+TEST_P(StoreRoundTrip, RunIdsResolveByUniquePrefix) {
   Store store = open();
   std::vector<std::string> ids;
   for (int i = 0; i < 17; ++i) ids.push_back(store.start_run().id());  // finished at once
@@ -176,7 +176,7 @@ TEST_F(StoreRoundTrip, RunIdsResolveByUniquePrefix) {
   EXPECT_THROW(store.resolve_run_id(""), InvalidArgument);
 }
 
-TEST_F(StoreRoundTrip, ResolveRunAcceptsAUniqueNameOrIdPrefix) {
+TEST_P(StoreRoundTrip, ResolveRunAcceptsAUniqueNameOrIdPrefix) {
   Store store = open();
   auto named = [&](const std::string& name) {
     RunOptions options;
@@ -216,7 +216,7 @@ TEST_F(StoreRoundTrip, ResolveRunAcceptsAUniqueNameOrIdPrefix) {
   EXPECT_EQ(store.resolve_run(id_named_run).id, id_named_run);
 }
 
-TEST_F(StoreRoundTrip, ResolveRunListsAtMostTenCandidates) {
+TEST_P(StoreRoundTrip, ResolveRunListsAtMostTenCandidates) {
   Store store = open();
   RunOptions options;
   options.name = "sweep";
@@ -231,7 +231,7 @@ TEST_F(StoreRoundTrip, ResolveRunListsAtMostTenCandidates) {
   }
 }
 
-TEST_F(StoreRoundTrip, DeleteRunsRemovesAllTheirData) {
+TEST_P(StoreRoundTrip, DeleteRunsRemovesAllTheirData) {
   Store store = open();
   auto keep = store.start_run();
   keep.log_metric("loss", 1.0, 0);
@@ -254,12 +254,12 @@ TEST_F(StoreRoundTrip, DeleteRunsRemovesAllTheirData) {
   for (const char* table : {"series", "chunks", "tags", "validations"}) {
     std::string sql = std::string("SELECT count(*) FROM ") + table;
     bool kept = std::string(table) == "series" || std::string(table) == "chunks";
-    EXPECT_EQ(testing::raw_query(path_, sql), kept ? "1" : "0") << table;
+    EXPECT_EQ(testing::store_query(path_, sql), kept ? "1" : "0") << table;
   }
   EXPECT_EQ(store.points(keep.id(), SeriesKey{"loss", {}}).size(), 1u);
 }
 
-TEST_F(StoreRoundTrip, ValidationsMaintainVerdictTags) {
+TEST_P(StoreRoundTrip, ValidationsMaintainVerdictTags) {
   Store store = open();
   auto run = store.start_run();
   run.add_tag("baseline");
@@ -309,7 +309,7 @@ TEST_F(StoreRoundTrip, ValidationsMaintainVerdictTags) {
   EXPECT_THROW(store.add_validation(bad), RunNotFound);
 }
 
-TEST_F(StoreRoundTrip, SetStatusStoresTerminalStatusThatOwnerDoesNotOverwrite) {
+TEST_P(StoreRoundTrip, SetStatusStoresTerminalStatusThatOwnerDoesNotOverwrite) {
   Store store = open();
   auto run = store.start_run();
   store.set_status(run.id(), RunStatus::kRejected, "lr too high");
@@ -321,7 +321,7 @@ TEST_F(StoreRoundTrip, SetStatusStoresTerminalStatusThatOwnerDoesNotOverwrite) {
   EXPECT_TRUE(info.finished_at.has_value());
 }
 
-TEST_F(StoreRoundTrip, ReadOnlyStoreReadsButRefusesWrites) {
+TEST_P(StoreRoundTrip, ReadOnlyStoreReadsButRefusesWrites) {
   {
     Store store = open();
     store.start_run().finish();
@@ -337,7 +337,7 @@ TEST_F(StoreRoundTrip, ReadOnlyStoreReadsButRefusesWrites) {
 }
 
 // NaN and +-Inf in params and results used to be stored as JSON null ("missing").
-TEST_F(StoreRoundTrip, NonFiniteParamsAndResultsComeBackAsDoubles) {
+TEST_P(StoreRoundTrip, NonFiniteParamsAndResultsComeBackAsDoubles) {
   const double inf = std::numeric_limits<double>::infinity();
   const double nan = std::numeric_limits<double>::quiet_NaN();
   Store store = open();
@@ -360,10 +360,13 @@ TEST_F(StoreRoundTrip, NonFiniteParamsAndResultsComeBackAsDoubles) {
     EXPECT_EQ(info.results.at("text"), "NaN");  // a string stays a string
   }
   // The documented stored form, valid JSON for every reader of the file.
-  EXPECT_EQ(testing::raw_query(path_, "SELECT json_extract(params, '$.lr') FROM runs"),
-            R"({"$numberDouble":"NaN"})");
-  EXPECT_EQ(testing::raw_query(path_, "SELECT json_extract(results, '$.best') FROM runs"),
-            R"({"$numberDouble":"Infinity"})");
+  const std::string lr = sqlite() ? "json_extract(params, '$.lr')" : "(params::jsonb)->'lr'";
+  const std::string best =
+      sqlite() ? "json_extract(results, '$.best')" : "(results::jsonb)->'best'";
+  EXPECT_EQ(nlohmann::json::parse(testing::store_query(path_, "SELECT " + lr + " FROM runs")),
+            nlohmann::json::parse(R"({"$numberDouble":"NaN"})"));
+  EXPECT_EQ(nlohmann::json::parse(testing::store_query(path_, "SELECT " + best + " FROM runs")),
+            nlohmann::json::parse(R"({"$numberDouble":"Infinity"})"));
   // JSON output spells them as metric values are spelled.
   nlohmann::json out = store.get_run(run.id());
   EXPECT_EQ(out.at("params").at("lr"), "NaN");
@@ -371,16 +374,16 @@ TEST_F(StoreRoundTrip, NonFiniteParamsAndResultsComeBackAsDoubles) {
   EXPECT_EQ(out.at("results").at("best"), "Infinity");
 }
 
-TEST_F(StoreRoundTrip, NullParamsOfOlderStoresStillReadAsNull) {
+TEST_P(StoreRoundTrip, NullParamsOfOlderStoresStillReadAsNull) {
   Store store = open();
   store.start_run().finish();
-  testing::raw_exec(path_, R"(UPDATE runs SET params = '{"lr":null}', results = '{"x":null}')");
+  testing::store_exec(path_, R"(UPDATE runs SET params = '{"lr":null}', results = '{"x":null}')");
   RunInfo info = store.list_runs().at(0);
   EXPECT_TRUE(info.params.at("lr").is_null());
   EXPECT_TRUE(info.results.at("x").is_null());
 }
 
-TEST_F(StoreRoundTrip, RejectsInvalidOptions) {
+TEST_P(StoreRoundTrip, RejectsInvalidOptions) {
   StoreOptions options = fast_options();
   options.flush_interval = std::chrono::milliseconds(0);
   EXPECT_THROW(open(options), InvalidArgument);
@@ -388,6 +391,8 @@ TEST_F(StoreRoundTrip, RejectsInvalidOptions) {
   options.max_buffered_points = 0;
   EXPECT_THROW(open(options), InvalidArgument);
 }
+
+VIGIL_ON_EVERY_BACKEND(StoreRoundTrip);
 
 }  // namespace
 }  // namespace vigil::tracker

@@ -2,6 +2,7 @@
 // called over HTTP with httplib::Client, against a store filled by ui_fixture.
 #include <httplib.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "deep_json.h"
 #include "raw_sqlite.h"
 #include "server.h"
+#include "store_uris.h"
 #include "temp_dir.h"
 #include "ui_fixture.h"
 #include "vigil/tracker.h"
@@ -633,6 +635,53 @@ TEST(ServerLifecycleTest, StopBeforeServeReturnsAtOnceAndPortInUseIsABindError) 
   EXPECT_THROW(second.bind(), BindError);
   first.stop();
   first.serve();  // returns immediately: stop() came first
+}
+
+// The dashboard on a PostgreSQL store: every read endpoint answers byte for byte as on the
+// SQLite store its runs were copied from, and tag edits work there too.
+TEST(ApiOnPostgres, AnswersAsOnTheSqliteStoreItWasCopiedFrom) {
+  if (!testing::postgres_tests_enabled()) GTEST_SKIP() << "VIGIL_TEST_POSTGRES=off";
+  testing::TempDir dir;
+  const std::string sqlite = dir.file("store.db");
+  const DemoRuns ids = testing::fill_demo_store(sqlite);
+  const std::string postgres = testing::fresh_store_uri("postgresql", dir, "store");
+  {
+    tracker::StoreOptions options;
+    options.handle_signals = false;
+    tracker::Store from(sqlite, options);
+    tracker::Store to(postgres, options);
+    ASSERT_EQ(tracker::copy_runs(from, to, {}).size(), 5u);
+  }
+  ServerOptions on_sqlite, on_postgres;
+  on_sqlite.store_uri = sqlite;
+  on_postgres.store_uri = postgres;
+  on_sqlite.port = on_postgres.port = 0;
+  RunningServer a(on_sqlite), b(on_postgres);
+  httplib::Client from_sqlite("127.0.0.1", a.port()), from_postgres("127.0.0.1", b.port());
+  std::vector<std::string> paths = {"/api/runs", "/api/runs?tag=baseline&sort=name",
+                                    "/api/experiments", "/api/meta"};
+  for (const std::string& id : {ids.baseline, ids.sgd, ids.failed, ids.crashed}) {
+    for (const char* tail : {"", "/series", "/validations", "/points?metric=loss&max_points=50"}) {
+      paths.push_back("/api/runs/" + id + tail);
+    }
+  }
+  for (const std::string& path : paths) {
+    auto x = from_sqlite.Get(path.c_str());
+    auto y = from_postgres.Get(path.c_str());
+    ASSERT_TRUE(x && y) << path;
+    EXPECT_EQ(x->status, 200) << path << ": " << x->body;
+    EXPECT_EQ(y->status, x->status) << path << ": " << y->body;
+    EXPECT_EQ(y->body, x->body) << path;
+  }
+  auto tagged = from_postgres.Post(("/api/runs/" + ids.sgd + "/tags").c_str(),
+                                   R"({"add": ["reviewed"]})", "application/json");
+  ASSERT_TRUE(tagged);
+  EXPECT_EQ(tagged->status, 200) << tagged->body;
+  tracker::StoreOptions read_only;
+  read_only.read_only = true;
+  read_only.handle_signals = false;
+  const auto tags = tracker::Store(postgres, read_only).get_run(ids.sgd).tags;
+  EXPECT_NE(std::find(tags.begin(), tags.end(), "reviewed"), tags.end());
 }
 
 }  // namespace

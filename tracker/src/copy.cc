@@ -128,7 +128,7 @@ std::vector<CopiedRun> copy_runs(const Store& source, Store& destination, const 
                                  const CopyOptions& options,
                                  const std::function<void(const CopiedRun&)>& progress) {
   if (same_store(source.uri(), destination.uri())) {
-    throw InvalidArgument("cannot copy store " + source.uri() +
+    throw InvalidArgument("cannot copy store " + source.display_uri() +
                           " onto itself: expected two different stores");
   }
   detail::Backend& from = detail::store_backend(source);

@@ -114,11 +114,23 @@ int ensure_pg_schema(PgConnection& conn, const std::string& display, bool read_o
                             " and needs an upgrade (open it once for writing)"));
   }
   try {
+    // A session lock, taken before the transaction starts: the transaction then begins after
+    // the previous holder committed, and sees its tables (a lock taken inside the transaction
+    // would leave this session's catalog view from before the wait).
+    conn.exec("locking the schema", "SELECT pg_advisory_lock($1)", PgParams().add(kSchemaLockKey));
+    struct Unlock {
+      PgConnection& conn;
+      ~Unlock() {
+        if (!conn.ok()) return;  // a lost session holds no lock
+        PQclear(PQexec(conn.get(), "SELECT pg_advisory_unlock_all()"));
+      }
+    } unlock{conn};
     PgTransaction transaction(conn);
-    conn.exec("locking the schema", "SELECT pg_advisory_xact_lock($1)",
-              PgParams().add(kSchemaLockKey));
     version = pg_schema_version(conn);  // another process may have got there first
-    if (version > kPgSchemaVersion) throw StoreError(too_new(display, version));
+    if (version >= kPgSchemaVersion) {
+      if (version > kPgSchemaVersion) throw StoreError(too_new(display, version));
+      return version;
+    }
     for (int v = version; v < kPgSchemaVersion; ++v) {
       conn.exec_script("creating schema version " + std::to_string(v + 1), kPgMigrations[v]);
     }

@@ -1,5 +1,6 @@
 #include "pg_util.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -75,6 +76,26 @@ std::string one_line(std::string message) {
     if (c == '\n' || c == '\t') c = ' ';
   }
   return message;
+}
+
+// A port list as libpq takes it: comma-separated numbers 1..65535 (empty parts: default).
+bool valid_ports(std::string_view ports) {
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = std::min(ports.find(',', start), ports.size());
+    const std::string_view part = ports.substr(start, end - start);
+    if (!part.empty()) {
+      if (part.size() > 5) return false;
+      int value = 0;
+      for (char c : part) {
+        if (c < '0' || c > '9') return false;
+        value = value * 10 + (c - '0');
+      }
+      if (value < 1 || value > 65535) return false;
+    }
+    if (end == ports.size()) return true;
+    start = end + 1;
+  }
 }
 
 }  // namespace
@@ -246,12 +267,20 @@ void PgTransaction::commit() {
 void check_pg_uri(const std::string& uri) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);
+  std::string reason;
   if (options) {
+    // libpq checks the port only when connecting: check it now, like the URI's form.
+    for (const PQconninfoOption* o = options; o->keyword; ++o) {
+      if (std::string_view(o->keyword) == "port" && o->val && !valid_ports(o->val)) {
+        reason = "invalid port \"" + std::string(o->val) + "\"";
+      }
+    }
     PQconninfoFree(options);
-    return;
+    if (reason.empty()) return;
+  } else {
+    reason = error ? one_line(error) : "out of memory";
+    PQfreemem(error);
   }
-  std::string reason = error ? one_line(error) : "out of memory";
-  PQfreemem(error);
   // Some libpq messages quote the whole URI: never its password.
   for (std::size_t at = reason.find(uri); at != std::string::npos; at = reason.find(uri, at + 1)) {
     reason.replace(at, uri.size(), redact_uri(uri));

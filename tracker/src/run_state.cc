@@ -354,6 +354,11 @@ void RunState::on_commit_failed(const std::string& message, bool full) {
   space_cv_.notify_all();  // loggers waiting for space stop waiting on a full store
 }
 
+void RunState::on_reconnect(std::uint64_t count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.reconnects += count;
+}
+
 bool RunState::done() const {
   std::lock_guard<std::mutex> lock(mu_);
   return finish_requested_ && status_drained_ && all_committed(stats_.points_logged, meta_version_);

@@ -111,6 +111,8 @@ class RunState {
   void on_committed(std::uint64_t points, std::uint64_t meta_version);
   /// `full`: the commit failed for lack of room (StoreFull).
   void on_commit_failed(const std::string& message, bool full);
+  /// The writer's connection to the store was re-established `count` times.
+  void on_reconnect(std::uint64_t count);
   /// The run ended while its store was full: its uncommitted points are to be dropped.
   bool discarding() const;
   /// For a discarding run: drops the points of `pending` (a drain that failed to commit)

@@ -66,8 +66,9 @@ std::shared_ptr<Backend> open_backend(const std::string& uri, const StoreOptions
 std::string redact_uri(std::string_view uri) {
   const std::size_t sep = uri.find("://");
   if (sep == std::string_view::npos) return std::string(uri);
-  const std::string_view scheme = uri.substr(0, sep);
-  if (scheme != "postgresql" && scheme != "postgres") return std::string(uri);
+  // Any URI with user info may carry a password (an unsupported scheme is printed too);
+  // SQLite URIs and paths have none.
+  if (uri.substr(0, sep) == "sqlite") return std::string(uri);
   std::string out(uri);
   // User info: between "://" and the last '@' before the path or query.
   const std::size_t start = sep + 3;

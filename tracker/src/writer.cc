@@ -138,6 +138,13 @@ void Writer::report_success() {
   last_failure_.clear();
 }
 
+void Writer::note_reconnects() {
+  const std::uint64_t total = backend_->reconnects();
+  if (total == reconnects_seen_) return;
+  for (auto& sink : runs_) sink.state->on_reconnect(total - reconnects_seen_);
+  reconnects_seen_ = total;
+}
+
 bool Writer::round(bool heartbeat) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -248,9 +255,11 @@ bool Writer::round(bool heartbeat) {
         if (sink.has_pending) sink.state->on_commit_failed(e.what(), full);
       }
       report_failure(e, full);
+      note_reconnects();
       return false;
     }
     report_success();
+    note_reconnects();
     for (std::size_t i = 0; i < batch.series.size(); ++i) {
       runs_[origins[i].run].series[origins[i].series].id = batch.series[i].series_id;
     }

@@ -60,6 +60,8 @@ class Writer {
   /// Logs a failed commit: once per streak of identical failures, once while full.
   void report_failure(const std::exception& error, bool full);
   void report_success();
+  /// Tells live runs about connections the backend re-established since the last call.
+  void note_reconnects();
   /// After a failed round (mu_ held): waits before the retry.
   void back_off(std::unique_lock<std::mutex>& lock);
 
@@ -76,6 +78,7 @@ class Writer {
   std::vector<RunSink> runs_;  // writer thread only
   bool store_full_ = false;    // writer thread only; the last commit failed for lack of room
   std::string last_failure_;   // writer thread only; message of the last failed commit
+  std::uint64_t reconnects_seen_ = 0;  // writer thread only; backend reconnects reported
 };
 
 }  // namespace vigil::tracker::detail

@@ -17,6 +17,7 @@
 
 #include "security.h"
 #include "server.h"
+#include "vigil/tracker/store.h"
 
 namespace vigil::cli {
 namespace {
@@ -120,7 +121,7 @@ void run_ui(const UiSettings& settings, const std::string* store_uri) {
   }
   server.bind();
   stopper.watch(server);
-  std::cout << "vigil ui: serving " << server.store_uri() << " at " << server.url()
+  std::cout << "vigil ui: serving " << tracker::Store::redact_uri(server.store_uri()) << " at " << server.url()
             << " (Ctrl-C to stop)" << std::endl;
   server.serve();
   std::cout << "vigil ui: stopped" << std::endl;

@@ -84,7 +84,7 @@ class TrackingObserver {
 struct TrackingReport {
   bool tracking = false;        ///< a run was started in the store
   std::string run_id;           ///< its id (empty when none)
-  std::string store_uri;        ///< resolved store URI
+  std::string store_uri;        ///< resolved store URI, without its password
   std::uint64_t failures = 0;   ///< tracking operations that failed (training went on)
   std::string last_failure;     ///< message of the last one
   tracker::WriterStats writer;  ///< the run's writer statistics, at the end of training

@@ -23,6 +23,10 @@ struct WriterStats {
   std::uint64_t points_committed = 0;    ///< points durably committed to the store
   std::uint64_t backpressure_waits = 0;  ///< times a caller waited because the buffer was full
   std::uint64_t write_errors = 0;        ///< failed commits (retried; points kept in memory)
+  /// Connections to a database server re-established by the writer while this run was live
+  /// (a dropped connection or a restarted server; the uncommitted batch is sent again and
+  /// stored once). Always 0 for an SQLite file.
+  std::uint64_t reconnects = 0;
   /// Points not stored because the store was full (StoreFull): logged while the buffer was
   /// full, or still uncommitted when the run ended. At the end, points_logged ==
   /// points_committed + points_dropped.

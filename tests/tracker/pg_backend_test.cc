@@ -1,0 +1,213 @@
+// What only a server backend has to get right: a writer that survives its connection being
+// killed, the schema created once by many concurrent first users and refused when newer,
+// URIs checked before use and passwords never shown, a read-only role. Runs on the test
+// server of the ctest fixture `postgres` (tests/support/store_uris.h).
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "store_uris.h"
+#include "temp_dir.h"
+#include "vigil/tracker.h"
+
+namespace vigil::tracker {
+namespace {
+
+StoreOptions quiet() {
+  StoreOptions options;
+  options.flush_interval = std::chrono::milliseconds(10);
+  options.handle_signals = false;
+  return options;
+}
+
+class PgBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::postgres_tests_enabled()) GTEST_SKIP() << "VIGIL_TEST_POSTGRES=off";
+    uri_ = testing::fresh_store_uri("postgresql", dir_, "store");
+    schema_ = uri_.substr(uri_.rfind("%3D") + 3);
+  }
+  // Closes every connection whose application_name is `name` (as a DBA or a failover would),
+  // once there is one (a connection killed before is re-established only when next used).
+  static int terminate(const std::string& name) {
+    const std::string where = " FROM pg_stat_activity WHERE application_name = '" + name + "'";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (testing::postgres_count("SELECT count(*)" + where) == 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return static_cast<int>(testing::postgres_count("SELECT count(pg_terminate_backend(pid))" + where));
+  }
+  testing::TempDir dir_;
+  std::string uri_;
+  std::string schema_;
+};
+
+TEST_F(PgBackendTest, WriterReconnectsAfterItsConnectionIsKilledAndEveryPointArrivesOnce) {
+  const std::string app = "reconnect_" + schema_;
+  Store store(uri_ + "&application_name=" + app, quiet());
+  RunOptions options;
+  options.name = "reconnect";
+  auto run = store.start_run(options);
+  constexpr int kPoints = 60'000;
+  constexpr int kKills = 3;
+  int killed = 0;
+  for (int step = 0; step < kPoints; ++step) {
+    run.log_metric("loss", 1.0 / (step + 1), step);
+    if (step % (kPoints / (kKills + 1)) == kPoints / (kKills + 1) - 1 && killed < kKills) {
+      // Wait until a batch is in flight or just committed, then kill both connections.
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      EXPECT_GE(terminate(app), 1);
+      ++killed;
+    }
+  }
+  run.finish();
+  const WriterStats stats = run.stats();
+  EXPECT_GE(stats.reconnects, static_cast<std::uint64_t>(kKills));
+  EXPECT_EQ(stats.points_logged, static_cast<std::uint64_t>(kPoints));
+  EXPECT_EQ(stats.points_committed, static_cast<std::uint64_t>(kPoints));
+  EXPECT_EQ(stats.points_dropped, 0u);
+
+  Store reader(uri_, quiet());
+  const auto points = reader.points(run.id(), SeriesKey{"loss", {}});
+  ASSERT_EQ(points.size(), static_cast<std::size_t>(kPoints));
+  for (int step = 0; step < kPoints; ++step) {
+    ASSERT_EQ(points[static_cast<std::size_t>(step)].step, step);
+    ASSERT_EQ(points[static_cast<std::size_t>(step)].value, 1.0 / (step + 1));
+  }
+  EXPECT_EQ(reader.get_run(run.id()).status, RunStatus::kFinished);
+  EXPECT_EQ(reader.info().points, kPoints);
+}
+
+TEST_F(PgBackendTest, ReadsRetryOnAFreshConnectionAfterItIsKilled) {
+  const std::string app = "reader_" + schema_;
+  Store store(uri_ + "&application_name=" + app, quiet());
+  auto run = store.start_run({});
+  run.log_metric("loss", 0.5, 0);
+  run.finish();
+  ASSERT_EQ(store.list_runs().size(), 1u);
+  EXPECT_GE(terminate(app), 1);
+  EXPECT_EQ(store.list_runs().size(), 1u);
+}
+
+TEST_F(PgBackendTest, ManyFirstOpensOfAnEmptyDatabaseCreateTheSchemaOnce) {
+  std::vector<std::thread> threads;
+  std::atomic<int> opened{0};
+  std::vector<std::string> errors(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        Store store(uri_, quiet());
+        store.start_run({}).finish();
+        ++opened;
+      } catch (const std::exception& e) {
+        errors[static_cast<std::size_t>(i)] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(opened.load(), 8);
+  EXPECT_EQ(Store(uri_, quiet()).list_runs().size(), 8u);
+}
+
+TEST_F(PgBackendTest, NewerSchemaIsRefusedAndLeftAlone) {
+  { Store store(uri_, quiet()); }
+  testing::postgres_admin("UPDATE " + schema_ + ".vigil_schema SET version = 99", "vigil_test");
+  try {
+    Store store(uri_, quiet());
+    FAIL() << "a store with a newer schema opened";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("upgrade vigil"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(testing::postgres_count("SELECT version FROM " + schema_ + ".vigil_schema"), 99);
+}
+
+TEST_F(PgBackendTest, ReadOnlyOpenOfAnEmptyDatabaseSaysSoAndCreatesNothing) {
+  StoreOptions options = quiet();
+  options.read_only = true;
+  try {
+    Store store(uri_, options);
+    FAIL() << "an empty database opened read-only";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds no vigil store"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(testing::postgres_count("SELECT count(*) FROM pg_tables WHERE schemaname = '" +
+                                    schema_ + "'"),
+            0);
+}
+
+TEST_F(PgBackendTest, ReadOnlyRoleListsRunsAndCannotWrite) {
+  std::string id;
+  {
+    Store store(uri_, quiet());
+    auto run = store.start_run({});
+    run.log_metric("loss", 0.25, 1);
+    run.finish();
+    id = run.id();
+  }
+  const std::string role = "ro_" + schema_;
+  testing::postgres_admin("CREATE ROLE " + role + " LOGIN; GRANT USAGE ON SCHEMA " + schema_ +
+                              " TO " + role + "; GRANT SELECT ON ALL TABLES IN SCHEMA " +
+                              schema_ + " TO " + role,
+                          "vigil_test");
+  std::string ro_uri = uri_;
+  ro_uri.replace(ro_uri.find("vigil@"), 6, role + "@");
+  StoreOptions options = quiet();
+  options.read_only = true;
+  Store reader(ro_uri, options);
+  ASSERT_EQ(reader.list_runs().size(), 1u);
+  EXPECT_EQ(reader.points(id, SeriesKey{"loss", {}}).size(), 1u);
+  (void)reader.change_token();
+  // Even a writable open cannot write through this role: the error names the store.
+  Store writer(ro_uri, quiet());
+  EXPECT_THROW(writer.add_tags(id, {"x"}), Error);
+}
+
+TEST(PgUri, MalformedOrUnsupportedUrisAreUsageErrorsWithoutThePassword) {
+  EXPECT_THROW(Store::check_uri("postgresql://u:pw@host:notaport/db"), InvalidArgument);
+  EXPECT_THROW(Store::check_uri("postgresql://u:pw@[::1/db"), InvalidArgument);
+  EXPECT_THROW(Store::check_uri("mysql://u:pw@host/db"), InvalidArgument);
+  EXPECT_NO_THROW(Store::check_uri("postgresql://u:pw@host:5432/db?sslmode=require"));
+  EXPECT_NO_THROW(Store::check_uri("postgres:///db?host=/var/run/postgresql"));
+  for (const char* uri : {"postgresql://u:pw@[::1/db", "postgresql://u:pw@host:notaport/db",
+                          "mysql://u:pw@host/db"}) {
+    try {
+      Store::check_uri(uri);
+    } catch (const InvalidArgument& e) {
+      EXPECT_EQ(std::string(e.what()).find("pw"), std::string::npos) << e.what();
+      EXPECT_EQ(e.exit_code(), kExitUsage);
+    }
+  }
+}
+
+TEST(PgUri, RedactionHidesEveryPasswordForm) {
+  EXPECT_EQ(Store::redact_uri("postgresql://u:secret@h:5/db"), "postgresql://u:***@h:5/db");
+  EXPECT_EQ(Store::redact_uri("postgres://u@h/db?password=secret&sslmode=require"),
+            "postgres://u@h/db?password=***&sslmode=require");
+  EXPECT_EQ(Store::redact_uri("postgresql://u:p%40ss@h/db"), "postgresql://u:***@h/db");
+  EXPECT_EQ(Store::redact_uri("postgresql://h/db"), "postgresql://h/db");
+  EXPECT_EQ(Store::redact_uri("/tmp/a:b@c.db"), "/tmp/a:b@c.db");
+}
+
+TEST(PgUri, UnreachableServerErrorNamesTheStoreWithoutThePassword) {
+  // Port 1 on loopback: nothing listens there; connecting fails at once.
+  try {
+    Store store("postgresql://someone:topsecret@127.0.0.1:1/db?connect_timeout=2", quiet());
+    FAIL() << "opened a store on a closed port";
+  } catch (const StoreError& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.find("topsecret"), std::string::npos) << message;
+    EXPECT_NE(message.find("postgresql://someone:***@127.0.0.1:1/db"), std::string::npos)
+        << message;
+  }
+}
+
+}  // namespace
+}  // namespace vigil::tracker
