@@ -8,8 +8,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   vigil::fuzz::expect_vigil_errors_only([&] {
-    const auto location =
-        vigil::tracker::detail::parse_store_uri(std::string(vigil::fuzz::as_text(data, size)));
+    const std::string uri(vigil::fuzz::as_text(data, size));
+    (void)vigil::tracker::detail::redact_uri(uri);  // printed for any input, valid or not
+    const auto location = vigil::tracker::detail::parse_store_uri(uri);
     if (location.path.empty()) __builtin_trap();  // a parsed URI always names a location
   });
   return 0;

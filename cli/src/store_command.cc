@@ -59,8 +59,7 @@ void print_copied(const tracker::CopiedRun& run) {
 void run_copy(const Context& context, const CopyCommandOptions& options) {
   if (!context.store_uri.empty()) {
     throw UsageError("store copy takes the stores as SRC and DST; --store '" +
-                     tracker::Store::redact_uri(context.store_uri) +
-                     "' is not used by it");
+                     tracker::Store::redact_uri(context.store_uri) + "' is not used by it");
   }
   tracker::RunFilter filter = options.filter.to_filter();
   tracker::Store source = open_store(options.source, StoreAccess::kRead);
@@ -91,9 +90,9 @@ void run_copy(const Context& context, const CopyCommandOptions& options) {
 
 void run_info(const Context& context, const InfoOptions& options) {
   if (!options.uri.empty() && !context.store_uri.empty() && options.uri != context.store_uri) {
-    throw UsageError("store info: two stores given (URI '" + tracker::Store::redact_uri(options.uri) +
-                     "' and --store '" + tracker::Store::redact_uri(context.store_uri) +
-                     "'); expected one");
+    throw UsageError("store info: two stores given (URI '" +
+                     tracker::Store::redact_uri(options.uri) + "' and --store '" +
+                     tracker::Store::redact_uri(context.store_uri) + "'); expected one");
   }
   tracker::Store store =
       open_store(options.uri.empty() ? context.store_uri : options.uri, StoreAccess::kRead);

@@ -413,9 +413,24 @@ TEST_F(RunsCommand, StoreOptionMayFollowTheCommand) {
 
 TEST_F(RunsCommand, BadStoreSchemeNamesSupportedSchemes) {
   ProcessResult result =
-      vigil_raw({VIGIL_CLI_PATH, "--store", "postgres://db/vigil", "runs", "ls"});
-  expect_error(result, 2, "sqlite");
-  EXPECT_NE(result.err.find("postgres://db/vigil"), std::string::npos) << result.err;
+      vigil_raw({VIGIL_CLI_PATH, "--store", "mysql://u:secret@db/vigil", "runs", "ls"});
+  expect_error(result, 2, "postgresql://");
+  EXPECT_NE(result.err.find("mysql://u:***@db/vigil"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("secret"), std::string::npos) << result.err;
+}
+
+TEST_F(RunsCommand, MalformedPostgresqlUriIsAUsageErrorWithoutThePassword) {
+  ProcessResult result =
+      vigil_raw({VIGIL_CLI_PATH, "--store", "postgresql://u:secret@db:port/vigil", "runs", "ls"});
+  expect_error(result, 2, "invalid port");
+  EXPECT_EQ(result.err.find("secret"), std::string::npos) << result.err;
+}
+
+TEST_F(RunsCommand, UnreachablePostgresqlServerIsAnErrorWithoutThePassword) {
+  ProcessResult result = vigil_raw(
+      {VIGIL_CLI_PATH, "--store", "postgresql://u:secret@127.0.0.1:1/vigil", "runs", "ls"});
+  expect_error(result, 1, "postgresql://u:***@127.0.0.1:1/vigil");
+  EXPECT_EQ(result.err.find("secret"), std::string::npos) << result.err;
 }
 
 TEST_F(RunsCommand, MissingStoreIsErrorAndNeverCreated) {

@@ -98,10 +98,10 @@ TEST_P(StoreCommand, CopyGivesTheSameRunsAndPoints) {
 TEST_P(StoreCommand, ValidateAndShowAnswerAlikeOnBothStores) {
   const SeededRuns ids = seed_source();
   ASSERT_EQ(run({"store", "copy", source_, destination_}).exit_code, 0);
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"validate", ids.baseline, "--format", "json"},
-           {"runs", "show", ids.baseline, "--format", "json"},
-           {"runs", "ls", "--format", "json"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"validate", ids.baseline, "--format", "json"},
+                                             {"runs", "show", ids.baseline, "--format", "json"},
+                                             {"runs", "ls", "--format", "json"}}) {
     std::vector<std::string> on_source = {"--store", source_};
     std::vector<std::string> on_destination = {"--store", destination_};
     on_source.insert(on_source.end(), args.begin(), args.end());

@@ -55,7 +55,8 @@ inline std::string postgres_server_uri() {
 /// Runs `sql` (one or more statements) on `database` of the test server as its superuser;
 /// returns the first column of the first row of the last result as an integer (0 when there
 /// is none). Throws std::runtime_error with the server's message.
-inline long long postgres_count(const std::string& sql, const std::string& database = "vigil_test") {
+inline long long postgres_count(const std::string& sql,
+                                const std::string& database = "vigil_test") {
   const std::string uri = postgres_server_uri() + "/" + database;
   PGconn* conn = PQconnectdb(uri.c_str());
   std::string error;

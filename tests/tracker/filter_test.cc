@@ -32,7 +32,7 @@ class ListRuns : public StoreTest {
     // Distinct creation times, in order (ids_ are oldest first).
     for (std::size_t i = 0; i < ids_.size(); ++i) {
       testing::store_exec(path_, "UPDATE runs SET created_at = " + std::to_string(1000 + i) +
-                                   " WHERE id = '" + ids_[i] + "'");
+                                     " WHERE id = '" + ids_[i] + "'");
     }
     ValidationRecord pass;
     pass.run_id = ids_[1];

@@ -85,7 +85,7 @@ TEST_P(JsonLimitsInStore, StoredJsonBeyondTheLimitsListsWithEmptyParams) {
   }
   // Another tool (or an older vigil) wrote params nested 100,000 deep and damaged results.
   testing::store_exec(path_, "UPDATE runs SET params = '" + testing::deep_object_text(100'000) +
-                               "', results = '{\"x\": 1e999}'");
+                                 "', results = '{\"x\": 1e999}'");
   Store store = open();
   const auto runs = store.list_runs();
   ASSERT_EQ(runs.size(), 1u);

@@ -42,7 +42,8 @@ class PgBackendTest : public ::testing::Test {
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    return static_cast<int>(testing::postgres_count("SELECT count(pg_terminate_backend(pid))" + where));
+    return static_cast<int>(
+        testing::postgres_count("SELECT count(pg_terminate_backend(pid))" + where));
   }
   testing::TempDir dir_;
   std::string uri_;
@@ -154,8 +155,8 @@ TEST_F(PgBackendTest, ReadOnlyRoleListsRunsAndCannotWrite) {
   }
   const std::string role = "ro_" + schema_;
   testing::postgres_admin("CREATE ROLE " + role + " LOGIN; GRANT USAGE ON SCHEMA " + schema_ +
-                              " TO " + role + "; GRANT SELECT ON ALL TABLES IN SCHEMA " +
-                              schema_ + " TO " + role,
+                              " TO " + role + "; GRANT SELECT ON ALL TABLES IN SCHEMA " + schema_ +
+                              " TO " + role,
                           "vigil_test");
   std::string ro_uri = uri_;
   ro_uri.replace(ro_uri.find("vigil@"), 6, role + "@");

@@ -45,6 +45,6 @@ class SqliteStoreTest : public ::testing::Test {
 #define VIGIL_ON_EVERY_BACKEND(suite)                                              \
   INSTANTIATE_TEST_SUITE_P(Backends, suite,                                        \
                            ::testing::ValuesIn(::vigil::testing::test_backends()), \
-                           [](const auto& info) { return info.param; })
+                           [](const auto& param_info) { return param_info.param; })
 
 }  // namespace vigil::tracker

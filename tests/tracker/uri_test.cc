@@ -66,13 +66,20 @@ TEST(StoreUri, ParsesPlainPathsAndSqliteUris) {
   EXPECT_EQ(detail::parse_store_uri("dir with :// inside/x.db").path, "dir with :// inside/x.db");
 }
 
+TEST(StoreUri, ParsesPostgresqlUrisWholeForLibpq) {
+  for (const char* uri : {"postgresql://u@host:5432/db?sslmode=require", "postgres:///db"}) {
+    EXPECT_EQ(detail::parse_store_uri(uri).scheme, "postgresql");
+    EXPECT_EQ(detail::parse_store_uri(uri).path, uri);
+  }
+}
+
 TEST(StoreUri, RejectsOtherSchemesNamingTheSupportedOnes) {
-  for (const char* uri : {"postgresql://host/db", "file:///tmp/x.db", "http://x"}) {
+  for (const char* uri : {"mysql://host/db", "file:///tmp/x.db", "http://x"}) {
     try {
       Store store(uri);
       FAIL() << "accepted " << uri;
     } catch (const InvalidArgument& e) {
-      EXPECT_NE(std::string(e.what()).find("sqlite:///PATH or a plain path"), std::string::npos)
+      EXPECT_NE(std::string(e.what()).find("sqlite:///PATH, postgresql://"), std::string::npos)
           << e.what();
       EXPECT_NE(std::string(e.what()).find(uri), std::string::npos) << e.what();
     }

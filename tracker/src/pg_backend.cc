@@ -29,13 +29,17 @@ constexpr int kConflictRetries = 20;
 constexpr std::int64_t kChangeSlots = 64;
 
 std::int64_t ensure_experiment(PgConnection& c, const std::string& name, Timestamp created_at) {
-  PgResult r = c.exec("creating an experiment",
-                      "WITH ins AS (INSERT INTO experiments(name, created_at) VALUES($1, $2) "
-                      "ON CONFLICT (name) DO NOTHING RETURNING id) "
-                      "SELECT id FROM ins UNION ALL SELECT id FROM experiments WHERE name = $1",
-                      PgParams().add(name).add(created_at));
-  if (r.rows() == 0) throw Error("experiment '" + name + "' vanished");
-  return r.int64(0, 0);
+  // When another transaction inserts the same name concurrently, the INSERT waits for it and
+  // does nothing, while the SELECT's snapshot predates it: the row shows up on the next try.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    PgResult r = c.exec("creating an experiment",
+                        "WITH ins AS (INSERT INTO experiments(name, created_at) VALUES($1, $2) "
+                        "ON CONFLICT (name) DO NOTHING RETURNING id) "
+                        "SELECT id FROM ins UNION ALL SELECT id FROM experiments WHERE name = $1",
+                        PgParams().add(name).add(created_at));
+    if (r.rows() > 0) return r.int64(0, 0);
+  }
+  throw Error("experiment '" + name + "' vanished");
 }
 
 void apply_tag_ops(PgConnection& c, const std::string& run_id, const TagOps& tag_ops) {
@@ -161,10 +165,11 @@ void apply_run_write(PgConnection& c, const RunWrite& r) {
   }
   if (r.final_status) {
     // A status set meanwhile by a tool or guard (set_status) wins over the owner's.
-    c.exec("ending a run",
-           "UPDATE runs SET status = $1, error = $2, finished_at = $3, heartbeat_at = $3 "
-           "WHERE id = $4 AND status IN ('running', 'crashed')",
-           PgParams().add(to_string(*r.final_status)).add(r.error).add(r.finished_at).add(r.run_id));
+    c.exec(
+        "ending a run",
+        "UPDATE runs SET status = $1, error = $2, finished_at = $3, heartbeat_at = $3 "
+        "WHERE id = $4 AND status IN ('running', 'crashed')",
+        PgParams().add(to_string(*r.final_status)).add(r.error).add(r.finished_at).add(r.run_id));
   }
 }
 
@@ -266,8 +271,8 @@ void PgBackend::reconnect(Link& link) {
     link.conn = PgConnection(uri_, display_);
   } catch (const PgError&) {
     link.delay = std::min<std::chrono::milliseconds>(
-        kReconnectMaxDelay, std::max<std::chrono::milliseconds>(kReconnectFirstDelay,
-                                                                link.delay * 2));
+        kReconnectMaxDelay,
+        std::max<std::chrono::milliseconds>(kReconnectFirstDelay, link.delay * 2));
     link.next_attempt = std::chrono::steady_clock::now() + link.delay;
     throw;
   }
@@ -345,21 +350,22 @@ void PgBackend::commit(WriteBatch& batch) {
   // Idempotent: series are found by key, chunks upserted by (series, seq), summaries and
   // run fields replaced, tag changes are set operations. Sending a batch again after a lost
   // COMMIT reply stores it once.
-  std::vector<std::int64_t> ids = write("committing metrics", Idempotent::kYes, [&](PgConnection& c) {
-    std::vector<std::int64_t> series_ids(batch.series.size(), 0);
-    ChunkColumns chunks;
-    std::vector<SeriesSummary> summaries;
-    for (std::size_t i = 0; i < batch.series.size(); ++i) {
-      const SeriesWrite& s = batch.series[i];
-      series_ids[i] = s.series_id != 0 ? s.series_id : ensure_series(c, s.run_id, s.key);
-      for (const ChunkRow& row : s.chunks) chunks.add(series_ids[i], row);
-      summaries.push_back(s.summary);
-    }
-    chunks.upsert(c);
-    update_summaries(c, series_ids, summaries);
-    for (const RunWrite& r : batch.runs) apply_run_write(c, r);
-    return series_ids;
-  });
+  std::vector<std::int64_t> ids =
+      write("committing metrics", Idempotent::kYes, [&](PgConnection& c) {
+        std::vector<std::int64_t> series_ids(batch.series.size(), 0);
+        ChunkColumns chunks;
+        std::vector<SeriesSummary> summaries;
+        for (std::size_t i = 0; i < batch.series.size(); ++i) {
+          const SeriesWrite& s = batch.series[i];
+          series_ids[i] = s.series_id != 0 ? s.series_id : ensure_series(c, s.run_id, s.key);
+          for (const ChunkRow& row : s.chunks) chunks.add(series_ids[i], row);
+          summaries.push_back(s.summary);
+        }
+        chunks.upsert(c);
+        update_summaries(c, series_ids, summaries);
+        for (const RunWrite& r : batch.runs) apply_run_write(c, r);
+        return series_ids;
+      });
   for (std::size_t i = 0; i < ids.size(); ++i) batch.series[i].series_id = ids[i];
 }
 
@@ -382,13 +388,13 @@ bool PgBackend::set_status(const std::string& run_id, RunStatus status, std::str
                            Timestamp finished_at, bool only_if_running) {
   // Not idempotent in its answer: a repeat after a lost COMMIT would report "no change".
   return write("setting a run status", Idempotent::kNo, [&](PgConnection& c) {
-    PgResult r = c.exec("setting a run status",
-                        only_if_running
-                            ? "UPDATE runs SET status = $1, error = $2, finished_at = $3 "
-                              "WHERE id = $4 AND status = 'running'"
-                            : "UPDATE runs SET status = $1, error = $2, finished_at = $3 "
-                              "WHERE id = $4",
-                        PgParams().add(to_string(status)).add(error).add(finished_at).add(run_id));
+    PgResult r =
+        c.exec("setting a run status",
+               only_if_running ? "UPDATE runs SET status = $1, error = $2, finished_at = $3 "
+                                 "WHERE id = $4 AND status = 'running'"
+                               : "UPDATE runs SET status = $1, error = $2, finished_at = $3 "
+                                 "WHERE id = $4",
+               PgParams().add(to_string(status)).add(error).add(finished_at).add(run_id));
     return r.affected() > 0;
   });
 }
@@ -432,13 +438,11 @@ RecodeBatch PgBackend::recode_chunks(
   return write("migrating chunks", Idempotent::kYes, [&](PgConnection& c) {
     RecodeBatch done;
     cursor = start;  // a retried transaction starts over
-    PgResult rows = c.exec("reading chunks",
-                           "SELECT series_id, seq, data FROM chunks WHERE (series_id, seq) > "
-                           "($1, $2) ORDER BY series_id, seq LIMIT $3",
-                           PgParams()
-                               .add(start.series_id)
-                               .add(start.seq)
-                               .add(static_cast<std::int64_t>(limit)));
+    PgResult rows = c.exec(
+        "reading chunks",
+        "SELECT series_id, seq, data FROM chunks WHERE (series_id, seq) > "
+        "($1, $2) ORDER BY series_id, seq LIMIT $3",
+        PgParams().add(start.series_id).add(start.seq).add(static_cast<std::int64_t>(limit)));
     std::vector<std::int64_t> series, seqs;
     std::vector<std::string> data;
     for (int i = 0; i < rows.rows(); ++i) {

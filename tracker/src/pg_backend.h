@@ -101,8 +101,7 @@ class PgBackend final : public Backend {
   auto read(const char* what, Body&& body) {
     using Result = decltype(body(std::declval<PgConnection&>()));
     std::optional<Result> result;
-    run_on(read_, what, Idempotent::kYes,
-           [&](PgConnection& conn, bool&) { result = body(conn); });
+    run_on(read_, what, Idempotent::kYes, [&](PgConnection& conn, bool&) { result = body(conn); });
     return std::move(*result);
   }
   /// Bumps the change counter and commits.

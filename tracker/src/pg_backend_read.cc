@@ -83,8 +83,9 @@ class SeriesKeys {
 std::string per_run(const char* select, const char* from_where, bool all_runs,
                     const char* tail = "") {
   std::string sql = std::string(select) + " " + from_where;
-  if (!all_runs) sql += std::string(sql.find(" WHERE ") == std::string::npos ? " WHERE" : " AND") +
-                        " run_id = ANY($1)";
+  if (!all_runs)
+    sql += std::string(sql.find(" WHERE ") == std::string::npos ? " WHERE" : " AND") +
+           " run_id = ANY($1)";
   return sql + tail;
 }
 
@@ -119,18 +120,17 @@ void attach_series(PgConnection& c, std::vector<RunInfo>& runs,
 void attach_tags_and_verdicts(PgConnection& c, std::vector<RunInfo>& runs,
                               const std::unordered_map<std::string_view, std::size_t>& index,
                               bool all_runs, const PgParams& ids) {
-  PgResult tags = c.exec("listing runs",
-                         per_run("SELECT run_id, tag", "FROM tags", all_runs, " ORDER BY run_id, tag"),
-                         ids);
+  PgResult tags =
+      c.exec("listing runs",
+             per_run("SELECT run_id, tag", "FROM tags", all_runs, " ORDER BY run_id, tag"), ids);
   for (int i = 0; i < tags.rows(); ++i) {
     auto found = index.find(tags.bytes(i, 0));
     if (found != index.end()) runs[found->second].tags.push_back(tags.text(i, 1));
   }
-  PgResult verdicts = c.exec(
-      "listing runs",
-      per_run("SELECT DISTINCT ON (run_id) run_id, verdict, score", "FROM validations", all_runs,
-              " ORDER BY run_id, id DESC"),
-      ids);
+  PgResult verdicts = c.exec("listing runs",
+                             per_run("SELECT DISTINCT ON (run_id) run_id, verdict, score",
+                                     "FROM validations", all_runs, " ORDER BY run_id, id DESC"),
+                             ids);
   for (int i = 0; i < verdicts.rows(); ++i) {
     auto found = index.find(verdicts.bytes(i, 0));
     if (found == index.end()) continue;
@@ -146,12 +146,27 @@ std::vector<RunInfo> PgBackend::load_runs(const RunQuery& query) {
     // One snapshot across the statements below.
     PgTransaction snapshot(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     PgParams filter;
-    if (query.experiment) filter.add(*query.experiment); else filter.add_null(25);
-    if (query.created_since) filter.add(*query.created_since); else filter.add_null(701);
-    if (query.created_until) filter.add(*query.created_until); else filter.add_null(701);
+    if (query.experiment)
+      filter.add(*query.experiment);
+    else
+      filter.add_null(25);
+    if (query.created_since)
+      filter.add(*query.created_since);
+    else
+      filter.add_null(701);
+    if (query.created_until)
+      filter.add(*query.created_until);
+    else
+      filter.add_null(701);
     filter.add(query.running_only);
-    if (query.ids.empty()) filter.add_null(1009); else filter.add_array(query.ids);
-    if (query.limit == 0) filter.add_null(20); else filter.add(static_cast<std::int64_t>(query.limit));
+    if (query.ids.empty())
+      filter.add_null(1009);
+    else
+      filter.add_array(query.ids);
+    if (query.limit == 0)
+      filter.add_null(20);
+    else
+      filter.add(static_cast<std::int64_t>(query.limit));
     PgResult rows = c.exec(
         "listing runs",
         "SELECT r.id, r.name, e.name, r.status, r.created_at, r.started_at, r.finished_at, "
@@ -203,15 +218,15 @@ std::vector<std::string> PgBackend::ids_with_prefix(std::string_view prefix, std
 std::vector<RunRef> PgBackend::find_runs(std::string_view id_prefix, std::string_view name,
                                          std::size_t limit) {
   return read("resolving a run", [&](PgConnection& c) {
-    PgResult r = c.exec(
-        "resolving a run",
-        "SELECT id, name FROM runs WHERE id >= $1 AND id < $2 "
-        "UNION SELECT id, name FROM runs WHERE $3 != '' AND name = $3 ORDER BY id LIMIT $4",
-        PgParams()
-            .add(id_prefix)
-            .add(id_prefix.empty() ? std::string() : std::string(id_prefix) + "~")
-            .add(name)
-            .add(static_cast<std::int64_t>(limit)));
+    PgResult r =
+        c.exec("resolving a run",
+               "SELECT id, name FROM runs WHERE id >= $1 AND id < $2 "
+               "UNION SELECT id, name FROM runs WHERE $3 != '' AND name = $3 ORDER BY id LIMIT $4",
+               PgParams()
+                   .add(id_prefix)
+                   .add(id_prefix.empty() ? std::string() : std::string(id_prefix) + "~")
+                   .add(name)
+                   .add(static_cast<std::int64_t>(limit)));
     std::vector<RunRef> runs;
     for (int i = 0; i < r.rows(); ++i) runs.push_back({r.text(i, 0), r.text(i, 1)});
     return runs;
@@ -343,13 +358,13 @@ StoreInfo PgBackend::info() {
   StoreInfo info = read("reading store statistics", [&](PgConnection& c) {
     StoreInfo counts;
     counts.schema_version = pg_schema_version(c);
-    PgResult r = c.exec(
-        "reading store statistics",
-        "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM series), "
-        "(SELECT coalesce(sum(count), 0)::int8 FROM series), "
-        "(SELECT sum(pg_total_relation_size(t::regclass))::int8 FROM unnest(ARRAY['runs', "
-        "'experiments', 'tags', 'series', 'chunks', 'validations', 'vigil_changes', "
-        "'vigil_schema']) AS t)");
+    PgResult r =
+        c.exec("reading store statistics",
+               "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM series), "
+               "(SELECT coalesce(sum(count), 0)::int8 FROM series), "
+               "(SELECT sum(pg_total_relation_size(t::regclass))::int8 FROM unnest(ARRAY['runs', "
+               "'experiments', 'tags', 'series', 'chunks', 'validations', 'vigil_changes', "
+               "'vigil_schema']) AS t)");
     counts.runs = r.int64(0, 0);
     counts.series = r.int64(0, 1);
     counts.points = r.int64(0, 2);

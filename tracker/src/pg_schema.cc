@@ -93,13 +93,12 @@ std::string too_new(const std::string& display, int version) {
 }  // namespace
 
 int pg_schema_version(PgConnection& conn) {
-  PgResult exists = conn.exec("reading the schema version",
-                              "SELECT to_regclass('vigil_schema') IS NOT NULL");
+  PgResult exists =
+      conn.exec("reading the schema version", "SELECT to_regclass('vigil_schema') IS NOT NULL");
   if (!exists.boolean(0, 0)) return 0;
   PgResult version =
       conn.exec("reading the schema version", "SELECT max(version)::int8 FROM vigil_schema");
-  return version.rows() == 0 || version.is_null(0, 0) ? 0
-                                                       : static_cast<int>(version.int64(0, 0));
+  return version.rows() == 0 || version.is_null(0, 0) ? 0 : static_cast<int>(version.int64(0, 0));
 }
 
 int ensure_pg_schema(PgConnection& conn, const std::string& display, bool read_only) {

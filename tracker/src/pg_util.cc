@@ -170,9 +170,8 @@ std::vector<const char*> PgParams::values() const {
 const char* PgResult::value(int row, int column, unsigned oid, int size) const {
   PGresult* r = result_.get();
   if (PQftype(r, column) != oid || (size >= 0 && PQgetlength(r, row, column) != size)) {
-    throw Error(std::string("PostgreSQL result column ") + PQfname(r, column) +
-                " has type oid " + std::to_string(PQftype(r, column)) + ", expected " +
-                std::to_string(oid));
+    throw Error(std::string("PostgreSQL result column ") + PQfname(r, column) + " has type oid " +
+                std::to_string(PQftype(r, column)) + ", expected " + std::to_string(oid));
   }
   return PQgetvalue(r, row, column);
 }
@@ -189,9 +188,7 @@ double PgResult::float8(int row, int column) const {
   return v;
 }
 
-bool PgResult::boolean(int row, int column) const {
-  return *value(row, column, kBoolOid, 1) != 0;
-}
+bool PgResult::boolean(int row, int column) const { return *value(row, column, kBoolOid, 1) != 0; }
 
 std::string_view PgResult::bytes(int row, int column) const {
   const unsigned type = PQftype(result_.get(), column);
@@ -208,8 +205,8 @@ PgConnection::PgConnection(const std::string& uri, const std::string& display)
     : conn_(PQconnectdb(uri.c_str())) {
   if (!conn_) throw PgError("cannot connect to " + display + ": out of memory", "", true);
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
-    throw PgError("cannot connect to " + display + ": " + one_line(PQerrorMessage(conn_.get())),
-                  "", true);
+    throw PgError("cannot connect to " + display + ": " + one_line(PQerrorMessage(conn_.get())), "",
+                  true);
   }
   // Server notices (e.g. "relation already exists, skipping") are not for the user's terminal.
   PQsetNoticeProcessor(
@@ -228,8 +225,7 @@ void PgConnection::fail(std::string_view what, PGresult* result) {
   throw PgError(std::string(what) + ": " + message, std::move(sqlstate), lost);
 }
 
-PgResult PgConnection::exec(std::string_view what, const std::string& sql,
-                            const PgParams& params) {
+PgResult PgConnection::exec(std::string_view what, const std::string& sql, const PgParams& params) {
   std::vector<const char*> values = params.values();
   PGresult* result =
       PQexecParams(conn_.get(), sql.c_str(), params.size(), params.types(), values.data(),

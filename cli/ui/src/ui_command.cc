@@ -121,8 +121,8 @@ void run_ui(const UiSettings& settings, const std::string* store_uri) {
   }
   server.bind();
   stopper.watch(server);
-  std::cout << "vigil ui: serving " << tracker::Store::redact_uri(server.store_uri()) << " at " << server.url()
-            << " (Ctrl-C to stop)" << std::endl;
+  std::cout << "vigil ui: serving " << tracker::Store::redact_uri(server.store_uri()) << " at "
+            << server.url() << " (Ctrl-C to stop)" << std::endl;
   server.serve();
   std::cout << "vigil ui: stopped" << std::endl;
 }
