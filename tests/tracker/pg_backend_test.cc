@@ -12,19 +12,13 @@
 
 #include <gtest/gtest.h>
 
+#include "store_options.h"
 #include "store_uris.h"
 #include "temp_dir.h"
 #include "vigil/tracker.h"
 
 namespace vigil::tracker {
 namespace {
-
-StoreOptions quiet() {
-  StoreOptions options;
-  options.flush_interval = std::chrono::milliseconds(10);
-  options.handle_signals = false;
-  return options;
-}
 
 class PgBackendTest : public ::testing::Test {
  protected:
@@ -52,7 +46,7 @@ class PgBackendTest : public ::testing::Test {
 
 TEST_F(PgBackendTest, WriterReconnectsAfterItsConnectionIsKilledAndEveryPointArrivesOnce) {
   const std::string app = "reconnect_" + schema_;
-  Store store(uri_ + "&application_name=" + app, quiet());
+  Store store(uri_ + "&application_name=" + app, testing::quiet_store_options());
   RunOptions options;
   options.name = "reconnect";
   auto run = store.start_run(options);
@@ -75,7 +69,7 @@ TEST_F(PgBackendTest, WriterReconnectsAfterItsConnectionIsKilledAndEveryPointArr
   EXPECT_EQ(stats.points_committed, static_cast<std::uint64_t>(kPoints));
   EXPECT_EQ(stats.points_dropped, 0u);
 
-  Store reader(uri_, quiet());
+  Store reader(uri_, testing::quiet_store_options());
   const auto points = reader.points(run.id(), SeriesKey{"loss", {}});
   ASSERT_EQ(points.size(), static_cast<std::size_t>(kPoints));
   for (int step = 0; step < kPoints; ++step) {
@@ -88,7 +82,7 @@ TEST_F(PgBackendTest, WriterReconnectsAfterItsConnectionIsKilledAndEveryPointArr
 
 TEST_F(PgBackendTest, ReadsRetryOnAFreshConnectionAfterItIsKilled) {
   const std::string app = "reader_" + schema_;
-  Store store(uri_ + "&application_name=" + app, quiet());
+  Store store(uri_ + "&application_name=" + app, testing::quiet_store_options());
   auto run = store.start_run({});
   run.log_metric("loss", 0.5, 0);
   run.finish();
@@ -104,7 +98,7 @@ TEST_F(PgBackendTest, ManyFirstOpensOfAnEmptyDatabaseCreateTheSchemaOnce) {
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       try {
-        Store store(uri_, quiet());
+        Store store(uri_, testing::quiet_store_options());
         store.start_run({}).finish();
         ++opened;
       } catch (const std::exception& e) {
@@ -115,14 +109,14 @@ TEST_F(PgBackendTest, ManyFirstOpensOfAnEmptyDatabaseCreateTheSchemaOnce) {
   for (auto& t : threads) t.join();
   for (const auto& e : errors) EXPECT_EQ(e, "");
   EXPECT_EQ(opened.load(), 8);
-  EXPECT_EQ(Store(uri_, quiet()).list_runs().size(), 8u);
+  EXPECT_EQ(Store(uri_, testing::quiet_store_options()).list_runs().size(), 8u);
 }
 
 TEST_F(PgBackendTest, NewerSchemaIsRefusedAndLeftAlone) {
-  { Store store(uri_, quiet()); }
+  { Store store(uri_, testing::quiet_store_options()); }
   testing::postgres_admin("UPDATE " + schema_ + ".vigil_schema SET version = 99", "vigil_test");
   try {
-    Store store(uri_, quiet());
+    Store store(uri_, testing::quiet_store_options());
     FAIL() << "a store with a newer schema opened";
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("upgrade vigil"), std::string::npos) << e.what();
@@ -131,7 +125,7 @@ TEST_F(PgBackendTest, NewerSchemaIsRefusedAndLeftAlone) {
 }
 
 TEST_F(PgBackendTest, ReadOnlyOpenOfAnEmptyDatabaseSaysSoAndCreatesNothing) {
-  StoreOptions options = quiet();
+  StoreOptions options = testing::quiet_store_options();
   options.read_only = true;
   try {
     Store store(uri_, options);
@@ -147,7 +141,7 @@ TEST_F(PgBackendTest, ReadOnlyOpenOfAnEmptyDatabaseSaysSoAndCreatesNothing) {
 TEST_F(PgBackendTest, ReadOnlyRoleListsRunsAndCannotWrite) {
   std::string id;
   {
-    Store store(uri_, quiet());
+    Store store(uri_, testing::quiet_store_options());
     auto run = store.start_run({});
     run.log_metric("loss", 0.25, 1);
     run.finish();
@@ -160,14 +154,14 @@ TEST_F(PgBackendTest, ReadOnlyRoleListsRunsAndCannotWrite) {
                           "vigil_test");
   std::string ro_uri = uri_;
   ro_uri.replace(ro_uri.find("vigil@"), 6, role + "@");
-  StoreOptions options = quiet();
+  StoreOptions options = testing::quiet_store_options();
   options.read_only = true;
   Store reader(ro_uri, options);
   ASSERT_EQ(reader.list_runs().size(), 1u);
   EXPECT_EQ(reader.points(id, SeriesKey{"loss", {}}).size(), 1u);
   (void)reader.change_token();
   // Even a writable open cannot write through this role: the error names the store.
-  Store writer(ro_uri, quiet());
+  Store writer(ro_uri, testing::quiet_store_options());
   EXPECT_THROW(writer.add_tags(id, {"x"}), Error);
 }
 
@@ -200,7 +194,8 @@ TEST(PgUri, RedactionHidesEveryPasswordForm) {
 TEST(PgUri, UnreachableServerErrorNamesTheStoreWithoutThePassword) {
   // Port 1 on loopback: nothing listens there; connecting fails at once.
   try {
-    Store store("postgresql://someone:topsecret@127.0.0.1:1/db?connect_timeout=2", quiet());
+    Store store("postgresql://someone:topsecret@127.0.0.1:1/db?connect_timeout=2",
+                testing::quiet_store_options());
     FAIL() << "opened a store on a closed port";
   } catch (const StoreError& e) {
     const std::string message = e.what();

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store_options.h"
 #include "store_uris.h"
 #include "temp_dir.h"
 #include "vigil/tracker.h"
@@ -12,12 +13,7 @@
 namespace vigil::tracker {
 
 /// Options for tests: a short flush interval and no signal handlers.
-inline StoreOptions fast_store_options() {
-  StoreOptions options;
-  options.flush_interval = std::chrono::milliseconds(10);
-  options.handle_signals = false;
-  return options;
-}
+inline StoreOptions fast_store_options() { return testing::quiet_store_options(); }
 
 /// A fresh store per test on the backend of the test's parameter ("sqlite" or "postgresql";
 /// instantiate with testing::test_backends()). path_ is its URI.
