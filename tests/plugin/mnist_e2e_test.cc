@@ -11,8 +11,10 @@
 #include <vector>
 
 #include <vigil/tracker.h>
+#include <nlohmann/json.hpp>
 
 #include "process.h"
+#include "store_uris.h"
 #include "temp_dir.h"
 
 namespace {
@@ -81,11 +83,13 @@ class MnistExample : public ::testing::Test {
   std::string store() const { return dir.file("store/vigil.db"); }
 
   vigil::testing::ProcessResult run(std::vector<std::string> args, const std::string& model = "mlp",
-                                    std::vector<std::string> wrapper = {}) const {
+                                    std::vector<std::string> wrapper = {},
+                                    const std::string& store_uri = "") const {
     std::vector<std::string> argv = std::move(wrapper);
-    for (std::string arg : {std::string(VIGIL_MNIST_BINARY), std::string("--data-dir"), data_dir(),
-                            std::string("--store"), store(), std::string("--model"), model,
-                            std::string("--threads"), std::string("1")}) {
+    for (std::string arg :
+         {std::string(VIGIL_MNIST_BINARY), std::string("--data-dir"), data_dir(),
+          std::string("--store"), store_uri.empty() ? store() : store_uri, std::string("--model"),
+          model, std::string("--threads"), std::string("1")}) {
       argv.push_back(std::move(arg));
     }
     argv.insert(argv.end(), args.begin(), args.end());
@@ -272,6 +276,79 @@ TEST_F(MnistExample, HelpExplainsEveryFlag) {
         "--rules", "--store", "--data-dir", "--seed", "--limit", "--device", "--no-track"}) {
     EXPECT_NE(result.out.find(flag), std::string::npos) << flag;
   }
+}
+
+#ifdef VIGIL_CLI_PATH
+// Issue 10's acceptance: a run recorded on PostgreSQL reads back through the CLI exactly as the
+// same run copied to SQLite, and survives a copy back with every point.
+TEST_F(MnistExample, RunRecordedOnPostgresReadsBackAsFromSqlite) {
+  if (!vigil::testing::postgres_tests_enabled()) GTEST_SKIP() << "VIGIL_TEST_POSTGRES=off";
+  write_dataset(/*gzip=*/false);
+  const std::string postgres = vigil::testing::fresh_postgres_store();
+  const auto trained =
+      run({"--epochs", "1", "--limit", "100", "--name", "pg-run"}, "mlp", {}, postgres);
+  ASSERT_EQ(trained.exit_code, 0) << trained.out << trained.err;
+
+  const auto cli = [](std::vector<std::string> args) {
+    args.insert(args.begin(), VIGIL_CLI_PATH);
+    vigil::testing::ProcessOptions options;
+    options.env["VIGIL_STORE"] = std::nullopt;
+    return run_process(args, options);
+  };
+  const std::string sqlite = dir.file("copy.db");
+  const auto copied = cli({"store", "copy", postgres, sqlite});
+  ASSERT_EQ(copied.exit_code, 0) << copied.out << copied.err;
+  const auto both = [&](std::vector<std::string> command) {
+    auto on_sqlite = command;
+    command.insert(command.end(), {"--store", postgres});
+    on_sqlite.insert(on_sqlite.end(), {"--store", sqlite});
+    return std::make_pair(cli(command), cli(on_sqlite));
+  };
+  const auto listed = both({"runs", "ls", "--format", "json"});
+  ASSERT_EQ(listed.first.exit_code, 0) << listed.first.err;
+  EXPECT_NE(listed.first.out.find("pg-run"), std::string::npos) << listed.first.out;
+  EXPECT_EQ(listed.first.out, listed.second.out);
+  // Validation reports carry their own time: compare the verdicts they store and print.
+  const auto validated = both({"validate", "--format", "json"});
+  EXPECT_EQ(validated.first.exit_code, validated.second.exit_code);
+  const auto on_postgres = nlohmann::json::parse(validated.first.out);
+  const auto on_sqlite = nlohmann::json::parse(validated.second.out);
+  EXPECT_EQ(on_postgres.at("summary"), on_sqlite.at("summary"));
+  EXPECT_EQ(on_postgres.at("summary").at("pass"), 1);
+  const auto relisted = both({"runs", "ls", "--format", "json"});
+  EXPECT_EQ(relisted.first.out, relisted.second.out);
+
+  // Back to a fresh PostgreSQL store: the same points.
+  const std::string again = vigil::testing::fresh_postgres_store();
+  const auto back = cli({"store", "copy", sqlite, again});
+  ASSERT_EQ(back.exit_code, 0) << back.out << back.err;
+  vigil::tracker::Store first(postgres);
+  vigil::tracker::Store second(again);
+  const auto runs = first.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].name, "pg-run");
+  EXPECT_EQ(runs[0].status, RunStatus::kFinished);
+  EXPECT_EQ(runs[0].verdict, "PASS");
+  const auto series = first.series(runs[0].id);
+  ASSERT_FALSE(series.empty());
+  for (const auto& summary : series) {
+    EXPECT_EQ(second.points(runs[0].id, summary.key).size(),
+              first.points(runs[0].id, summary.key).size())
+        << summary.key.name;
+  }
+}
+#endif
+
+// A malformed store URI is a usage error before training, and the password stays hidden.
+TEST_F(MnistExample, MalformedPostgresUriIsAUsageErrorBeforeTraining) {
+  write_dataset(/*gzip=*/false);
+  const auto result =
+      run({"--epochs", "1"}, "mlp", {}, "postgresql://vigil:s3cret@127.0.0.1:notaport/db");
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  EXPECT_EQ(result.out.find("done:"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("epoch"), std::string::npos) << result.out;
+  EXPECT_EQ((result.out + result.err).find("s3cret"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("port"), std::string::npos) << result.err;
 }
 
 }  // namespace
