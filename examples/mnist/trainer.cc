@@ -142,7 +142,8 @@ torch::Device choose_device(const std::string& requested) {
 void train(const TrainConfig& config) {
   if (config.threads > 0) at::set_num_threads(static_cast<int>(config.threads));
   torch::manual_seed(config.seed);
-  const torch::Device device = config.ddp ? torch::Device(torch::kCPU) : choose_device(config.device);
+  const torch::Device device =
+      config.ddp ? torch::Device(torch::kCPU) : choose_device(config.device);
   // Joined before anything slow, so every rank waits for the others once, here.
   std::unique_ptr<DataParallel> parallel;
   if (config.ddp) parallel = DataParallel::from_environment();

@@ -36,10 +36,10 @@ struct TrainConfig {
   /// Data-parallel over c10d Gloo, one process per rank (RANK, WORLD_SIZE, MASTER_ADDR,
   /// MASTER_PORT from the environment; scripts/ddp_demo.sh). All ranks record one run.
   bool ddp = false;
-  bool log_all_ranks = false;         ///< every rank logs its step values (ddp)
-  double system_metrics = 10.0;       ///< seconds between system metric samples; 0 = off
-  std::int64_t nan_rank = -1;         ///< testing aid: this rank's loss turns NaN...
-  std::int64_t nan_step = -1;         ///< ...at this global step (-1: never)
+  bool log_all_ranks = false;    ///< every rank logs its step values (ddp)
+  double system_metrics = 10.0;  ///< seconds between system metric samples; 0 = off
+  std::int64_t nan_rank = -1;    ///< testing aid: this rank's loss turns NaN...
+  std::int64_t nan_step = -1;    ///< ...at this global step (-1: never)
 };
 
 /// Loads the data, trains and evaluates every epoch, with vigil tracking and guards unless

@@ -93,7 +93,7 @@ struct TrackingCallback::Fit {
   std::unique_ptr<tracker::Run> run;  // first: destroyed after the handles of its series
   std::unique_ptr<tracker::SystemMetricsSampler> sampler;  // stopped before the run ends
   std::string run_id;
-  bool logs_values = true;          // false on ranks other than 0 without log_all_ranks
+  bool logs_values = true;             // false on ranks other than 0 without log_all_ranks
   json rank_context = json::object();  // {"rank": N} on ranks other than 0
   json params = json::object();
   json results = json::object();

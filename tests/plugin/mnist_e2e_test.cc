@@ -260,9 +260,9 @@ TEST_F(MnistExample, DivergingLossIsAbortedWithExitCode4) {
 class MnistDdp : public MnistExample {
  protected:
   vigil::testing::ProcessResult launch(int ranks, std::vector<std::string> args) const {
-    std::vector<std::string> argv = {VIGIL_DDP_DEMO,  "--ranks",   std::to_string(ranks),
-                                     "--data-dir",    data_dir(),  "--model",
-                                     "mlp",           "--threads", "1"};
+    std::vector<std::string> argv = {VIGIL_DDP_DEMO, "--ranks",   std::to_string(ranks),
+                                     "--data-dir",   data_dir(),  "--model",
+                                     "mlp",          "--threads", "1"};
     argv.insert(argv.end(), args.begin(), args.end());
     vigil::testing::ProcessOptions options;
     options.env["VIGIL_STORE"] = store();  // honoured by every rank

@@ -23,7 +23,9 @@ namespace {
 constexpr char kExperiment[] = "job";  // the experiment the helper uses
 constexpr char kJob[] = "job-42";
 
-int exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+int exit_code(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 class JobProcessTest : public ::testing::TestWithParam<int> {
  protected:
@@ -98,7 +100,8 @@ TEST_P(JobProcessTest, RunFinishesOnlyWhenItsLastRankDoes) {
   for (int r = 0; r < world; ++r) start(r, world, r == 0 ? "train" : "hold", "5");
   std::vector<std::unique_ptr<testing::ChildProcess>> holders;
   EXPECT_EQ(exit_code(ranks_.front()->wait()), 0);
-  holders.assign(std::make_move_iterator(ranks_.begin() + 1), std::make_move_iterator(ranks_.end()));
+  holders.assign(std::make_move_iterator(ranks_.begin() + 1),
+                 std::make_move_iterator(ranks_.end()));
   ranks_ = std::move(holders);
   const std::string id = wait_ready();
 

@@ -22,9 +22,9 @@ namespace {
 class ScopedEnv {
  public:
   explicit ScopedEnv(const std::map<std::string, std::optional<std::string>>& values) {
-    for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "TORCHELASTIC_RUN_ID",
-                             "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_JOB_ID",
-                             "VIGIL_RUN_ID"}) {
+    for (const char* name :
+         {"RANK", "WORLD_SIZE", "LOCAL_RANK", "TORCHELASTIC_RUN_ID", "SLURM_PROCID", "SLURM_NTASKS",
+          "SLURM_LOCALID", "SLURM_JOB_ID", "VIGIL_RUN_ID"}) {
       const char* old = getenv(name);
       saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
       unsetenv(name);
@@ -74,8 +74,8 @@ TEST(JobRunId, IsTheSameForTheSameJobAndDiffersOtherwise) {
 }
 
 TEST(RankFromEnvironment, ReadsTorchrunVariables) {
-  ScopedEnv env({{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"},
-                 {"TORCHELASTIC_RUN_ID", "abc"}});
+  ScopedEnv env(
+      {{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"TORCHELASTIC_RUN_ID", "abc"}});
   const auto rank = rank_from_environment();
   ASSERT_TRUE(rank.has_value());
   EXPECT_EQ(rank->rank, 3);
@@ -85,8 +85,11 @@ TEST(RankFromEnvironment, ReadsTorchrunVariables) {
 }
 
 TEST(RankFromEnvironment, ReadsSlurmVariablesAndPrefersVigilRunId) {
-  ScopedEnv env({{"SLURM_PROCID", "1"}, {"SLURM_NTASKS", "2"}, {"SLURM_LOCALID", "0"},
-                 {"SLURM_JOB_ID", "991"}, {"VIGIL_RUN_ID", "mine"}});
+  ScopedEnv env({{"SLURM_PROCID", "1"},
+                 {"SLURM_NTASKS", "2"},
+                 {"SLURM_LOCALID", "0"},
+                 {"SLURM_JOB_ID", "991"},
+                 {"VIGIL_RUN_ID", "mine"}});
   const auto rank = rank_from_environment();
   ASSERT_TRUE(rank.has_value());
   EXPECT_EQ(rank->rank, 1);

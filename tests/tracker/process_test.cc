@@ -21,7 +21,6 @@
 #include "temp_dir.h"
 #include "vigil/tracker.h"
 
-
 namespace vigil::tracker {
 namespace {
 

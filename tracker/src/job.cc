@@ -41,18 +41,19 @@ std::uint64_t fnv1a(std::uint64_t seed, std::string_view a, std::string_view b) 
 }  // namespace
 
 void to_json(nlohmann::json& j, const RankInfo& rank) {
-  j = nlohmann::json{{"rank", rank.rank},
-                     {"world_size", rank.world_size},
-                     {"local_rank", rank.local_rank},
-                     {"host", rank.host},
-                     {"pid", rank.pid},
-                     {"device", rank.device},
-                     {"status", std::string(to_string(rank.status))},
-                     {"started_at", format_time(rank.started_at)},
-                     {"heartbeat_at", format_time(rank.heartbeat_at)},
-                     {"finished_at", rank.finished_at ? nlohmann::json(format_time(*rank.finished_at))
-                                                      : nlohmann::json(nullptr)},
-                     {"error", rank.error}};
+  j = nlohmann::json{
+      {"rank", rank.rank},
+      {"world_size", rank.world_size},
+      {"local_rank", rank.local_rank},
+      {"host", rank.host},
+      {"pid", rank.pid},
+      {"device", rank.device},
+      {"status", std::string(to_string(rank.status))},
+      {"started_at", format_time(rank.started_at)},
+      {"heartbeat_at", format_time(rank.heartbeat_at)},
+      {"finished_at",
+       rank.finished_at ? nlohmann::json(format_time(*rank.finished_at)) : nlohmann::json(nullptr)},
+      {"error", rank.error}};
 }
 
 std::optional<RankOptions> rank_from_environment() {

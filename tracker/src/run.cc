@@ -136,7 +136,8 @@ bool Run::request_stop(StopRequest request) {
   if (request.requested_at == 0.0) request.requested_at = now();
   const bool first = writer->backend().request_stop(state.id(), request);
   // The job's request: this one, or the earlier one that won.
-  auto stored = first ? std::optional<StopRequest>(request) : writer->backend().stop_request(state.id());
+  auto stored =
+      first ? std::optional<StopRequest>(request) : writer->backend().stop_request(state.id());
   state.on_stop_request(stored ? *stored : request);
   return first;
 }

@@ -173,12 +173,12 @@ class RunState {
   std::uint64_t meta_version_ = 0;                                // guarded by mu_
   std::uint64_t meta_committed_ = 0;                              // guarded by mu_
   bool warned_after_finish_ = false;                              // guarded by mu_
-  bool store_full_ = false;         // guarded by mu_; the last commit failed for lack of room
-  bool discard_unstored_ = false;   // guarded by mu_; ended while the store was full
-  WriterStats stats_;               // guarded by mu_
-  std::optional<StopRequest> stop_;  // guarded by mu_
+  bool store_full_ = false;            // guarded by mu_; the last commit failed for lack of room
+  bool discard_unstored_ = false;      // guarded by mu_; ended while the store was full
+  WriterStats stats_;                  // guarded by mu_
+  std::optional<StopRequest> stop_;    // guarded by mu_
   std::atomic<bool> has_stop_{false};  // set once stop_ holds a request
-  std::shared_ptr<Writer> writer_;  // guarded by mu_; released by finish()
+  std::shared_ptr<Writer> writer_;     // guarded by mu_; released by finish()
 };
 
 }  // namespace vigil::tracker::detail

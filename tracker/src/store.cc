@@ -83,8 +83,8 @@ std::string process_gone(const std::string& host, std::int64_t pid, Timestamp he
     return "process " + std::to_string(pid) + " on " + host + " ended without finishing the run";
   }
   if (now_time - heartbeat_at > static_cast<double>(options.stale_after.count())) {
-    return "no heartbeat since " + format_time(heartbeat_at) + " (process " +
-           std::to_string(pid) + " on " + host + ")";
+    return "no heartbeat since " + format_time(heartbeat_at) + " (process " + std::to_string(pid) +
+           " on " + host + ")";
   }
   return {};
 }
@@ -220,10 +220,10 @@ detail::NewRun new_run_row(const RunOptions& options, nlohmann::json& params) {
 
 void check_rank(const RankOptions& rank) {
   if (rank.job_id.empty()) {
-    throw InvalidArgument("RankOptions::job_id is empty: expected the id shared by the job's ranks");
+    throw InvalidArgument(
+        "RankOptions::job_id is empty: expected the id shared by the job's ranks");
   }
-  if (rank.world_size < 1 || rank.rank < 0 || rank.rank >= rank.world_size ||
-      rank.local_rank < 0) {
+  if (rank.world_size < 1 || rank.rank < 0 || rank.rank >= rank.world_size || rank.local_rank < 0) {
     throw InvalidArgument("RankOptions: rank " + std::to_string(rank.rank) + ", local rank " +
                           std::to_string(rank.local_rank) + ", world size " +
                           std::to_string(rank.world_size) +
@@ -256,12 +256,12 @@ Run Store::join_run(const RunOptions& options, const RankOptions& rank) {
   nlohmann::json params;
   detail::NewRun row = new_run_row(options, params);
   row.id = job_run_id(row.experiment, rank.job_id);
-  detail::NewRank rank_row{rank.rank,         rank.world_size, rank.local_rank, row.host,
-                           row.pid,           rank.device,     row.created_at};
+  detail::NewRank rank_row{rank.rank, rank.world_size, rank.local_rank, row.host,
+                           row.pid,   rank.device,     row.created_at};
   backend.join_run(row, rank_row);
-  auto state = std::make_shared<detail::RunState>(row.id, row.name, row.experiment,
-                                                  nlohmann::json::object(), writer_,
-                                                  store_options.max_buffered_points, rank.rank);
+  auto state =
+      std::make_shared<detail::RunState>(row.id, row.name, row.experiment, nlohmann::json::object(),
+                                         writer_, store_options.max_buffered_points, rank.rank);
   if (rank.rank == 0) {  // whichever rank created the run, rank 0's params and tags are its
     if (!params.empty()) state->merge_params(params);
     for (const auto& tag : options.tags) state->change_tag(tag, true);

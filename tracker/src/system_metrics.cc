@@ -189,10 +189,10 @@ class SystemMetricsSampler::Impl {
   MetricHandle rss_;
   std::vector<MetricHandle> gpu_util_;
   std::vector<MetricHandle> gpu_memory_;
-  std::mutex sample_mu_;                           // serialises sample()
-  double last_cpu_ = 0.0;                          // guarded by sample_mu_
+  std::mutex sample_mu_;                             // serialises sample()
+  double last_cpu_ = 0.0;                            // guarded by sample_mu_
   std::chrono::steady_clock::time_point last_wall_;  // guarded by sample_mu_
-  std::int64_t step_ = 0;                          // guarded by sample_mu_
+  std::int64_t step_ = 0;                            // guarded by sample_mu_
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;  // guarded by mu_

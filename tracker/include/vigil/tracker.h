@@ -2,8 +2,8 @@
 
 /// Umbrella header of vigil::tracker, the embedded experiment store.
 #include "vigil/tracker/copy.h"
-#include "vigil/tracker/job.h"
 #include "vigil/tracker/errors.h"
+#include "vigil/tracker/job.h"
 #include "vigil/tracker/json_limits.h"
 #include "vigil/tracker/query.h"
 #include "vigil/tracker/run.h"

@@ -85,9 +85,9 @@ struct GuardOptions {
 ///                      "loss" and "*loss*": named losses too). A stop-now decision (non_finite,
 ///                      divergence) stores the report, marks the run `aborted` (error names the
 ///                      rule, step and value), asks every rank of a distributed job to stop
-///                      (TrackingCallback::request_job_stop) and throws RunAborted; a graceful decision (plateau,
-///                      target) asks the loop to stop at the end of the epoch through
-///                      TrainingControl.
+///                      (TrackingCallback::request_job_stop) and throws RunAborted; a graceful
+///                      decision (plateau, target) asks the loop to stop at the end of the epoch
+///                      through TrainingControl.
 ///   on_batch_end       in a distributed job: when another rank's guard asked the job to stop
 ///                      (seen through the store within TrackingOptions::store_options()
 ///                      .stop_poll_interval, one atomic load per step), marks this rank
