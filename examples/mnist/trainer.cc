@@ -275,6 +275,7 @@ void train(const TrainConfig& config) {
     ++epochs_done;
   }
   callbacks.on_train_end();
+  if (!chatty) return;  // the summary and the verdict once, from rank 0
 
   const double elapsed = seconds_since(train_start);
   std::printf("done: %lld epoch(s) in %.1fs; test accuracy %.4f (best %.4f), test loss %.4f\n",

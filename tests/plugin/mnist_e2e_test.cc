@@ -313,7 +313,8 @@ TEST_F(MnistDdp, NanOnRankOneStopsEveryRankWithExitCode4) {
   EXPECT_NE(result.err.find("rank 1 exited with 4"), std::string::npos) << result.err;
   const auto run = only_run();
   EXPECT_EQ(run.status, RunStatus::kAborted);
-  EXPECT_EQ(run.error.rfind("rank 1 at step 3: ", 0), 0u) << run.error;
+  EXPECT_EQ(run.error.rfind("rank 1 at step 3 (value NaN): finite-loss (error): ", 0), 0u)
+      << run.error;
   vigil::tracker::Store store(this->store());
   for (const auto& rank : store.ranks(run.id)) {
     EXPECT_EQ(rank.status, RunStatus::kAborted) << "rank " << rank.rank << ": " << rank.error;

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "raw_sqlite.h"
 #include "temp_dir.h"
 #include "vigil/tracker.h"
 
@@ -208,7 +209,7 @@ TEST_F(JobStoreTest, FirstStopRequestWinsAndEveryRankSeesIt) {
   rank1.finish(RunStatus::kAborted, "divergence");
   const RunInfo run = store_.get_run(rank0.id());
   EXPECT_EQ(run.status, RunStatus::kAborted);
-  EXPECT_EQ(run.error, "rank 1 at step 7: divergence");
+  EXPECT_EQ(run.error, "rank 1 at step 7 (value Infinity): divergence");
 }
 
 TEST_F(JobStoreTest, WriterThreadDeliversAnotherProcessesStopRequest) {
@@ -223,6 +224,25 @@ TEST_F(JobStoreTest, WriterThreadDeliversAnotherProcessesStopRequest) {
   }
   ASSERT_TRUE(rank0.stop_request().has_value());
   EXPECT_EQ(rank0.stop_request()->message, "from elsewhere");
+}
+
+TEST_F(JobStoreTest, RankOnAnotherHostWithAStaleHeartbeatMakesTheRunCrashed) {
+  tracker::Run rank0 = store_.join_run(options_, rank_of(0, 2));
+  tracker::Run rank1 = store_.join_run(options_, rank_of(1, 2));
+  // As if rank 1 ran on another machine and went silent 10 minutes ago (its pid cannot be
+  // checked there: only the heartbeat tells).
+  testing::raw_exec(dir_.file("vigil.db"),
+                    "UPDATE ranks SET host = 'elsewhere', heartbeat_at = heartbeat_at - 600 "
+                    "WHERE rank = 1");
+  const RunInfo run = store_.get_run(rank0.id());
+  EXPECT_EQ(run.status, RunStatus::kCrashed);
+  EXPECT_EQ(run.error.rfind("rank 1: no heartbeat since ", 0), 0u) << run.error;
+  const auto ranks = store_.ranks(run.id);
+  EXPECT_EQ(ranks[0].status, RunStatus::kRunning);
+  EXPECT_EQ(ranks[1].status, RunStatus::kCrashed);
+  EXPECT_NE(ranks[1].error.find("on elsewhere"), std::string::npos) << ranks[1].error;
+  rank0.finish();
+  EXPECT_EQ(store_.get_run(run.id).status, RunStatus::kCrashed) << "a crash is not undone";
 }
 
 TEST_F(JobStoreTest, PlainRunHasNoRankAndCannotRequestAStop) {

@@ -120,8 +120,11 @@ std::pair<RunStatus, std::string> end_of_job(const std::vector<RankInfo>& ranks,
   const RunStatus status = job_status(statuses, world_size);
   if (status == RunStatus::kRunning || status == RunStatus::kFinished) return {status, ""};
   if (stop && status == RunStatus::kAborted) {
+    const nlohmann::json value = finite_or_string(stop->value);
     return {status, "rank " + std::to_string(stop->rank) + " at step " +
-                        std::to_string(stop->step) + ": " + stop->message};
+                        std::to_string(stop->step) + " (value " +
+                        (value.is_string() ? value.get<std::string>() : value.dump()) +
+                        "): " + stop->message};
   }
   for (const RankInfo& rank : ranks) {  // sorted by rank
     if (rank.status == status) return {status, rank_error(rank.rank, rank.error)};

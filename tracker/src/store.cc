@@ -116,6 +116,9 @@ bool derive_rank_crash(RankInfo& rank, const StoreOptions& options, Timestamp no
   if (rank.status != RunStatus::kRunning) return false;
   std::string why = process_gone(rank.host, rank.pid, rank.heartbeat_at, options, now_time);
   if (why.empty()) return false;
+  // Say when the rank was last seen (a stale heartbeat's message already does).
+  if (why.rfind("process ", 0) == 0)
+    why += " (last heartbeat " + format_time(rank.heartbeat_at) + ")";
   rank.status = RunStatus::kCrashed;
   rank.error = std::move(why);
   rank.finished_at = rank.heartbeat_at;
