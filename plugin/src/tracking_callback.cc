@@ -86,12 +86,26 @@ std::vector<double> read_values(const std::vector<Entry>& pending) {
   return values;
 }
 
+// The system metrics sampler of a run (null when interval_seconds is 0): started with the
+// first step, so a refused run records none.
+std::unique_ptr<tracker::SystemMetricsSampler> start_sampler(
+    tracker::Run& run, double interval_seconds, const std::optional<tracker::RankOptions>& rank) {
+  if (interval_seconds <= 0.0 || run.status() != RunStatus::kRunning) return nullptr;
+  tracker::SystemMetricsOptions sampling;
+  sampling.interval =
+      std::chrono::milliseconds(static_cast<std::int64_t>(interval_seconds * 1000.0 + 0.5));
+  if (sampling.interval.count() == 0) sampling.interval = std::chrono::milliseconds(1);
+  if (rank) sampling.context = {{"rank", rank->rank}};
+  return std::make_unique<tracker::SystemMetricsSampler>(run, sampling);
+}
+
 }  // namespace
 
 // Everything about one fit; a new fit replaces it whole.
 struct TrackingCallback::Fit {
   std::unique_ptr<tracker::Run> run;  // first: destroyed after the handles of its series
   std::unique_ptr<tracker::SystemMetricsSampler> sampler;  // stopped before the run ends
+  bool sampler_due = true;                                 // the sampler starts with the first step
   std::string run_id;
   bool logs_values = true;             // false on ranks other than 0 without log_all_ranks
   json rank_context = json::object();  // {"rank": N} on ranks other than 0
@@ -279,14 +293,6 @@ void TrackingCallback::start_run(Fit& fit) {
     fit.run = std::make_unique<tracker::Run>(store_->start_run(run_options));
   }
   fit.run_id = fit.run->id();
-  if (options_.system_metrics_interval() > 0.0) {
-    tracker::SystemMetricsOptions sampling;
-    sampling.interval = std::chrono::milliseconds(
-        static_cast<std::int64_t>(options_.system_metrics_interval() * 1000.0 + 0.5));
-    if (sampling.interval.count() == 0) sampling.interval = std::chrono::milliseconds(1);
-    if (rank_) sampling.context = {{"rank", rank_->rank}};
-    fit.sampler = std::make_unique<tracker::SystemMetricsSampler>(*fit.run, sampling);
-  }
 }
 
 void TrackingCallback::on_epoch_begin(TrainingState& state) {
@@ -346,6 +352,12 @@ void TrackingCallback::record_lrs(const TrainingState& state) {
 
 void TrackingCallback::on_batch_end(TrainingState& state, const BatchOutput& batch) {
   Fit& fit = *fit_;
+  if (fit.sampler_due && fit.run) {
+    fit.sampler_due = false;
+    guarded("starting the system metrics sampler", [&] {
+      fit.sampler = start_sampler(*fit.run, options_.system_metrics_interval(), rank_);
+    });
+  }
   guarded("recording a step", [&] {
     record_loss(state, batch);
     if (state.new_step) record_lrs(state);
