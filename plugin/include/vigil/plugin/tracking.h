@@ -68,8 +68,8 @@ struct TrackingOptions {
   TORCH_ARG(bool, log_all_ranks) = false;
   /// Seconds between two samples of this process's system metrics (sys.cpu_percent,
   /// sys.rss_bytes, sys.gpu_util_percent{gpu=N}, sys.gpu_memory_bytes{gpu=N}; context "rank"
-  /// in a distributed job), taken on a background thread (tracker::SystemMetricsSampler).
-  /// 0 = off. Default 10; must be >= 0.
+  /// in a distributed job), taken on a background thread (tracker::SystemMetricsSampler) from
+  /// the first step on (a refused run records none). 0 = off. Default 10; must be >= 0.
   TORCH_ARG(double, system_metrics_interval) = 10.0;
 };
 
