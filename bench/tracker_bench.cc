@@ -1,6 +1,11 @@
 // vigil::tracker performance:
 //   BM_MetricHandleLog     cost of MetricHandle::log on the caller's thread (ns per point)
 //   BM_RunLogMetric        the same through Run::log_metric (series lookup by name)
+//   BM_TrainingStep/S      a job rank's per-step work on the training thread (log one point,
+//                          check the job's stop request) while the system metrics sampler
+//                          runs every S ms on its own thread (S = 0: no sampler); the sampler
+//                          costs nothing per step when both match
+//   BM_StopRequestCheck    Run::stop_request() on a job's run with no request (every step)
 //   BM_SustainedCommit     log N points then flush: committed points/s, bytes/point on disk
 //   BM_ListRuns10k         list_runs over 10,000 runs with params, tags and metric summaries
 //   BM_Downsample1M        points() of a 1,000,000-point series down to 2,000 points
@@ -22,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -143,6 +149,53 @@ void BM_RunLogMetric(benchmark::State& state) {
       kBatch, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   run.finish();
 }
+// A rank's step: one point and the stop check, timed as BM_MetricHandleLog; the sampler (a
+// 10 ms interval: 1,000 times the default 10 s, to make any cost visible) samples meanwhile.
+void BM_TrainingStep(benchmark::State& state) {
+  Scratch scratch;
+  Store store(scratch.file("bench.db"), bench_options());
+  RankOptions rank;
+  rank.job_id = "bench";
+  rank.world_size = 2;
+  auto run = store.join_run({}, rank);
+  std::unique_ptr<SystemMetricsSampler> sampler;
+  if (state.range(0) > 0) {
+    SystemMetricsOptions options;
+    options.interval = std::chrono::milliseconds(state.range(0));
+    options.context = {{"rank", 0}};
+    sampler = std::make_unique<SystemMetricsSampler>(run, options);
+  }
+  auto loss = run.metric("loss");
+  std::int64_t step = 0;
+  std::int64_t stops = 0;
+  for (auto _ : state) {
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kBatch; ++i) {
+      loss.log(0.5, step++);
+      if (run.stop_request()) ++stops;
+    }
+    auto end = std::chrono::steady_clock::now();
+    state.SetIterationTime(std::chrono::duration<double>(end - start).count());
+    run.flush();
+  }
+  benchmark::DoNotOptimize(stops);
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.counters["per_step"] = benchmark::Counter(
+      kBatch, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_TrainingStep)->Arg(0)->Arg(10)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+void BM_StopRequestCheck(benchmark::State& state) {
+  Scratch scratch;
+  Store store(scratch.file("bench.db"), bench_options());
+  RankOptions rank;
+  rank.job_id = "bench";
+  rank.world_size = 2;
+  auto run = store.join_run({}, rank);
+  for (auto _ : state) benchmark::DoNotOptimize(run.stop_request());
+}
+BENCHMARK(BM_StopRequestCheck);
+
 BENCHMARK(BM_RunLogMetric)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 // Realistic values: a noisy decreasing float32 loss, a step per point, an epoch every 1,000

@@ -10,6 +10,8 @@ packages=(
   libre2-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev dataset-fashion-mnist
+  # The distributed example (vigil-mnist --ddp): c10d's ProcessGroupGloo headers include Gloo's.
+  libgloo-dev
   clang-format sqlite3
   # The PostgreSQL backend's tests and benchmarks start a throwaway server
   # (scripts/pg_test_cluster.sh).

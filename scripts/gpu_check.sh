@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The one prepared check for a CUDA machine: builds vigil's LibTorch plugin, its tests and
 # vigil-mnist against the machine's PyTorch/LibTorch (not Debian's libtorch-dev), runs the plugin
-# tests, then a short `vigil-mnist --device cuda` run, and checks the stored run.
+# tests, then a short `vigil-mnist --device cuda` run, and checks the stored run, including the
+# system metrics the NVML sampler recorded for the GPU (sys.gpu_util_percent{gpu=0},
+# sys.gpu_memory_bytes{gpu=0}).
 #
 #   scripts/gpu_check.sh            from the repository root (or anywhere: it cds there)
 #
@@ -104,7 +106,8 @@ echo "data: $data"
 step "vigil-mnist --device cuda"
 store="$work/gpu.db"
 "$build/examples/mnist/vigil-mnist" --device cuda --epochs 2 --limit 2000 --batch-size 64 \
-  --data-dir "$data" --store "$store" --name gpu-check-run --experiment gpu-check
+  --data-dir "$data" --store "$store" --name gpu-check-run --experiment gpu-check \
+  --system-metrics 1
 
 step "the stored run"
 python3 - "$store" <<'PY'
@@ -120,6 +123,22 @@ print("status", status, "device", params["device"], "libtorch", params["libtorch
 assert status == "finished", status
 assert params["device"].startswith("cuda"), params["device"]
 assert loss_points == results["steps"], "one loss point per step"
+PY
+
+step "system metrics through NVML (dlopen of libnvidia-ml.so.1)"
+python3 - "$store" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = {(name, context): (count, last, mx) for name, context, count, last, mx in db.execute(
+    "SELECT name, context, count, last, max FROM series WHERE name LIKE 'sys.%'")}
+for key, value in sorted(rows.items()):
+    print(key, "count %d last %s max %s" % value)
+gpu = '{"gpu":0}'
+assert ("sys.gpu_util_percent", gpu) in rows, "no GPU utilisation series: NVML not loaded?"
+assert ("sys.gpu_memory_bytes", gpu) in rows, "no GPU memory series"
+assert rows[("sys.gpu_memory_bytes", gpu)][2] > 0, "the training process held no GPU memory"
+assert 0 <= rows[("sys.gpu_util_percent", gpu)][2] <= 100
+assert rows[("sys.rss_bytes", "{}")][1] > 0 and ("sys.cpu_percent", "{}") in rows
 PY
 
 step "gpu_check: all passed"

@@ -59,6 +59,20 @@ int main(int argc, char** argv) {
                  "auto (CUDA when available), cpu, or cuda (an error when CUDA is not available)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
+  app.add_flag("--ddp", config.ddp,
+               "Data-parallel over c10d Gloo on CPU, one process per rank: RANK, WORLD_SIZE,\n"
+               "MASTER_ADDR, MASTER_PORT and VIGIL_RUN_ID from the environment\n"
+               "(scripts/ddp_demo.sh --ranks N launches it); every rank records into one run");
+  app.add_flag("--log-all-ranks", config.log_all_ranks,
+               "With --ddp: every rank logs its step values (context rank=N), not rank 0 only");
+  app.add_option("--system-metrics", config.system_metrics,
+                 "Seconds between samples of CPU, memory and GPU use (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  std::string inject_nan;
+  app.add_option("--inject-nan", inject_nan,
+                 "Testing aid, RANK:STEP: that rank's loss turns NaN at that step (shows the\n"
+                 "guard stopping every rank)");
   bool no_track = false;
   app.add_flag("--no-track", no_track,
                "Run the same loop with vigil off: no store, no rules (for comparisons)");
@@ -78,6 +92,19 @@ int main(int argc, char** argv) {
   // Progress and vigil's log lines (stderr) interleave in order also when piped.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (*lr_option) config.lr = lr;
+  if (!inject_nan.empty()) {
+    long long rank = -1;
+    long long step = -1;
+    char rest = 0;
+    if (std::sscanf(inject_nan.c_str(), "%lld:%lld%c", &rank, &step, &rest) != 2 || rank < 0 ||
+        step < 0) {
+      std::fprintf(stderr, "vigil-mnist: error: --inject-nan '%s': expected RANK:STEP, e.g. 1:5\n",
+                   inject_nan.c_str());
+      return vigil::examples::kExitError;
+    }
+    config.nan_rank = rank;
+    config.nan_step = step;
+  }
   config.track = !no_track;
   return vigil::examples::run_training(config);
 }

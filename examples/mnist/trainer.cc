@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -20,6 +21,7 @@
 #include <vigil/rules/errors.h>
 #include <vigil/rules/format.h>
 
+#include "ddp.h"
 #include "idx.h"
 #include "model.h"
 
@@ -140,7 +142,13 @@ torch::Device choose_device(const std::string& requested) {
 void train(const TrainConfig& config) {
   if (config.threads > 0) at::set_num_threads(static_cast<int>(config.threads));
   torch::manual_seed(config.seed);
-  const torch::Device device = choose_device(config.device);
+  const torch::Device device =
+      config.ddp ? torch::Device(torch::kCPU) : choose_device(config.device);
+  // Joined before anything slow, so every rank waits for the others once, here.
+  std::unique_ptr<DataParallel> parallel;
+  if (config.ddp) parallel = DataParallel::from_environment();
+  const int rank = parallel ? parallel->rank() : 0;
+  const int world_size = parallel ? parallel->world_size() : 1;
 
   const auto load_start = Clock::now();
   const IdxDataset train_data = load_split(config.data_dir, "train");
@@ -172,6 +180,7 @@ void train(const TrainConfig& config) {
   }
   model.ptr()->to(device);
   torch::nn::Module& module = *model.ptr();
+  if (parallel) parallel->broadcast_parameters(module);
 
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   const double lr = config.lr.value_or(config.optimizer == "sgd" ? 0.05 : 1e-3);
@@ -188,6 +197,11 @@ void train(const TrainConfig& config) {
   plugin::CallbackList no_callbacks;
   if (config.track) {
     const std::string dataset = std::filesystem::path(config.data_dir).filename().string();
+    nlohmann::json params = {{"dataset",
+                              {{"name", dataset},
+                               {"train_samples", train_count},
+                               {"test_samples", test.images.size(0)}}}};
+    if (parallel) params["distributed"]["backend"] = parallel->backend();
     session.emplace(plugin::TrackingOptions(config.experiment)
                         .run_name(run_name)
                         .store(config.store)
@@ -195,15 +209,18 @@ void train(const TrainConfig& config) {
                         .epochs(config.epochs)
                         .seed(config.seed)
                         .model_name(config.model)
-                        .params({{"dataset",
-                                  {{"name", dataset},
-                                   {"train_samples", train_count},
-                                   {"test_samples", test.images.size(0)}}}}),
+                        .log_all_ranks(config.log_all_ranks)
+                        .system_metrics_interval(config.system_metrics)
+                        .params(params),
                     plugin::GuardOptions().rules_file(config.rules_file));
   }
   plugin::CallbackList& callbacks = session ? session->callbacks() : no_callbacks;
 
-  const std::int64_t batches = (train_count + config.batch_size - 1) / config.batch_size;
+  // Each rank trains on every world_size-th sample of the shared shuffled order.
+  const std::int64_t rank_count = train_count / world_size;
+  const std::int64_t batches = (rank_count + config.batch_size - 1) / config.batch_size;
+  const bool chatty = rank == 0;  // progress lines from rank 0 only
+  std::int64_t global_step = 0;   // for --inject-nan
   const auto train_start = Clock::now();
   std::int64_t epochs_done = 0;
   plugin::MetricMap val;
@@ -217,25 +234,32 @@ void train(const TrainConfig& config) {
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kDouble));
     torch::Tensor correct = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kLong));
     std::int64_t seen = 0;
-    const torch::Tensor order = torch::randperm(train_count, torch::kLong).to(device);
+    const torch::Tensor order = torch::randperm(train_count, torch::kLong)
+                                    .slice(0, rank, rank_count * world_size, world_size)
+                                    .to(device);
     for (std::int64_t batch = 0; batch < batches; ++batch) {
       const torch::Tensor index = order.slice(
-          0, batch * config.batch_size, std::min(train_count, (batch + 1) * config.batch_size));
+          0, batch * config.batch_size, std::min(rank_count, (batch + 1) * config.batch_size));
       const torch::Tensor x = train.images.index_select(0, index);
       const torch::Tensor y = train.labels.index_select(0, index);
       optimizer->zero_grad();
       torch::Tensor output = model.forward(x);
       torch::Tensor loss = torch::nn::functional::cross_entropy(output, y);
+      if (rank == config.nan_rank && global_step == config.nan_step) {
+        loss = loss * std::numeric_limits<double>::quiet_NaN();
+      }
+      ++global_step;
       loss.backward();
       callbacks.on_batch_end(loss, output, y);  // before step(): a guard may stop here
       if (callbacks.stop_now()) break;
+      if (parallel) parallel->average_gradients(module);
       optimizer->step();
 
       const std::int64_t n = y.size(0);
       seen += n;
       loss_sum += loss.detach() * n;
       correct += output.detach().argmax(1).eq(y).sum();
-      if (progress.due()) {
+      if (chatty && progress.due()) {
         progress.show(batch + 1, loss_sum.item<double>() / seen, correct.item<double>() / seen,
                       seen);
       }
@@ -243,12 +267,15 @@ void train(const TrainConfig& config) {
     val = evaluate(model, test, device);
     best_accuracy = std::max(best_accuracy, val.at("accuracy"));
     callbacks.on_validation_end(val);
-    progress.done(loss_sum.item<double>() / std::max<std::int64_t>(seen, 1),
-                  correct.item<double>() / std::max<std::int64_t>(seen, 1), val, seen);
+    if (chatty) {
+      progress.done(loss_sum.item<double>() / std::max<std::int64_t>(seen, 1),
+                    correct.item<double>() / std::max<std::int64_t>(seen, 1), val, seen);
+    }
     callbacks.on_epoch_end(epoch);
     ++epochs_done;
   }
   callbacks.on_train_end();
+  if (!chatty) return;  // the summary and the verdict once, from rank 0
 
   const double elapsed = seconds_since(train_start);
   std::printf("done: %lld epoch(s) in %.1fs; test accuracy %.4f (best %.4f), test loss %.4f\n",

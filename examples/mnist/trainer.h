@@ -33,6 +33,13 @@ struct TrainConfig {
   std::int64_t threads = 0;     ///< at::set_num_threads; 0 = LibTorch's default
   std::string device = "auto";  ///< "auto" (CUDA when available), "cpu" or "cuda"
   bool track = true;            ///< false: same loop with vigil off (--no-track)
+  /// Data-parallel over c10d Gloo, one process per rank (RANK, WORLD_SIZE, MASTER_ADDR,
+  /// MASTER_PORT from the environment; scripts/ddp_demo.sh). All ranks record one run.
+  bool ddp = false;
+  bool log_all_ranks = false;    ///< every rank logs its step values (ddp)
+  double system_metrics = 10.0;  ///< seconds between system metric samples; 0 = off
+  std::int64_t nan_rank = -1;    ///< testing aid: this rank's loss turns NaN...
+  std::int64_t nan_step = -1;    ///< ...at this global step (-1: never)
 };
 
 /// Loads the data, trains and evaluates every epoch, with vigil tracking and guards unless

@@ -60,6 +60,7 @@ struct UnwoundFit {
 
 thread_local int run_main_depth = 0;
 thread_local std::vector<UnwoundFit> unwound_fits;
+thread_local bool job_stopped = false;
 
 }  // namespace
 
@@ -77,6 +78,10 @@ bool adopt_unwound_fit(std::vector<std::shared_ptr<Callback>>& callbacks,
     return false;
   }
 }
+
+void note_job_stopped() noexcept { job_stopped = true; }
+
+bool take_job_stopped() noexcept { return std::exchange(job_stopped, false); }
 
 void end_unwound_fits(std::exception_ptr error) noexcept {
   std::vector<UnwoundFit> fits;

@@ -79,9 +79,9 @@ tracker::RunInfo GuardCallback::live_run_info() const {
   return info;
 }
 
-void GuardCallback::store(const rules::Report& report) {
+void GuardCallback::store(const rules::Report& report, bool any_rank) {
   tracker::Store* store = tracking_->store();
-  if (store == nullptr || report.run_id.empty()) return;
+  if (store == nullptr || report.run_id.empty() || !(any_rank || tracking_->primary())) return;
   tracking_->guarded("storing the validation report", [&] { rules::store_report(*store, report); });
 }
 
@@ -134,10 +134,24 @@ void GuardCallback::handle(TrainingState& state, const rules::MonitorResult& res
           << rules::format_value(tracker::finite_or_string(value)) << "):";
   const std::string message = guard_message(summary.str(), result.violations);
   rules::Report report = monitor_->report(live_run_info());
-  store(report);
+  store(report, true);  // the rank that tripped holds the evidence
+  tracking_->request_job_stop(step, value, describe_violation(first));
   tracking_->finish_run(RunStatus::kAborted, message);
   detail::logger()->error("vigil: {}", message);
   throw RunAborted(message, std::move(report), step, value);
+}
+
+void GuardCallback::on_batch_end(TrainingState& state, const BatchOutput& batch) {
+  const std::optional<tracker::StopRequest> stop = tracking_->job_stop_request();
+  if (!stop) return;
+  std::ostringstream message;
+  message << "run aborted at step " << state.step << ": rank " << stop->rank
+          << " stopped the job at step " << stop->step << " (value "
+          << rules::format_value(tracker::finite_or_string(stop->value)) << "): " << stop->message;
+  tracking_->finish_run(RunStatus::kAborted, message.str());
+  detail::logger()->error("vigil: {}", message.str());
+  rules::Report report = monitor_ ? monitor_->report(live_run_info()) : rules::Report{};
+  throw RunAborted(message.str(), std::move(report), stop->step, stop->value);
 }
 
 void GuardCallback::on_steps_read(TrainingState& state, const std::vector<StepValue>& values) {

@@ -48,11 +48,14 @@ int exit_code(std::exception_ptr error) noexcept {
 
 int run_main(const std::function<void()>& program) noexcept {
   detail::RunMainScope scope;
+  (void)detail::take_job_stopped();
   try {
     program();
   } catch (...) {
     const std::exception_ptr error = std::current_exception();
     detail::end_unwound_fits(error);
+    // Another rank stopped the job and this one failed for it (its message is logged).
+    if (detail::take_job_stopped()) return kExitAborted;
     return exit_code(error);
   }
   // The program caught an exception that had left a loop, and returned.

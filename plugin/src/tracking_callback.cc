@@ -6,9 +6,11 @@
 #include <deque>
 #include <map>
 #include <numeric>
+#include <thread>
 #include <utility>
 
 #include "log.h"
+#include "unwound_fits.h"
 #include "vigil/error.h"
 #include "vigil/plugin/hyperparams.h"
 #include "vigil/plugin/tracking.h"
@@ -84,12 +86,29 @@ std::vector<double> read_values(const std::vector<Entry>& pending) {
   return values;
 }
 
+// The system metrics sampler of a run (null when interval_seconds is 0): started with the
+// first step, so a refused run records none.
+std::unique_ptr<tracker::SystemMetricsSampler> start_sampler(
+    tracker::Run& run, double interval_seconds, const std::optional<tracker::RankOptions>& rank) {
+  if (interval_seconds <= 0.0 || run.status() != RunStatus::kRunning) return nullptr;
+  tracker::SystemMetricsOptions sampling;
+  sampling.interval =
+      std::chrono::milliseconds(static_cast<std::int64_t>(interval_seconds * 1000.0 + 0.5));
+  if (sampling.interval.count() == 0) sampling.interval = std::chrono::milliseconds(1);
+  if (rank) sampling.context = {{"rank", rank->rank}};
+  return std::make_unique<tracker::SystemMetricsSampler>(run, sampling);
+}
+
 }  // namespace
 
 // Everything about one fit; a new fit replaces it whole.
 struct TrackingCallback::Fit {
   std::unique_ptr<tracker::Run> run;  // first: destroyed after the handles of its series
+  std::unique_ptr<tracker::SystemMetricsSampler> sampler;  // stopped before the run ends
+  bool sampler_due = true;                                 // the sampler starts with the first step
   std::string run_id;
+  bool logs_values = true;             // false on ranks other than 0 without log_all_ranks
+  json rank_context = json::object();  // {"rank": N} on ranks other than 0
   json params = json::object();
   json results = json::object();
   std::int64_t log_every = 1;
@@ -108,6 +127,14 @@ struct TrackingCallback::Fit {
   tracker::WriterStats final_stats;
 
   bool recording() const { return run && run->status() == RunStatus::kRunning; }
+  bool recording_values() const { return logs_values && recording(); }
+  /// The context a series is stored with: this rank's added on ranks other than 0.
+  json stored_context(const json& context) const {
+    if (rank_context.empty()) return context;
+    json merged = context;
+    merged.update(rank_context);
+    return merged;
+  }
 
   std::size_t series_id(const std::string& name, const json& context, std::string_view kind) {
     if (name.empty()) {
@@ -149,6 +176,13 @@ TrackingCallback::TrackingCallback(TrackingOptions options)
   // A malformed store URI is the caller's mistake: say so before training, not after it ran
   // untracked. (A valid store that cannot be reached is a tracking failure: training goes on.)
   tracker::Store::check_uri(tracker::Store::resolve_uri(options_.store()));
+  if (!(options_.system_metrics_interval() >= 0.0)) {
+    throw tracker::InvalidArgument("TrackingOptions: system_metrics_interval is " +
+                                   std::to_string(options_.system_metrics_interval()) +
+                                   "; expected seconds >= 0 (0 = off)");
+  }
+  rank_ = options_.rank();
+  if (!rank_ && options_.detect_distributed()) rank_ = tracker::rank_from_environment();
 }
 
 TrackingCallback::~TrackingCallback() = default;
@@ -209,6 +243,7 @@ json TrackingCallback::collect_params(const TrainingState& state) const {
   params["device"] = model_device(*state.model);
   params["libtorch_version"] = libtorch_version();
   params["host"] = host_name();
+  if (rank_) params["distributed"]["world_size"] = rank_->world_size;
   if (std::string commit = git_commit(); !commit.empty()) params["git_commit"] = commit;
   params.merge_patch(options_.params());
   return params;
@@ -239,15 +274,25 @@ void TrackingCallback::on_train_begin(TrainingState& state) {
     }
   });
   if (!store_) return;
-  guarded("starting the run", [&] {
-    tracker::RunOptions run_options;
-    run_options.name = options_.run_name();
-    run_options.experiment = options_.experiment();
-    run_options.params = fit.params;
-    run_options.tags = options_.tags();
+  guarded("starting the run", [&] { start_run(fit); });
+}
+
+void TrackingCallback::start_run(Fit& fit) {
+  tracker::RunOptions run_options;
+  run_options.name = options_.run_name();
+  run_options.experiment = options_.experiment();
+  run_options.params = fit.params;
+  run_options.tags = options_.tags();
+  if (rank_) {
+    tracker::RankOptions rank = *rank_;
+    if (rank.device.empty()) rank.device = fit.params.value("device", "");
+    fit.run = std::make_unique<tracker::Run>(store_->join_run(run_options, rank));
+    fit.logs_values = rank.rank == 0 || options_.log_all_ranks();
+    if (rank.rank != 0) fit.rank_context = {{"rank", rank.rank}};
+  } else {
     fit.run = std::make_unique<tracker::Run>(store_->start_run(run_options));
-    fit.run_id = fit.run->id();
-  });
+  }
+  fit.run_id = fit.run->id();
 }
 
 void TrackingCallback::on_epoch_begin(TrainingState& state) {
@@ -307,6 +352,12 @@ void TrackingCallback::record_lrs(const TrainingState& state) {
 
 void TrackingCallback::on_batch_end(TrainingState& state, const BatchOutput& batch) {
   Fit& fit = *fit_;
+  if (fit.sampler_due && fit.run) {
+    fit.sampler_due = false;
+    guarded("starting the system metrics sampler", [&] {
+      fit.sampler = start_sampler(*fit.run, options_.system_metrics_interval(), rank_);
+    });
+  }
   guarded("recording a step", [&] {
     record_loss(state, batch);
     if (state.new_step) record_lrs(state);
@@ -354,11 +405,13 @@ std::vector<StepValue> TrackingCallback::read_pending() noexcept {
   });
   fit.pending.clear();
   fit.pending_steps = 0;
-  if (!fit.recording()) return values;
+  if (!fit.recording_values()) return values;
   guarded("recording step values", [&] {
     for (std::size_t i = 0; i < values.size(); ++i) {
       Series& series = fit.series[ids[i]];
-      if (!series.handle) series.handle = fit.run->metric(series.name, series.context);
+      if (!series.handle) {
+        series.handle = fit.run->metric(series.name, fit.stored_context(series.context));
+      }
       series.handle->log(values[i].value, values[i].step, values[i].epoch);
     }
   });
@@ -378,9 +431,9 @@ void TrackingCallback::on_validation_end(TrainingState& state, const MetricMap& 
   if (auto it = metrics.find("accuracy"); it != metrics.end() && !std::isnan(it->second)) {
     fit.best_accuracy = fit.best_accuracy ? std::max(*fit.best_accuracy, it->second) : it->second;
   }
-  if (!fit.recording()) return;
+  if (!fit.recording_values()) return;
   guarded("logging validation metrics", [&] {
-    const json context = {{"subset", "val"}};
+    const json context = fit.stored_context({{"subset", "val"}});
     for (const auto& [name, value] : metrics) {
       fit.run->log_metric(name, value, state.step, state.epoch, context);
     }
@@ -400,8 +453,10 @@ void TrackingCallback::log_epoch_train(TrainingState& state) {
       json context = series.context;
       context["subset"] = "train";
       train[tracker::SeriesKey{series.name, context}.qualified_name()] = value;
-      if (fit.recording())
-        fit.run->log_metric(series.name, value, state.step, state.epoch, context);
+      if (fit.recording_values()) {
+        fit.run->log_metric(series.name, value, state.step, state.epoch,
+                            fit.stored_context(context));
+      }
     }
     if (!means.empty()) fit.last_train = std::move(means);
   });
@@ -444,7 +499,7 @@ void TrackingCallback::log_results() noexcept {
     }
     if (best) results["best_accuracy"] = *best;
     fit.results = results;
-    if (fit.recording()) fit.run->log_results(results);
+    if (fit.recording() && primary()) fit.run->log_results(results);
   });
 }
 
@@ -473,12 +528,63 @@ void TrackingCallback::on_exception(TrainingState& state, std::exception_ptr err
   // Values of the steps before the failure are still worth keeping.
   (void)read_pending();
   log_results();
+  if (auto stop = wait_for_job_stop()) {
+    const std::string message = "stopped with the job: rank " + std::to_string(stop->rank) +
+                                " at step " + std::to_string(stop->step) + ": " + stop->message +
+                                " (here: " + describe_exception(error) + ")";
+    detail::logger()->error("vigil: {}", message);
+    finish_run(RunStatus::kAborted, message);
+    detail::note_job_stopped();
+    return;
+  }
   finish_run(RunStatus::kFailed, describe_exception(error));
+}
+
+std::optional<tracker::StopRequest> TrackingCallback::wait_for_job_stop() noexcept {
+  Fit& fit = *fit_;
+  if (!rank_ || !fit.run) return std::nullopt;
+  // Two poll intervals: the stopping rank stores its request before it leaves, so by then it
+  // is visible to a direct read.
+  const auto deadline =
+      std::chrono::steady_clock::now() + 2 * options_.store_options().stop_poll_interval;
+  std::optional<tracker::StopRequest> stop;
+  guarded("reading the job's stop request", [&] {
+    for (;;) {
+      stop = fit.run->stop_request();
+      if (!stop) stop = store_->stop_request(fit.run_id);
+      if (stop || std::chrono::steady_clock::now() >= deadline) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  if (stop && stop->rank == rank_->rank) return std::nullopt;  // this rank's own guard
+  return stop;
+}
+
+void TrackingCallback::request_job_stop(std::int64_t step, double value,
+                                        const std::string& message) noexcept {
+  Fit& fit = *fit_;
+  if (!rank_ || !fit.recording()) return;
+  guarded("asking the job to stop", [&] {
+    tracker::StopRequest request;
+    request.step = step;
+    request.value = value;
+    request.message = message;
+    fit.run->request_stop(request);
+  });
+}
+
+std::optional<tracker::StopRequest> TrackingCallback::job_stop_request() const {
+  const Fit& fit = *fit_;
+  if (!rank_ || !fit.run) return std::nullopt;
+  auto stop = fit.run->stop_request();
+  if (stop && stop->rank == rank_->rank) return std::nullopt;
+  return stop;
 }
 
 void TrackingCallback::finish_run(RunStatus status, std::string_view error) noexcept {
   Fit& fit = *fit_;
   if (!fit.run) return;
+  fit.sampler.reset();  // its last points go in before the run ends
   guarded("ending the run", [&] {
     if (fit.run->status() == RunStatus::kRunning) fit.run->finish(status, error);
   });

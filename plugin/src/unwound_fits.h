@@ -32,4 +32,11 @@ bool adopt_unwound_fit(std::vector<std::shared_ptr<Callback>>& callbacks,
 /// Calls on_exception(error) on every fit adopted on this thread, then drops them.
 void end_unwound_fits(std::exception_ptr error) noexcept;
 
+/// Records, for run_main on this thread, that an exception ended a rank of a distributed job
+/// after another rank asked the job to stop (TrackingCallback::on_exception): run_main then
+/// returns kExitAborted.
+void note_job_stopped() noexcept;
+/// Whether note_job_stopped was called on this thread since the last call; clears it.
+bool take_job_stopped() noexcept;
+
 }  // namespace vigil::plugin::detail

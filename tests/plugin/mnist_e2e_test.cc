@@ -260,6 +260,90 @@ TEST_F(MnistExample, DivergingLossIsAbortedWithExitCode4) {
   EXPECT_EQ(store.list_runs().at(0).status, RunStatus::kAborted);
 }
 
+// vigil-mnist --ddp launched by scripts/ddp_demo.sh, the way the README shows it.
+class MnistDdp : public MnistExample {
+ protected:
+  vigil::testing::ProcessResult launch(int ranks, std::vector<std::string> args) const {
+    std::vector<std::string> argv = {VIGIL_DDP_DEMO, "--ranks",   std::to_string(ranks),
+                                     "--data-dir",   data_dir(),  "--model",
+                                     "mlp",          "--threads", "1"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    vigil::testing::ProcessOptions options;
+    options.env["VIGIL_STORE"] = store();  // honoured by every rank
+    options.env["VIGIL_MNIST"] = VIGIL_MNIST_BINARY;
+    options.env["VIGIL_RUN_ID"] = std::nullopt;  // the script makes one per job
+    return run_process(argv, options);
+  }
+  vigil::tracker::RunInfo only_run() const {
+    const auto runs = vigil::tracker::Store(store()).list_runs();
+    EXPECT_EQ(runs.size(), 1u) << "one job, one run";
+    return runs.empty() ? vigil::tracker::RunInfo{} : runs.front();
+  }
+};
+
+TEST_F(MnistDdp, TwoAndFourRanksRecordOneRunWithEveryRank) {
+  write_dataset(/*gzip=*/false);
+  for (int ranks : {2, 4}) {
+    std::filesystem::remove_all(dir.file("store"));
+    const auto result = launch(ranks, {"--epochs", "1", "--system-metrics", "0.2"});
+    ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+    const auto run = only_run();
+    EXPECT_EQ(run.status, RunStatus::kFinished);
+    EXPECT_EQ(run.params.at("distributed").at("world_size"), ranks);
+    EXPECT_EQ(run.params.at("distributed").at("backend"), "gloo");
+    vigil::tracker::Store store(this->store());
+    const auto rows = store.ranks(run.id);
+    ASSERT_EQ(rows.size(), static_cast<std::size_t>(ranks));
+    for (int r = 0; r < ranks; ++r) {
+      EXPECT_EQ(rows[r].rank, r);
+      EXPECT_EQ(rows[r].local_rank, r);
+      EXPECT_EQ(rows[r].device, "cpu");
+      EXPECT_EQ(rows[r].status, RunStatus::kFinished);
+      const vigil::tracker::SeriesKey rss{"sys.rss_bytes", {{"rank", r}}};
+      EXPECT_FALSE(store.points(run.id, rss).empty()) << "rank " << r;
+    }
+    // 300 samples split over the ranks in batches of 64: rank 0 logs one point per step.
+    const std::size_t steps = (300 / ranks + 63) / 64;
+    EXPECT_EQ(store.points(run.id, vigil::tracker::SeriesKey{"loss"}).size(), steps);
+    EXPECT_EQ(run.verdict, "PASS") << "rank 0 validated the run";
+  }
+}
+
+TEST_F(MnistDdp, NanOnRankOneStopsEveryRankWithExitCode4) {
+  write_dataset(/*gzip=*/false);
+  const auto result = launch(2, {"--epochs", "50", "--batch-size", "8", "--inject-nan", "1:3"});
+  EXPECT_EQ(result.exit_code, 4) << result.out << result.err;
+  EXPECT_NE(result.err.find("rank 0 exited with 4"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("rank 1 exited with 4"), std::string::npos) << result.err;
+  const auto run = only_run();
+  EXPECT_EQ(run.status, RunStatus::kAborted);
+  EXPECT_EQ(run.error.rfind("rank 1 at step 3 (value NaN): finite-loss (error): ", 0), 0u)
+      << run.error;
+  vigil::tracker::Store store(this->store());
+  for (const auto& rank : store.ranks(run.id)) {
+    EXPECT_EQ(rank.status, RunStatus::kAborted) << "rank " << rank.rank << ": " << rank.error;
+  }
+  // Rank 0 went on for at most a poll interval: far fewer than 50 epochs of steps.
+  EXPECT_LT(store.points(run.id, vigil::tracker::SeriesKey{"loss"}).size(), 300u);
+}
+
+TEST_F(MnistDdp, RefusedConfigurationStopsEveryRankBeforeTheFirstStep) {
+  write_dataset(/*gzip=*/false);
+  const auto result = launch(2, {"--epochs", "10", "--lr", "0.5"});
+  EXPECT_EQ(result.exit_code, 3) << result.out << result.err;
+  EXPECT_NE(result.err.find("rank 0 exited with 3"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("rank 1 exited with 3"), std::string::npos) << result.err;
+  const auto run = only_run();
+  EXPECT_EQ(run.status, RunStatus::kRejected);
+  EXPECT_EQ(run.verdict, "FAIL");
+  vigil::tracker::Store store(this->store());
+  for (const auto& rank : store.ranks(run.id)) EXPECT_EQ(rank.status, RunStatus::kRejected);
+  EXPECT_TRUE(run.metrics.empty() ||
+              std::none_of(run.metrics.begin(), run.metrics.end(),
+                           [](const auto& series) { return series.key.name == "loss"; }))
+      << "no rank took a step";
+}
+
 TEST_F(MnistExample, NoTrackTrainsWithoutTouchingTheStore) {
   write_dataset(/*gzip=*/false);
   const auto result = run({"--epochs", "1", "--no-track", "--lr", "0.5"});

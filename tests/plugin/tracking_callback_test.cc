@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include "plugin_fixture.h"
@@ -402,6 +403,91 @@ TEST_F(TrackingCallbackTest, DuplicateOrEmptyModelNamesAreRefusedBeforeAnythingS
   EXPECT_THROW(callbacks.on_train_begin({{"", *model}}), tracker::InvalidArgument);
   EXPECT_THROW(callbacks.on_train_begin(std::vector<NamedModel>{}), tracker::InvalidArgument);
   EXPECT_FALSE(std::filesystem::exists(store_uri()));
+}
+
+tracker::RankOptions job_rank(int rank) {
+  tracker::RankOptions options;
+  options.job_id = "tiny-job";
+  options.rank = rank;
+  options.world_size = 2;
+  options.local_rank = rank;
+  return options;
+}
+
+TEST_F(TrackingCallbackTest, RanksOfOneJobShareOneRunAndRankZeroRecordsTheValues) {
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
+  track(tracking_options().rank(job_rank(1)).params({{"from", "rank 1"}}));
+  train(callbacks, model, optimizer, data, epochs(1));
+  EXPECT_EQ(only_run().status, RunStatus::kRunning) << "rank 0 has not ended";
+  track(tracking_options().rank(job_rank(0)));
+  train(callbacks, model, optimizer, data, epochs(1));
+
+  const auto run = only_run();
+  EXPECT_EQ(run.status, RunStatus::kFinished);
+  EXPECT_EQ(run.params.at("distributed").at("world_size"), 2);
+  EXPECT_FALSE(run.params.contains("from")) << "params are rank 0's";
+  EXPECT_EQ(run.results.at("steps"), TinyProblem::kBatches);
+  EXPECT_EQ(points(run.id, "loss").size(), static_cast<std::size_t>(TinyProblem::kBatches));
+  tracker::Store store(store_uri());
+  const auto ranks = store.ranks(run.id);
+  ASSERT_EQ(ranks.size(), 2u);
+  EXPECT_EQ(ranks[1].device, "cpu");
+  EXPECT_EQ(ranks[1].local_rank, 1);
+  for (const auto& series : store.series(run.id)) {
+    if (series.key.context.value("rank", 0) != 1) continue;
+    EXPECT_EQ(series.key.name.rfind("sys.", 0), 0u)
+        << series.key.qualified_name() << ": rank 1 records its system metrics only";
+  }
+  EXPECT_FALSE(points(run.id, "sys.rss_bytes{rank=0}").empty());
+  EXPECT_FALSE(points(run.id, "sys.rss_bytes{rank=1}").empty());
+}
+
+TEST_F(TrackingCallbackTest, LogAllRanksWritesEachRanksValuesWithItsRank) {
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
+  track(tracking_options().rank(job_rank(1)).log_all_ranks(true).system_metrics_interval(0));
+  train(callbacks, model, optimizer, data, epochs(1));
+  const auto run = only_run();
+  EXPECT_EQ(points(run.id, "loss{rank=1}").size(), static_cast<std::size_t>(TinyProblem::kBatches));
+  EXPECT_EQ(points(run.id, "loss{rank=1,subset=val}").size(), 1u);
+  tracker::Store store(store_uri());
+  for (const auto& series : store.series(run.id)) {
+    EXPECT_EQ(series.key.context.value("rank", -1), 1) << series.key.qualified_name();
+  }
+}
+
+TEST_F(TrackingCallbackTest, AnotherRanksStopRequestAbortsThisRankAtItsNextStep) {
+  tracker::StoreOptions store_options;
+  store_options.handle_signals = false;
+  store_options.stop_poll_interval = std::chrono::milliseconds(20);
+  tracker::Store store(store_uri(), store_options);
+  tracker::RunOptions run_options;
+  run_options.experiment = "tests";
+  tracker::Run other = store.join_run(run_options, job_rank(1));
+  tracker::StopRequest request;
+  request.step = 9;
+  request.value = std::numeric_limits<double>::infinity();
+  request.message = "divergence (error): loss is inf";
+  other.request_stop(request);
+
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1));
+  Session session(tracking_options().rank(job_rank(0)).store_options(store_options));
+  LoopOptions loop = epochs(3);
+  loop.after_epoch = [] { std::this_thread::sleep_for(std::chrono::milliseconds(300)); };
+  try {
+    train(session.callbacks(), model, optimizer, data, loop);
+    FAIL() << "rank 0 went on";
+  } catch (const RunAborted& e) {
+    EXPECT_EQ(e.step(), 9);
+    EXPECT_NE(std::string(e.what()).find("rank 1 stopped the job at step 9 (value Infinity)"),
+              std::string::npos)
+        << e.what();
+  }
+  other.finish(tracker::RunStatus::kAborted, request.message);
+  const auto run = only_run();
+  EXPECT_EQ(run.status, RunStatus::kAborted);
+  EXPECT_EQ(run.error, "rank 1 at step 9 (value Infinity): divergence (error): loss is inf");
+  EXPECT_EQ(store.ranks(run.id).at(0).status, RunStatus::kAborted);
+  EXPECT_LE(points(run.id, "loss").size(), static_cast<std::size_t>(2 * TinyProblem::kBatches));
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 // (killed, data flushed). Runs the helper binary tracker_test_child.cc.
 #include <grp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,72 +15,20 @@
 
 #include <gtest/gtest.h>
 
+#include "child_process.h"
 #include "format1.h"
 #include "raw_sqlite.h"
 #include "temp_dir.h"
 #include "vigil/tracker.h"
 
-extern char** environ;
-
 namespace vigil::tracker {
 namespace {
 
-/// A running helper process with its stdout readable line by line.
-class Child {
+/// The helper binary, run with `args`.
+class Child : public testing::ChildProcess {
  public:
-  /// `merge_stderr`: the child's stderr (its log) goes to the same pipe as its stdout.
-  explicit Child(std::vector<std::string> args, bool merge_stderr = false) {
-    args.insert(args.begin(), VIGIL_TRACKER_TEST_CHILD);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    if (merge_stderr) posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (rc != 0) throw std::runtime_error("posix_spawn failed");
-    out_ = fdopen(fds[0], "r");
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      wait();
-    }
-    if (out_) fclose(out_);
-  }
-  /// Every line until the child closes its output.
-  std::vector<std::string> read_all_lines() {
-    std::vector<std::string> lines;
-    for (std::string line = read_line(); !line.empty() || !feof(out_); line = read_line()) {
-      lines.push_back(line);
-    }
-    return lines;
-  }
-  std::string read_line() {
-    char buffer[1024] = {};
-    if (!fgets(buffer, sizeof(buffer), out_)) return {};
-    std::string line(buffer);
-    if (!line.empty() && line.back() == '\n') line.pop_back();
-    return line;
-  }
-  void signal(int sig) { kill(pid_, sig); }
-  /// Reaps the child (so its pid reads as dead) and returns the wait status.
-  int wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
+  explicit Child(std::vector<std::string> args, bool merge_stderr = false)
+      : ChildProcess(VIGIL_TRACKER_TEST_CHILD, std::move(args), merge_stderr) {}
 };
 
 /// Reads the store read-only in a forked child and returns (wait status, "runs N points M" or

@@ -44,7 +44,8 @@ TEST_F(Schema, NewerSchemaIsRefusedNamingBothVersions) {
   testing::raw_exec(path_,
                     "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE; "
                     "PRAGMA user_version = 99");
-  expect_store_error_leaving_file_unchanged(path_, {"version 99", "up to version 1"});
+  expect_store_error_leaving_file_unchanged(
+      path_, {"version 99", "up to version " + std::to_string(detail::kSchemaVersion)});
 }
 
 // A single-line message for versions no vigil ever wrote, not SQL errors from a migration.
@@ -121,6 +122,29 @@ TEST_F(Schema, MigrateStepsToTheTargetVersionOnce) {
   EXPECT_EQ(detail::check_schema(db, path_).version, 1);
   detail::migrate(db, path_, 1);  // already there: nothing to do, no error
   EXPECT_EQ(testing::raw_query(path_, "SELECT count(*) FROM sqlite_master WHERE name='runs'"), "1");
+}
+
+TEST_F(Schema, VersionOneStoreGainsRankTablesAndKeepsItsRuns) {
+  {
+    detail::Connection db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    detail::migrate(db, path_, 1);  // a store written before distributed jobs
+  }
+  testing::raw_exec(path_,
+                    "INSERT INTO experiments(name, created_at) VALUES('old', 1); "
+                    "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, "
+                    "finished_at, heartbeat_at, host, pid, command) VALUES('"
+                    "00000000000000000000000000000001', 'kept', 1, 'finished', 1, 1, 2, 2, 'h', 1, "
+                    "'c')");
+  Store store = open();
+  EXPECT_EQ(testing::raw_query(path_, "PRAGMA user_version"), "2");
+  EXPECT_EQ(store.get_run("0000000000000000000000000000000").name, "kept");
+  EXPECT_TRUE(store.ranks("00000000000000000000000000000001").empty());
+  RankOptions rank;
+  rank.job_id = "after-migration";
+  tracker::Run joined = store.join_run({}, rank);
+  joined.finish();
+  ASSERT_EQ(store.ranks(joined.id()).size(), 1u);
+  EXPECT_EQ(store.get_run(joined.id()).status, RunStatus::kFinished);
 }
 
 TEST_F(Schema, ConcurrentFirstOpensCreateOneSchema) {

@@ -1,6 +1,7 @@
 // The dashboard's JSON API, served by vigil::ui::Server in-process on an ephemeral port and
 // called over HTTP with httplib::Client, against a store filled by ui_fixture.
 #include <httplib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <set>
@@ -404,6 +405,41 @@ TEST_F(ApiTest, ValidationsAndExperiments) {
   EXPECT_TRUE(names.count("mnist"));
   EXPECT_TRUE(names.count("security"));
   EXPECT_TRUE(names.count("bulk-4"));
+}
+
+TEST_F(ApiTest, RanksOfAJobRunByRankAndNoneForOneProcess) {
+  std::string job_run;
+  {
+    tracker::StoreOptions quiet;
+    quiet.handle_signals = false;
+    tracker::Store store(store_path_, quiet);
+    tracker::RankOptions rank;
+    rank.job_id = "api-job";
+    rank.world_size = 2;
+    rank.device = "cpu";
+    tracker::RunOptions options;
+    options.name = "ddp";
+    tracker::Run rank0 = store.join_run(options, rank);
+    rank.rank = 1;
+    rank.local_rank = 1;
+    tracker::Run rank1 = store.join_run(options, rank);
+    job_run = rank0.id();
+    rank0.finish();
+    rank1.finish(tracker::RunStatus::kFailed, "gloo: connection closed");
+  }
+  const auto ranks = get("/api/runs/" + job_run + "/ranks");
+  ASSERT_EQ(ranks.size(), 2u);
+  EXPECT_EQ(ranks[0].at("rank"), 0);
+  EXPECT_EQ(ranks[0].at("status"), "finished");
+  EXPECT_EQ(ranks[1].at("local_rank"), 1);
+  EXPECT_EQ(ranks[1].at("device"), "cpu");
+  EXPECT_EQ(ranks[1].at("status"), "failed");
+  EXPECT_EQ(ranks[1].at("error"), "gloo: connection closed");
+  EXPECT_EQ(ranks[1].at("pid"), static_cast<std::int64_t>(getpid()));
+  EXPECT_TRUE(ranks[1].at("finished_at").is_string());
+  EXPECT_EQ(get("/api/runs/" + job_run).at("error"), "rank 1: gloo: connection closed");
+  EXPECT_EQ(get("/api/runs/" + ids_.baseline + "/ranks"), json::array());
+  get("/api/runs/ffffffffffffffffffffffffffffffff/ranks", 404);
 }
 
 TEST_F(ApiTest, MetaServesTheConstantsOfTheTracker) {

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "vigil/tracker/job.h"
 #include "vigil/tracker/query.h"
 #include "vigil/tracker/store.h"
 #include "vigil/tracker/types.h"
@@ -30,6 +31,17 @@ struct NewRun {
   std::string command;
   nlohmann::json params = nlohmann::json::object();
   std::vector<std::string> tags;
+};
+
+/// A rank row as created by Store::join_run.
+struct NewRank {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;
+  std::string host;
+  std::int64_t pid = 0;
+  std::string device;
+  Timestamp joined_at = 0.0;
 };
 
 /// One encoded chunk of points, upserted by (series, seq).
@@ -59,6 +71,9 @@ using TagOps = std::vector<std::pair<std::string, bool>>;
 /// Everything the writer changes for one run (besides points) in one batch.
 struct RunWrite {
   std::string run_id;
+  /// Set for a rank of a job (Store::join_run): the heartbeat and final status are the rank's;
+  /// the run's heartbeat follows its freshest rank, its status job_status() of its ranks.
+  std::optional<int> rank;
   std::optional<std::string> params_json;   ///< full params, replaces the stored ones
   std::optional<std::string> results_json;  ///< full results, replaces the stored ones
   TagOps tag_ops;
@@ -164,6 +179,20 @@ class Backend {
   /// the new record's id (increasing: later records of a run get larger ids).
   virtual std::int64_t add_validation(const ValidationRecord& record, const TagOps& tag_ops) = 0;
 
+  /// Creates `run` unless a run with its id exists (the first rank to arrive creates it; the
+  /// others find it: atomic across processes and hosts), then stores `rank` under it,
+  /// replacing an earlier row of the same rank, in the same transaction. Throws Error naming
+  /// the run when it exists but has ended, or belongs to another experiment. Returns whether
+  /// this call created the run.
+  virtual bool join_run(const NewRun& run, const NewRank& rank) = 0;
+  /// Stores `crashed` with `error` for a rank still stored `running`, and for its run when
+  /// that is still `running`. Returns whether the rank row changed.
+  virtual bool set_rank_crashed(const std::string& run_id, int rank, std::string_view error,
+                                Timestamp at) = 0;
+  /// Stores the job-wide stop request of a run unless one exists (the first wins). Returns
+  /// whether this one was stored. Throws RunNotFound for an unknown run.
+  virtual bool request_stop(const std::string& run_id, const StopRequest& request) = 0;
+
   /// Writes a whole run in one transaction: the run row (its experiment created if needed),
   /// tags, every series with its summary and chunks, and the validations in order. A run with
   /// the same id already stored is left alone (kExists) or, with `replace`, deleted with all
@@ -208,6 +237,10 @@ class Backend {
       std::int64_t series_id, const std::function<bool(const ChunkMeta&)>& want,
       const std::function<void(const ChunkMeta&, std::string_view)>& consume) = 0;
   virtual std::vector<ValidationRecord> validations(const std::string& run_id) = 0;
+  /// The ranks of a run by rank (empty for a run that is not a job's); status as stored.
+  virtual std::vector<RankInfo> ranks(const std::string& run_id) = 0;
+  /// The run's stop request, if a rank has stored one. One indexed read.
+  virtual std::optional<StopRequest> stop_request(const std::string& run_id) = 0;
 
   /// Visits up to `limit` chunks after `cursor` in (series_id, seq) order and advances the
   /// cursor past them. For each, `recode` gets the chunk's position and data and returns new data
@@ -235,6 +268,20 @@ std::string redact_uri(std::string_view uri);
 
 /// Opens the backend for a resolved URI (throws InvalidArgument / StoreError).
 std::shared_ptr<Backend> open_backend(const std::string& uri, const StoreOptions& options);
+
+/// How a job's run ends once its ranks have: job_status() of the ranks' statuses, and an
+/// error naming the rank: the stop request's message when there is one, else the error of
+/// the lowest rank with the run's status ("rank N: ..."). Shared by every backend.
+std::pair<RunStatus, std::string> end_of_job(const std::vector<RankInfo>& ranks, int world_size,
+                                             const std::optional<StopRequest>& stop);
+
+/// Throws Error unless a rank may join `run`: it does not exist yet, or it is stored
+/// `running` (`status`) in the same experiment (`experiment`).
+void check_joinable(const NewRun& run, bool exists, std::string_view status,
+                    std::string_view experiment);
+
+/// The error of a job's run that names the rank it comes from: "rank N: ERROR".
+std::string rank_error(int rank, std::string_view error);
 
 /// The canonical text of a series context: "{}" for null/empty, else compact JSON with
 /// sorted keys.

@@ -57,6 +57,8 @@ void delete_run_rows(PgConnection& c, const std::vector<std::string>& run_ids) {
       "DELETE FROM series WHERE run_id = ANY($1)",
       "DELETE FROM tags WHERE run_id = ANY($1)",
       "DELETE FROM validations WHERE run_id = ANY($1)",
+      "DELETE FROM ranks WHERE run_id = ANY($1)",
+      "DELETE FROM stop_requests WHERE run_id = ANY($1)",
       "DELETE FROM runs WHERE id = ANY($1)",
   };
   for (const char* sql : kStatements) c.exec("deleting runs", sql, PgParams().add_array(run_ids));
@@ -146,6 +148,85 @@ std::int64_t ensure_series(PgConnection& c, const std::string& run_id, const Ser
   return r.int64(0, 0);
 }
 
+std::vector<RankInfo> read_pg_ranks(PgConnection& c, const std::string& run_id) {
+  PgResult r = c.exec("reading ranks",
+                      "SELECT rank, world_size, local_rank, host, pid, device, status, started_at, "
+                      "heartbeat_at, finished_at, error FROM ranks WHERE run_id = $1 ORDER BY rank",
+                      PgParams().add(run_id));
+  std::vector<RankInfo> ranks;
+  for (int i = 0; i < r.rows(); ++i) {
+    RankInfo rank;
+    rank.rank = static_cast<int>(r.int64(i, 0));
+    rank.world_size = static_cast<int>(r.int64(i, 1));
+    rank.local_rank = static_cast<int>(r.int64(i, 2));
+    rank.host = r.text(i, 3);
+    rank.pid = r.int64(i, 4);
+    rank.device = r.text(i, 5);
+    rank.status = parse_run_status(r.text(i, 6));
+    rank.started_at = r.float8(i, 7);
+    rank.heartbeat_at = r.float8(i, 8);
+    if (!r.is_null(i, 9)) rank.finished_at = r.float8(i, 9);
+    rank.error = r.text(i, 10);
+    ranks.push_back(std::move(rank));
+  }
+  return ranks;
+}
+
+std::optional<StopRequest> read_pg_stop(PgConnection& c, const std::string& run_id) {
+  PgResult r = c.exec("reading a stop request",
+                      "SELECT rank, step, value, message, requested_at FROM stop_requests "
+                      "WHERE run_id = $1",
+                      PgParams().add(run_id));
+  if (r.rows() == 0) return std::nullopt;
+  StopRequest stop;
+  stop.rank = static_cast<int>(r.int64(0, 0));
+  stop.step = r.int64(0, 1);
+  stop.value = r.float8(0, 2);
+  stop.message = r.text(0, 3);
+  stop.requested_at = r.float8(0, 4);
+  return stop;
+}
+
+// Once every rank of a job has ended, ends its run (caller holds the run row locked).
+void end_pg_job_if_done(PgConnection& c, const std::string& run_id, Timestamp at) {
+  std::vector<RankInfo> ranks = read_pg_ranks(c, run_id);
+  if (ranks.empty()) return;
+  auto [status, error] = end_of_job(ranks, ranks.front().world_size, read_pg_stop(c, run_id));
+  if (status == RunStatus::kRunning) return;
+  c.exec("ending a job's run",
+         "UPDATE runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 AND "
+         "status = 'running'",
+         PgParams().add(to_string(status)).add(error).add(at).add(run_id));
+}
+
+// The heartbeat and final status of one rank of a job.
+void apply_rank_write(PgConnection& c, const RunWrite& r) {
+  if (r.heartbeat_at) {
+    c.exec("storing a rank's heartbeat",
+           "UPDATE ranks SET heartbeat_at = $1 WHERE run_id = $2 AND rank = $3 AND "
+           "status = 'running'",
+           PgParams().add(*r.heartbeat_at).add(r.run_id).add(*r.rank));
+    c.exec("storing a heartbeat",
+           "UPDATE runs SET heartbeat_at = greatest(heartbeat_at, $1) WHERE id = $2",
+           PgParams().add(*r.heartbeat_at).add(r.run_id));
+  }
+  if (r.final_status) {
+    // Ranks ending at once on several hosts: the run row lock orders them, so the last one
+    // sees every other rank's end.
+    c.exec("locking a job's run", "SELECT 1 FROM runs WHERE id = $1 FOR UPDATE",
+           PgParams().add(r.run_id));
+    c.exec("ending a rank",
+           "UPDATE ranks SET status = $1, error = $2, finished_at = $3, heartbeat_at = $3 "
+           "WHERE run_id = $4 AND rank = $5 AND status IN ('running', 'crashed')",
+           PgParams()
+               .add(to_string(*r.final_status))
+               .add(r.error)
+               .add(r.finished_at)
+               .add(r.run_id)
+               .add(*r.rank));
+    end_pg_job_if_done(c, r.run_id, r.finished_at);
+  }
+}
 void apply_run_write(PgConnection& c, const RunWrite& r) {
   if (r.params_json) {
     c.exec("storing params", "UPDATE runs SET params = $1 WHERE id = $2",
@@ -156,6 +237,10 @@ void apply_run_write(PgConnection& c, const RunWrite& r) {
            PgParams().add(*r.results_json).add(r.run_id));
   }
   apply_tag_ops(c, r.run_id, r.tag_ops);
+  if (r.rank) {
+    apply_rank_write(c, r);
+    return;
+  }
   if (r.heartbeat_at) {
     // A live owner proves a `crashed` verdict (stale heartbeat) wrong: revive the run.
     c.exec("storing a heartbeat",
@@ -413,6 +498,89 @@ std::int64_t PgBackend::add_validation(const ValidationRecord& record, const Tag
   });
 }
 
+bool PgBackend::join_run(const NewRun& run, const NewRank& rank) {
+  return write("joining a run", Idempotent::kNo, [&](PgConnection& c) {
+    const std::int64_t experiment_id = ensure_experiment(c, run.experiment, run.created_at);
+    PgResult created = c.exec(
+        "joining a run",
+        "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, "
+        "heartbeat_at, host, pid, command, params) "
+        "VALUES($1, $2, $3, 'running', $4, $4, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        PgParams()
+            .add(run.id)
+            .add(run.name)
+            .add(experiment_id)
+            .add(run.created_at)
+            .add(run.host)
+            .add(run.pid)
+            .add(run.command)
+            .add(run.params.dump()));
+    const bool is_new = created.affected() > 0;
+    if (!is_new) {
+      PgResult found = c.exec("joining a run",
+                              "SELECT r.status, e.name FROM runs r JOIN experiments e ON "
+                              "e.id = r.experiment_id WHERE r.id = $1 FOR SHARE OF r",
+                              PgParams().add(run.id));
+      check_joinable(run, found.rows() > 0, found.rows() ? found.text(0, 0) : "",
+                     found.rows() ? found.text(0, 1) : "");
+    } else if (!run.tags.empty()) {
+      c.exec("storing tags",
+             "INSERT INTO tags(run_id, tag) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING",
+             PgParams().add(run.id).add_array(run.tags));
+    }
+    c.exec("joining a run",
+           "INSERT INTO ranks(run_id, rank, world_size, local_rank, host, pid, device, status, "
+           "started_at, heartbeat_at, finished_at, error) "
+           "VALUES($1, $2, $3, $4, $5, $6, $7, 'running', $8, $8, NULL, '') "
+           "ON CONFLICT (run_id, rank) DO UPDATE SET world_size = excluded.world_size, "
+           "local_rank = excluded.local_rank, host = excluded.host, pid = excluded.pid, "
+           "device = excluded.device, status = 'running', started_at = excluded.started_at, "
+           "heartbeat_at = excluded.heartbeat_at, finished_at = NULL, error = ''",
+           PgParams()
+               .add(run.id)
+               .add(rank.rank)
+               .add(rank.world_size)
+               .add(rank.local_rank)
+               .add(rank.host)
+               .add(rank.pid)
+               .add(rank.device)
+               .add(rank.joined_at));
+    return is_new;
+  });
+}
+
+bool PgBackend::set_rank_crashed(const std::string& run_id, int rank, std::string_view error,
+                                 Timestamp at) {
+  return write("storing a crashed rank", Idempotent::kNo, [&](PgConnection& c) {
+    PgResult r = c.exec("storing a crashed rank",
+                        "UPDATE ranks SET status = 'crashed', error = $1, finished_at = $2 "
+                        "WHERE run_id = $3 AND rank = $4 AND status = 'running'",
+                        PgParams().add(error).add(at).add(run_id).add(rank));
+    c.exec("storing a crashed run",
+           "UPDATE runs SET status = 'crashed', error = $1, finished_at = $2 WHERE id = $3 AND "
+           "status = 'running'",
+           PgParams().add(rank_error(rank, error)).add(at).add(run_id));
+    return r.affected() > 0;
+  });
+}
+
+bool PgBackend::request_stop(const std::string& run_id, const StopRequest& request) {
+  return write("requesting a job stop", Idempotent::kNo, [&](PgConnection& c) {
+    if (!run_exists(c, run_id)) throw RunNotFound("no run with id '" + run_id + "'");
+    PgResult r = c.exec("requesting a job stop",
+                        "INSERT INTO stop_requests(run_id, rank, step, value, message, "
+                        "requested_at) VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                        PgParams()
+                            .add(run_id)
+                            .add(request.rank)
+                            .add(request.step)
+                            .add(request.value)
+                            .add(request.message)
+                            .add(request.requested_at));
+    return r.affected() > 0;
+  });
+}
+
 ImportOutcome PgBackend::import_run(const RunExport& run, bool replace) {
   return write("importing a run", Idempotent::kNo, [&](PgConnection& c) {
     ImportOutcome outcome = ImportOutcome::kCreated;
@@ -465,6 +633,14 @@ RecodeBatch PgBackend::recode_chunks(
     done.rewritten = data.size();
     return done;
   });
+}
+
+std::vector<RankInfo> PgBackend::ranks(const std::string& run_id) {
+  return read("reading the ranks of a run",
+              [&](PgConnection& c) { return read_pg_ranks(c, run_id); });
+}
+std::optional<StopRequest> PgBackend::stop_request(const std::string& run_id) {
+  return read("reading a stop request", [&](PgConnection& c) { return read_pg_stop(c, run_id); });
 }
 
 }  // namespace vigil::tracker::detail

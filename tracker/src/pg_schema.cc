@@ -79,6 +79,30 @@ CREATE TABLE validations(
 CREATE INDEX validations_by_run ON validations(run_id, id);
 INSERT INTO vigil_schema(version) VALUES(0);
 )sql",
+    // 1 -> 2: distributed jobs (schema.cc, version 2): ranks of a run and the job's stop request.
+    R"sql(
+CREATE TABLE ranks(
+  run_id text COLLATE "C" NOT NULL,
+  rank integer NOT NULL,
+  world_size integer NOT NULL,
+  local_rank integer NOT NULL,
+  host text NOT NULL,
+  pid bigint NOT NULL,
+  device text NOT NULL,
+  status text NOT NULL,
+  started_at double precision NOT NULL,
+  heartbeat_at double precision NOT NULL,
+  finished_at double precision,
+  error text NOT NULL DEFAULT '',
+  PRIMARY KEY(run_id, rank));
+CREATE TABLE stop_requests(
+  run_id text COLLATE "C" PRIMARY KEY,
+  rank integer NOT NULL,
+  step bigint NOT NULL,
+  value double precision NOT NULL,
+  message text NOT NULL,
+  requested_at double precision NOT NULL);
+)sql",
 };
 
 static_assert(sizeof(kPgMigrations) / sizeof(kPgMigrations[0]) == kPgSchemaVersion,

@@ -6,6 +6,7 @@
 #include "run_state.h"
 #include "signals.h"
 #include "vigil/tracker/errors.h"
+#include "writer.h"
 
 namespace vigil::tracker {
 namespace {
@@ -118,5 +119,27 @@ void Run::fail(std::string_view message) { require(state_).fail(message); }
 RunStatus Run::status() const { return require(state_).status(); }
 
 WriterStats Run::stats() const { return require(state_).stats(); }
+
+std::optional<int> Run::rank() const { return require(state_).rank(); }
+
+std::optional<StopRequest> Run::stop_request() const { return require(state_).stop_request(); }
+
+bool Run::request_stop(StopRequest request) {
+  auto& state = require(state_);
+  if (!state.rank()) {
+    throw InvalidArgument("Run::request_stop: run " + state.id() +
+                          " is not a distributed job's (start it with Store::join_run)");
+  }
+  std::shared_ptr<detail::Writer> writer = state.writer();
+  if (!writer) throw Error("run " + state.id() + ": cannot request a stop, the run has ended");
+  request.rank = *state.rank();
+  if (request.requested_at == 0.0) request.requested_at = now();
+  const bool first = writer->backend().request_stop(state.id(), request);
+  // The job's request: this one, or the earlier one that won.
+  auto stored =
+      first ? std::optional<StopRequest>(request) : writer->backend().stop_request(state.id());
+  state.on_stop_request(stored ? *stored : request);
+  return first;
+}
 
 }  // namespace vigil::tracker

@@ -46,10 +46,12 @@ constexpr auto kFinalCommitWait = std::chrono::seconds(5);
 }  // namespace
 
 RunState::RunState(std::string id, std::string name, std::string experiment, nlohmann::json params,
-                   std::shared_ptr<Writer> writer, std::size_t max_buffered_points)
+                   std::shared_ptr<Writer> writer, std::size_t max_buffered_points,
+                   std::optional<int> rank)
     : id_(std::move(id)),
       name_(std::move(name)),
       experiment_(std::move(experiment)),
+      rank_(rank),
       max_buffered_(max_buffered_points),
       wake_writer_at_(max_buffered_points / 2 > 0 ? max_buffered_points / 2 : 1),
       params_(std::move(params)),
@@ -357,6 +359,24 @@ void RunState::on_commit_failed(const std::string& message, bool full) {
 void RunState::on_reconnect(std::uint64_t count) {
   std::lock_guard<std::mutex> lock(mu_);
   stats_.reconnects += count;
+}
+
+std::optional<StopRequest> RunState::stop_request() const {
+  if (!has_stop_request()) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu_);
+  return stop_;
+}
+
+void RunState::on_stop_request(const StopRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stop_) return;
+  stop_ = request;
+  has_stop_.store(true, std::memory_order_release);
+}
+
+std::shared_ptr<Writer> RunState::writer() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return writer_;
 }
 
 bool RunState::done() const {

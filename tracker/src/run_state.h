@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -60,14 +61,26 @@ struct RunDrain {
 /// Thread-safe: every member function may be called from any thread.
 class RunState {
  public:
+  /// `rank`: this process's rank when the run is a job's (Store::join_run).
   RunState(std::string id, std::string name, std::string experiment, nlohmann::json params,
-           std::shared_ptr<Writer> writer, std::size_t max_buffered_points);
+           std::shared_ptr<Writer> writer, std::size_t max_buffered_points,
+           std::optional<int> rank = std::nullopt);
   RunState(const RunState&) = delete;
   RunState& operator=(const RunState&) = delete;
 
   const std::string& id() const { return id_; }
   const std::string& name() const { return name_; }
   const std::string& experiment() const { return experiment_; }
+  const std::optional<int>& rank() const { return rank_; }
+
+  /// The job's stop request once seen (see Run::stop_request); one atomic load when none.
+  std::optional<StopRequest> stop_request() const;
+  /// Records the job's stop request (the first one seen is kept).
+  void on_stop_request(const StopRequest& request);
+  /// True once a stop request was recorded.
+  bool has_stop_request() const noexcept { return has_stop_.load(std::memory_order_acquire); }
+  /// The store this run writes to (for synchronous calls such as a stop request).
+  std::shared_ptr<Writer> writer() const;
 
   /// The hot path: appends one point (waits while the buffer is full).
   void log(std::uint32_t series, double value, std::int64_t step, std::int64_t epoch) {
@@ -135,6 +148,7 @@ class RunState {
   const std::string id_;
   const std::string name_;
   const std::string experiment_;
+  const std::optional<int> rank_;
   const std::size_t max_buffered_;
   const std::size_t wake_writer_at_;
 
@@ -159,10 +173,12 @@ class RunState {
   std::uint64_t meta_version_ = 0;                                // guarded by mu_
   std::uint64_t meta_committed_ = 0;                              // guarded by mu_
   bool warned_after_finish_ = false;                              // guarded by mu_
-  bool store_full_ = false;         // guarded by mu_; the last commit failed for lack of room
-  bool discard_unstored_ = false;   // guarded by mu_; ended while the store was full
-  WriterStats stats_;               // guarded by mu_
-  std::shared_ptr<Writer> writer_;  // guarded by mu_; released by finish()
+  bool store_full_ = false;            // guarded by mu_; the last commit failed for lack of room
+  bool discard_unstored_ = false;      // guarded by mu_; ended while the store was full
+  WriterStats stats_;                  // guarded by mu_
+  std::optional<StopRequest> stop_;    // guarded by mu_
+  std::atomic<bool> has_stop_{false};  // set once stop_ holds a request
+  std::shared_ptr<Writer> writer_;     // guarded by mu_; released by finish()
 };
 
 }  // namespace vigil::tracker::detail

@@ -76,6 +76,31 @@ CREATE TABLE validations(
   created_at REAL NOT NULL);
 CREATE INDEX validations_by_run ON validations(run_id, id);
 )sql",
+    // 1 -> 2: distributed jobs: one row per rank of a run, and the job-wide stop request.
+    R"sql(
+CREATE TABLE ranks(
+  run_id TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  world_size INTEGER NOT NULL,
+  local_rank INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  device TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at REAL NOT NULL,
+  heartbeat_at REAL NOT NULL,
+  finished_at REAL,
+  error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(run_id, rank)) WITHOUT ROWID;
+-- At most one per run: the first rank to ask wins. value is NULL for NaN.
+CREATE TABLE stop_requests(
+  run_id TEXT PRIMARY KEY,
+  rank INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  value REAL,
+  message TEXT NOT NULL,
+  requested_at REAL NOT NULL);
+)sql",
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

@@ -85,6 +85,8 @@ void delete_run_rows(Connection& db, const std::string& run_id) {
       "DELETE FROM series WHERE run_id = ?1",
       "DELETE FROM tags WHERE run_id = ?1",
       "DELETE FROM validations WHERE run_id = ?1",
+      "DELETE FROM ranks WHERE run_id = ?1",
+      "DELETE FROM stop_requests WHERE run_id = ?1",
       "DELETE FROM runs WHERE id = ?1",
   };
   for (const char* sql : kStatements) db.cached(sql).bind(1, run_id).run();
@@ -178,6 +180,74 @@ void insert_series(Connection& db, const std::string& run_id, const SeriesExport
       .run();
   std::int64_t series_id = sqlite3_last_insert_rowid(db.get());
   for (const ChunkRow& row : series.chunks) insert_chunk(db, series_id, row, false);
+}
+
+// Inserts a new run row with its tags (inside the caller's transaction).
+void insert_new_run(Connection& db, const NewRun& run) {
+  std::int64_t experiment_id = ensure_experiment(db, run.experiment, run.created_at);
+  db.cached(
+        "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, "
+        "heartbeat_at, host, pid, command, params) "
+        "VALUES(?1, ?2, ?3, 'running', ?4, ?4, ?4, ?5, ?6, ?7, ?8)")
+      .bind(1, run.id)
+      .bind(2, run.name)
+      .bind(3, experiment_id)
+      .bind(4, run.created_at)
+      .bind(5, run.host)
+      .bind(6, run.pid)
+      .bind(7, run.command)
+      .bind(8, run.params.dump())
+      .run();
+  auto& tag = db.cached("INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)");
+  for (const auto& t : run.tags) {
+    tag.reset();
+    tag.bind(1, run.id).bind(2, t).run();
+  }
+}
+
+// Once every rank of a job has ended, ends its run (if still running) as end_of_job says.
+void end_job_if_done(Connection& db, const std::string& run_id, Timestamp at) {
+  std::vector<RankInfo> ranks = read_ranks(db, run_id);
+  if (ranks.empty()) return;
+  auto [status, error] = end_of_job(ranks, ranks.front().world_size, read_stop(db, run_id));
+  if (status == RunStatus::kRunning) return;
+  db.cached(
+        "UPDATE runs SET status = ?1, error = ?2, finished_at = ?3 WHERE id = ?4 AND "
+        "status = 'running'")
+      .bind(1, to_string(status))
+      .bind(2, error)
+      .bind(3, at)
+      .bind(4, run_id)
+      .run();
+}
+
+// The heartbeat and final status of one rank of a job (inside the commit's transaction).
+void write_rank(Connection& db, const RunWrite& r) {
+  if (r.heartbeat_at) {
+    db.cached(
+          "UPDATE ranks SET heartbeat_at = ?1 WHERE run_id = ?2 AND rank = ?3 AND "
+          "status = 'running'")
+        .bind(1, *r.heartbeat_at)
+        .bind(2, r.run_id)
+        .bind(3, *r.rank)
+        .run();
+    db.cached("UPDATE runs SET heartbeat_at = max(heartbeat_at, ?1) WHERE id = ?2")
+        .bind(1, *r.heartbeat_at)
+        .bind(2, r.run_id)
+        .run();
+  }
+  if (r.final_status) {
+    db.cached(
+          "UPDATE ranks SET status = ?1, error = ?2, finished_at = ?3, heartbeat_at = ?3 "
+          "WHERE run_id = ?4 AND rank = ?5 AND status IN ('running', 'crashed')")
+        .bind(1, to_string(*r.final_status))
+        .bind(2, r.error)
+        .bind(3, r.finished_at)
+        .bind(4, r.run_id)
+        .bind(5, *r.rank)
+        .run();
+    end_job_if_done(db, r.run_id, r.finished_at);
+  }
 }
 
 // `path` as an SQLite URI filename (RFC 3986 percent-encoding of all but unreserved bytes).
@@ -303,28 +373,7 @@ auto SqliteBackend::write(const char* what, Body&& body) {
 }
 
 void SqliteBackend::create_run(const NewRun& run) {
-  write("creating a run", [&] {
-    std::int64_t experiment_id = ensure_experiment(writer_, run.experiment, run.created_at);
-    writer_
-        .cached(
-            "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, "
-            "heartbeat_at, host, pid, command, params) "
-            "VALUES(?1, ?2, ?3, 'running', ?4, ?4, ?4, ?5, ?6, ?7, ?8)")
-        .bind(1, run.id)
-        .bind(2, run.name)
-        .bind(3, experiment_id)
-        .bind(4, run.created_at)
-        .bind(5, run.host)
-        .bind(6, run.pid)
-        .bind(7, run.command)
-        .bind(8, run.params.dump())
-        .run();
-    auto& tag = writer_.cached("INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)");
-    for (const auto& t : run.tags) {
-      tag.reset();
-      tag.bind(1, run.id).bind(2, t).run();
-    }
-  });
+  write("creating a run", [&] { insert_new_run(writer_, run); });
 }
 
 void SqliteBackend::commit(WriteBatch& batch) {
@@ -377,6 +426,10 @@ void SqliteBackend::commit(WriteBatch& batch) {
             .run();
       }
       apply_tag_ops(writer_, r.run_id, r.tag_ops);
+      if (r.rank) {
+        write_rank(writer_, r);
+        continue;
+      }
       if (r.heartbeat_at) {
         // A live owner proves a `crashed` verdict (stale heartbeat) wrong: revive the run.
         writer_
@@ -450,6 +503,79 @@ std::int64_t SqliteBackend::add_validation(const ValidationRecord& record, const
     std::int64_t id = insert_validation(writer_, record);
     apply_tag_ops(writer_, record.run_id, tag_ops);
     return id;
+  });
+}
+
+bool SqliteBackend::join_run(const NewRun& run, const NewRank& rank) {
+  return write("joining a run", [&] {
+    auto& find = writer_.cached(
+        "SELECT r.status, e.name FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+        "WHERE r.id = ?1");
+    find.bind(1, run.id);
+    const bool exists = find.step();
+    const std::string status = exists ? find.column_text(0) : "";
+    const std::string experiment = exists ? find.column_text(1) : "";
+    find.reset();
+    check_joinable(run, exists, status, experiment);
+    if (!exists) insert_new_run(writer_, run);
+    writer_
+        .cached(
+            "INSERT OR REPLACE INTO ranks(run_id, rank, world_size, local_rank, host, pid, "
+            "device, status, started_at, heartbeat_at, finished_at, error) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?8, NULL, '')")
+        .bind(1, run.id)
+        .bind(2, rank.rank)
+        .bind(3, rank.world_size)
+        .bind(4, rank.local_rank)
+        .bind(5, rank.host)
+        .bind(6, rank.pid)
+        .bind(7, rank.device)
+        .bind(8, rank.joined_at)
+        .run();
+    return !exists;
+  });
+}
+
+bool SqliteBackend::set_rank_crashed(const std::string& run_id, int rank, std::string_view error,
+                                     Timestamp at) {
+  return write("storing a crashed rank", [&] {
+    writer_
+        .cached(
+            "UPDATE ranks SET status = 'crashed', error = ?1, finished_at = ?2 "
+            "WHERE run_id = ?3 AND rank = ?4 AND status = 'running'")
+        .bind(1, error)
+        .bind(2, at)
+        .bind(3, run_id)
+        .bind(4, rank)
+        .run();
+    const bool changed = sqlite3_changes(writer_.get()) > 0;
+    writer_
+        .cached(
+            "UPDATE runs SET status = 'crashed', error = ?1, finished_at = ?2 "
+            "WHERE id = ?3 AND status = 'running'")
+        .bind(1, rank_error(rank, error))
+        .bind(2, at)
+        .bind(3, run_id)
+        .run();
+    return changed;
+  });
+}
+
+bool SqliteBackend::request_stop(const std::string& run_id, const StopRequest& request) {
+  return write("requesting a job stop", [&] {
+    if (!run_exists(writer_, run_id)) throw RunNotFound("no run with id '" + run_id + "'");
+    writer_
+        .cached(
+            "INSERT OR IGNORE INTO stop_requests(run_id, rank, step, value, message, "
+            "requested_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
+        .bind(1, run_id)
+        .bind(2, request.rank)
+        .bind(3, request.step)
+        .bind(4, request.value)
+        .bind(5, request.message)
+        .bind(6, request.requested_at)
+        .run();
+    return sqlite3_changes(writer_.get()) > 0;
   });
 }
 

@@ -8,6 +8,11 @@
 
 namespace vigil::tracker::detail {
 
+/// The ranks of a run, by rank (with `db`; used inside reads and write transactions).
+std::vector<RankInfo> read_ranks(Connection& db, const std::string& run_id);
+/// The stop request of a run, if any.
+std::optional<StopRequest> read_stop(Connection& db, const std::string& run_id);
+
 /// Backend on one SQLite file in WAL mode. Two connections: one for writes (serialised by
 /// write_mu_, transactions BEGIN IMMEDIATE with retries) and one for reads (read_mu_), so
 /// reads never wait for this process's writes and never block other writers.
@@ -33,6 +38,10 @@ class SqliteBackend final : public Backend {
                   Timestamp finished_at, bool only_if_running) override;
   std::int64_t add_validation(const ValidationRecord& record, const TagOps& tag_ops) override;
   ImportOutcome import_run(const RunExport& run, bool replace) override;
+  bool join_run(const NewRun& run, const NewRank& rank) override;
+  bool set_rank_crashed(const std::string& run_id, int rank, std::string_view error,
+                        Timestamp at) override;
+  bool request_stop(const std::string& run_id, const StopRequest& request) override;
 
   std::vector<RunInfo> load_runs(const RunQuery& query) override;
   std::vector<std::string> ids_with_prefix(std::string_view prefix, std::size_t limit) override;
@@ -45,6 +54,8 @@ class SqliteBackend final : public Backend {
   void scan_chunks(std::int64_t series_id, const std::function<bool(const ChunkMeta&)>& want,
                    const std::function<void(const ChunkMeta&, std::string_view)>& consume) override;
   std::vector<ValidationRecord> validations(const std::string& run_id) override;
+  std::vector<RankInfo> ranks(const std::string& run_id) override;
+  std::optional<StopRequest> stop_request(const std::string& run_id) override;
   std::uint64_t change_token() override;
   StoreInfo info() override;
   RecodeBatch recode_chunks(

@@ -399,3 +399,57 @@ StoreInfo SqliteBackend::info() {
 }
 
 }  // namespace vigil::tracker::detail
+
+namespace vigil::tracker::detail {
+
+std::vector<RankInfo> read_ranks(Connection& db, const std::string& run_id) {
+  auto& stmt = db.cached(
+      "SELECT rank, world_size, local_rank, host, pid, device, status, started_at, heartbeat_at, "
+      "finished_at, error FROM ranks WHERE run_id = ?1 ORDER BY rank");
+  stmt.bind(1, run_id);
+  std::vector<RankInfo> ranks;
+  while (stmt.step()) {
+    RankInfo rank;
+    rank.rank = static_cast<int>(stmt.column_int64(0));
+    rank.world_size = static_cast<int>(stmt.column_int64(1));
+    rank.local_rank = static_cast<int>(stmt.column_int64(2));
+    rank.host = stmt.column_text(3);
+    rank.pid = stmt.column_int64(4);
+    rank.device = stmt.column_text(5);
+    rank.status = parse_run_status(stmt.column_text(6));
+    rank.started_at = stmt.column_double(7);
+    rank.heartbeat_at = stmt.column_double(8);
+    if (!stmt.is_null(9)) rank.finished_at = stmt.column_double(9);
+    rank.error = stmt.column_text(10);
+    ranks.push_back(std::move(rank));
+  }
+  stmt.reset();
+  return ranks;
+}
+
+std::optional<StopRequest> read_stop(Connection& db, const std::string& run_id) {
+  auto& stmt = db.cached(
+      "SELECT rank, step, value, message, requested_at FROM stop_requests WHERE run_id = ?1");
+  stmt.bind(1, run_id);
+  std::optional<StopRequest> stop;
+  if (stmt.step()) {
+    stop.emplace();
+    stop->rank = static_cast<int>(stmt.column_int64(0));
+    stop->step = stmt.column_int64(1);
+    stop->value = stmt.column_double(2);  // NULL (a NaN) reads as NaN
+    stop->message = stmt.column_text(3);
+    stop->requested_at = stmt.column_double(4);
+  }
+  stmt.reset();
+  return stop;
+}
+
+std::vector<RankInfo> SqliteBackend::ranks(const std::string& run_id) {
+  return read("reading the ranks of a run", [&] { return read_ranks(reader_, run_id); });
+}
+
+std::optional<StopRequest> SqliteBackend::stop_request(const std::string& run_id) {
+  return read("reading a stop request", [&] { return read_stop(reader_, run_id); });
+}
+
+}  // namespace vigil::tracker::detail

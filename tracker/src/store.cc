@@ -35,6 +35,10 @@ void validate(const StoreOptions& options) {
   if (options.max_buffered_points == 0) {
     throw InvalidArgument("StoreOptions::max_buffered_points must be > 0");
   }
+  if (options.stop_poll_interval.count() <= 0) {
+    throw InvalidArgument("StoreOptions::stop_poll_interval must be > 0, got " +
+                          std::to_string(options.stop_poll_interval.count()) + " ms");
+  }
   if (options.heartbeat_interval.count() <= 0 || options.stale_after.count() <= 0) {
     throw InvalidArgument("StoreOptions::heartbeat_interval and stale_after must be > 0 seconds");
   }
@@ -69,17 +73,62 @@ Timestamp last_sign_of_life(const RunInfo& run) {
   return last;
 }
 
-bool derive_crash(RunInfo& run, const StoreOptions& options, Timestamp now_time) {
-  if (run.status != RunStatus::kRunning) return false;
-  if (run.host == host_name() && process_is_dead(run.pid)) {
-    run.error = "process " + std::to_string(run.pid) + " on " + run.host +
-                " ended without finishing the run";
-  } else if (now_time - run.heartbeat_at > static_cast<double>(options.stale_after.count())) {
-    run.error = "no heartbeat since " + format_time(run.heartbeat_at) + " (process " +
-                std::to_string(run.pid) + " on " + run.host + ")";
-  } else {
+namespace {
+
+// Why a process that should be alive is not: its pid is gone (same host) or its heartbeat is
+// stale. Empty when it may still be alive.
+std::string process_gone(const std::string& host, std::int64_t pid, Timestamp heartbeat_at,
+                         const StoreOptions& options, Timestamp now_time) {
+  if (host == host_name() && process_is_dead(pid)) {
+    return "process " + std::to_string(pid) + " on " + host + " ended without finishing the run";
+  }
+  if (now_time - heartbeat_at > static_cast<double>(options.stale_after.count())) {
+    return "no heartbeat since " + format_time(heartbeat_at) + " (process " + std::to_string(pid) +
+           " on " + host + ")";
+  }
+  return {};
+}
+
+// A job's run: crashed when one of its running ranks is gone (naming it), or when its
+// freshest heartbeat is stale (a rank that never joined). The owner pid is not checked: the
+// rank that created the run may have ended normally.
+bool derive_job_crash(RunInfo& run, std::vector<RankInfo>& ranks, const StoreOptions& options,
+                      Timestamp now_time) {
+  for (RankInfo& rank : ranks) {
+    if (!derive_rank_crash(rank, options, now_time)) continue;
+    run.status = RunStatus::kCrashed;
+    run.error = rank_error(rank.rank, rank.error);
+    run.finished_at = std::max(rank.heartbeat_at, last_sign_of_life(run));
+    return true;
+  }
+  if (now_time - run.heartbeat_at <= static_cast<double>(options.stale_after.count())) {
     return false;
   }
+  run.status = RunStatus::kCrashed;
+  run.error = "no heartbeat from any rank since " + format_time(run.heartbeat_at);
+  run.finished_at = last_sign_of_life(run);
+  return true;
+}
+
+}  // namespace
+
+bool derive_rank_crash(RankInfo& rank, const StoreOptions& options, Timestamp now_time) {
+  if (rank.status != RunStatus::kRunning) return false;
+  std::string why = process_gone(rank.host, rank.pid, rank.heartbeat_at, options, now_time);
+  if (why.empty()) return false;
+  // Say when the rank was last seen (a stale heartbeat's message already does).
+  if (why.rfind("process ", 0) == 0)
+    why += " (last heartbeat " + format_time(rank.heartbeat_at) + ")";
+  rank.status = RunStatus::kCrashed;
+  rank.error = std::move(why);
+  rank.finished_at = rank.heartbeat_at;
+  return true;
+}
+
+bool derive_crash(RunInfo& run, const StoreOptions& options, Timestamp now_time) {
+  if (run.status != RunStatus::kRunning) return false;
+  run.error = process_gone(run.host, run.pid, run.heartbeat_at, options, now_time);
+  if (run.error.empty()) return false;
   run.status = RunStatus::kCrashed;
   run.finished_at = last_sign_of_life(run);
   return true;
@@ -88,8 +137,17 @@ bool derive_crash(RunInfo& run, const StoreOptions& options, Timestamp now_time)
 void derive_crashes(Backend& backend, const StoreOptions& options, std::vector<RunInfo>& runs) {
   const Timestamp now_time = now();
   for (RunInfo& run : runs) {
-    if (!derive_crash(run, options, now_time) || options.read_only) continue;
+    if (run.status != RunStatus::kRunning) continue;
+    std::vector<RankInfo> ranks = backend.ranks(run.id);
+    const bool crashed = ranks.empty() ? derive_crash(run, options, now_time)
+                                       : derive_job_crash(run, ranks, options, now_time);
+    if (!crashed || options.read_only) continue;
     try {  // persist, so other readers agree; best effort (the reading still holds)
+      for (const RankInfo& rank : ranks) {
+        if (rank.status == RunStatus::kCrashed && rank.finished_at) {
+          backend.set_rank_crashed(run.id, rank.rank, rank.error, *rank.finished_at);
+        }
+      }
       backend.set_status(run.id, RunStatus::kCrashed, run.error, *run.finished_at, true);
     } catch (const std::exception& e) {
       logger()->debug("could not persist crashed status of run {}: {}", run.id, e.what());
@@ -139,10 +197,11 @@ detail::Backend& backend_of(const std::shared_ptr<detail::Backend>& backend) {
 
 detail::Backend& detail::store_backend(const Store& store) { return backend_of(store.backend_); }
 
-Run Store::start_run(const RunOptions& options) {
-  auto& backend = backend_of(backend_);
-  const StoreOptions& store_options = writer_->options();
-  if (store_options.read_only) throw Error("store " + uri_ + " was opened read-only");
+namespace {
+
+// The row of a new run from `options` (checked); `params` gets the params as the run keeps
+// them (doubles), the row their stored encoding.
+detail::NewRun new_run_row(const RunOptions& options, nlohmann::json& params) {
   check_json_limits(options.params, "RunOptions::params");  // before dump() recurses over it
   if (!options.params.is_object() && !options.params.is_null()) {
     throw InvalidArgument("RunOptions::params: expected a JSON object, got " +
@@ -150,23 +209,87 @@ Run Store::start_run(const RunOptions& options) {
   }
   for (const auto& tag : options.tags) check_tag(tag, TagChange::kAdd);
   detail::NewRun row;
-  row.id = detail::random_run_id();
   row.name = options.name;
   row.experiment = options.experiment.empty() ? "default" : options.experiment;
   row.created_at = now();
   row.host = detail::host_name();
   row.pid = static_cast<std::int64_t>(getpid());
   row.command = options.command.empty() ? detail::own_command_line() : options.command;
-  row.params = options.params.is_null() ? nlohmann::json::object() : options.params;
-  const nlohmann::json params = row.params;  // the run keeps doubles, the store its encoding
+  params = options.params.is_null() ? nlohmann::json::object() : options.params;
   row.params = detail::encode_non_finite(params);
   row.tags = options.tags;
+  return row;
+}
+
+void check_rank(const RankOptions& rank) {
+  if (rank.job_id.empty()) {
+    throw InvalidArgument(
+        "RankOptions::job_id is empty: expected the id shared by the job's ranks");
+  }
+  if (rank.world_size < 1 || rank.rank < 0 || rank.rank >= rank.world_size || rank.local_rank < 0) {
+    throw InvalidArgument("RankOptions: rank " + std::to_string(rank.rank) + ", local rank " +
+                          std::to_string(rank.local_rank) + ", world size " +
+                          std::to_string(rank.world_size) +
+                          ": expected 0 <= rank < world size and local rank >= 0");
+  }
+}
+
+}  // namespace
+
+Run Store::start_run(const RunOptions& options) {
+  auto& backend = backend_of(backend_);
+  const StoreOptions& store_options = writer_->options();
+  if (store_options.read_only) throw Error("store " + uri_ + " was opened read-only");
+  nlohmann::json params;
+  detail::NewRun row = new_run_row(options, params);
+  row.id = detail::random_run_id();
   backend.create_run(row);
   auto state = std::make_shared<detail::RunState>(row.id, row.name, row.experiment, params, writer_,
                                                   store_options.max_buffered_points);
   writer_->add_run(state);
   if (store_options.handle_signals) detail::watch_signals(state);
   return Run(std::move(state));
+}
+
+Run Store::join_run(const RunOptions& options, const RankOptions& rank) {
+  auto& backend = backend_of(backend_);
+  const StoreOptions& store_options = writer_->options();
+  if (store_options.read_only) throw Error("store " + uri_ + " was opened read-only");
+  check_rank(rank);
+  nlohmann::json params;
+  detail::NewRun row = new_run_row(options, params);
+  row.id = job_run_id(row.experiment, rank.job_id);
+  detail::NewRank rank_row{rank.rank, rank.world_size, rank.local_rank, row.host,
+                           row.pid,   rank.device,     row.created_at};
+  backend.join_run(row, rank_row);
+  auto state =
+      std::make_shared<detail::RunState>(row.id, row.name, row.experiment, nlohmann::json::object(),
+                                         writer_, store_options.max_buffered_points, rank.rank);
+  if (rank.rank == 0) {  // whichever rank created the run, rank 0's params and tags are its
+    if (!params.empty()) state->merge_params(params);
+    for (const auto& tag : options.tags) state->change_tag(tag, true);
+  }
+  writer_->add_run(state);
+  if (store_options.handle_signals) detail::watch_signals(state);
+  return Run(std::move(state));
+}
+
+bool Store::request_stop(std::string_view run_id, const StopRequest& request) {
+  StopRequest stored = request;
+  if (stored.requested_at == 0.0) stored.requested_at = now();
+  return backend_of(backend_).request_stop(resolve_run_id(run_id), stored);
+}
+
+std::vector<RankInfo> Store::ranks(std::string_view run_id) const {
+  auto& backend = backend_of(backend_);
+  std::vector<RankInfo> ranks = backend.ranks(resolve_run_id(run_id));
+  const Timestamp now_time = now();
+  for (RankInfo& rank : ranks) detail::derive_rank_crash(rank, writer_->options(), now_time);
+  return ranks;
+}
+
+std::optional<StopRequest> Store::stop_request(std::string_view run_id) const {
+  return backend_of(backend_).stop_request(resolve_run_id(run_id));
 }
 
 void Store::add_tags(std::string_view run_id, const std::vector<std::string>& tags) {

@@ -29,7 +29,11 @@ Timestamp last_sign_of_life(const RunInfo& run);
 /// its heartbeat is older than options.stale_after. Returns whether it changed `run`.
 bool derive_crash(RunInfo& run, const StoreOptions& options, Timestamp now_time);
 
-/// derive_crash over `runs`, persisting each derived crash unless the store is read-only.
+/// derive_crash for one rank of a job (status, error and finished_at of `rank`).
+bool derive_rank_crash(RankInfo& rank, const StoreOptions& options, Timestamp now_time);
+
+/// derive_crash over `runs` (for a job's run: over its ranks, naming the rank that died),
+/// persisting each derived crash unless the store is read-only.
 void derive_crashes(Backend& backend, const StoreOptions& options, std::vector<RunInfo>& runs);
 
 /// Completes runs read from a backend: decodes non-finite params/results (json_numbers.h),

@@ -53,6 +53,7 @@ Writer::~Writer() noexcept {
 void Writer::add_run(std::shared_ptr<RunState> run) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    has_ranks_ = has_ranks_ || run->rank().has_value();
     incoming_.push_back(std::move(run));
     if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
   }
@@ -72,20 +73,27 @@ void Writer::loop() {
   const auto flush_interval = options_.flush_interval;
   const auto heartbeat_interval =
       std::chrono::duration_cast<Clock::duration>(options_.heartbeat_interval);
+  const auto poll_interval =
+      std::chrono::duration_cast<Clock::duration>(options_.stop_poll_interval);
   auto next_heartbeat = Clock::now() + heartbeat_interval;
+  auto next_poll = Clock::now() + poll_interval;
   int failures_while_stopping = 0;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     auto deadline = std::min(Clock::now() + flush_interval, next_heartbeat);
+    if (has_ranks_) deadline = std::min(deadline, next_poll);
     cv_.wait_until(lock, deadline, [&] { return flush_requested_ || stop_; });
     const bool stopping = stop_;
+    const bool poll = has_ranks_ && Clock::now() >= next_poll;
     flush_requested_ = false;
     lock.unlock();
     bool heartbeat = Clock::now() >= next_heartbeat;
     if (heartbeat) next_heartbeat = Clock::now() + heartbeat_interval;
+    if (poll) next_poll = Clock::now() + poll_interval;
     bool ok = false;
     try {
       ok = round(heartbeat);
+      if (poll) poll_stop_requests();
     } catch (const std::exception& e) {  // a bug, not an I/O error: keep the thread alive
       logger()->error("metric writer: unexpected error: {}", e.what());
     }
@@ -145,6 +153,20 @@ void Writer::note_reconnects() {
   reconnects_seen_ = total;
 }
 
+void Writer::poll_stop_requests() {
+  for (const RunSink& sink : runs_) {
+    const RunState& state = *sink.state;
+    if (!state.rank() || state.has_stop_request() || state.status() != RunStatus::kRunning) {
+      continue;
+    }
+    try {
+      if (auto request = backend_->stop_request(state.id())) sink.state->on_stop_request(*request);
+    } catch (const std::exception& e) {  // the next poll retries; training goes on
+      logger()->debug("run {}: could not read the job's stop request: {}", state.id(), e.what());
+    }
+  }
+}
+
 bool Writer::round(bool heartbeat) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -180,6 +202,7 @@ bool Writer::round(bool heartbeat) {
     RunDrain& d = sink.pending;
     RunWrite run_write;
     run_write.run_id = sink.state->id();
+    run_write.rank = sink.state->rank();
     if (heartbeat && !d.final_status && sink.state->status() == RunStatus::kRunning) {
       run_write.heartbeat_at = now_time;
     }

@@ -18,7 +18,8 @@ namespace vigil::tracker::detail {
 /// pending changes from every live run, packs points into chunks and commits each round in
 /// one transaction (at least every flush_interval, sooner when asked). A failed commit
 /// keeps the data and is retried; heartbeats of live runs are refreshed every
-/// heartbeat_interval. The thread starts with the first run.
+/// heartbeat_interval. Live ranks of a job look for the job's stop request every
+/// stop_poll_interval. The thread starts with the first run.
 /// A full store (StoreFull) is logged once, retried every kFullRetry or when a flush asks;
 /// runs that end meanwhile drop their unstored points and commit only their final status.
 /// Thread-safe.
@@ -62,6 +63,8 @@ class Writer {
   void report_success();
   /// Tells live runs about connections the backend re-established since the last call.
   void note_reconnects();
+  /// Reads the stop request of each live rank of a job that has none yet.
+  void poll_stop_requests();
   /// After a failed round (mu_ held): waits before the retry.
   void back_off(std::unique_lock<std::mutex>& lock);
 
@@ -74,6 +77,7 @@ class Writer {
   bool stop_ = false;                                // guarded by mu_
   std::vector<std::shared_ptr<RunState>> incoming_;  // guarded by mu_
   std::thread thread_;                               // guarded by mu_ (started once)
+  bool has_ranks_ = false;  // guarded by mu_; a job's rank was added: poll stop requests
 
   std::vector<RunSink> runs_;  // writer thread only
   bool store_full_ = false;    // writer thread only; the last commit failed for lack of room

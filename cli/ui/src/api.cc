@@ -234,6 +234,12 @@ nlohmann::json Api::validations(const std::string& id) const {
   return list;
 }
 
+nlohmann::json Api::ranks(const std::string& id) const {
+  auto list = nlohmann::json::array();
+  for (const auto& rank : reader_.ranks(resolve(id))) list.push_back(nlohmann::json(rank));
+  return list;
+}
+
 nlohmann::json Api::experiments() const { return reader_.experiments(); }
 
 nlohmann::json Api::meta() const {

@@ -47,6 +47,9 @@ class Api {
   nlohmann::json points(const std::string& id, const QueryParams& params) const;
   /// GET /api/runs/{id}/validations: the run's validation records, oldest first.
   nlohmann::json validations(const std::string& id) const;
+  /// GET /api/runs/{id}/ranks: the ranks of a distributed job's run ([] for a run of one
+  /// process), by rank, `crashed` derived as for runs.
+  nlohmann::json ranks(const std::string& id) const;
   /// GET /api/experiments: experiment names.
   nlohmann::json experiments() const;
   /// GET /api/meta: constants the browser shares with the server: {"verdict_tags":

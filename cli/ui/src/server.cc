@@ -216,6 +216,7 @@ const std::vector<ApiRoute>& api_routes() {
       {std::regex("/api/runs/[^/]+/series"), "GET, HEAD"},
       {std::regex("/api/runs/[^/]+/points"), "GET, HEAD"},
       {std::regex("/api/runs/[^/]+/validations"), "GET, HEAD"},
+      {std::regex("/api/runs/[^/]+/ranks"), "GET, HEAD"},
       {std::regex("/api/runs/[^/]+/tags"), "POST"},
       {std::regex("/api/experiments"), "GET, HEAD"},
       {std::regex("/api/meta"), "GET, HEAD"},
@@ -308,6 +309,9 @@ void Server::install_routes() {
   });
   http.Get(run + "/validations", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] { return api_->validations(req.matches[1]); });
+  });
+  http.Get(run + "/ranks", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { return api_->ranks(req.matches[1]); });
   });
   http.Get("/api/experiments", [this](const httplib::Request&, httplib::Response& res) {
     answer(res, [&] { return api_->experiments(); });

@@ -9,6 +9,7 @@ import { LineChart, fetchPoints } from './charts.js';
 import { buildLines, runColor } from './series.js';
 import { routeHref } from './router.js';
 import { Poller } from './live.js';
+import { groupByRank, groupTitle, rankTable } from './ranks.js';
 
 const SMALL_CHART_POINTS = 500;
 const SEVERITY_ORDER = ['error', 'warning', 'info'];
@@ -74,6 +75,7 @@ export class RunView {
     this.results = el('div', { class: 'results' });
     this.validation = el('div', { class: 'validation' });
     this.metrics = el('div', { class: 'metric-families' });
+    this.ranks = el('section', { class: 'card', hidden: true });
     this.progress = el('div', { class: 'run-progress', hidden: true });
     this.paramSearch = el('input', { type: 'search', placeholder: 'Search params', 'aria-label': 'Search params',
                                      oninput: () => this.renderParams() });
@@ -83,6 +85,7 @@ export class RunView {
       el('div', { class: 'two-columns' },
         el('section', { class: 'card' }, el('h3', { text: 'Run' }), this.meta),
         el('section', { class: 'card' }, el('h3', { text: 'Latest validation' }), this.validation)),
+      this.ranks,
       el('div', { class: 'two-columns' },
         el('section', { class: 'card' }, el('div', { class: 'card-head' }, el('h3', { text: 'Params' }), this.paramSearch), this.params),
         el('section', { class: 'card' }, el('h3', { text: 'Results' }), this.results)),
@@ -131,12 +134,14 @@ export class RunView {
       this.renderParams();
       replace(this.results, jsonTree(run.results));
     }
-    const [validations, series] = await Promise.all([
+    const [validations, series, ranks] = await Promise.all([
       api(runPath(run.id, '/validations')).catch((e) => e),
       api(runPath(run.id, '/series')).catch((e) => e),
+      api(runPath(run.id, '/ranks')).catch(() => []),
     ]);
     if (seq !== this.seq) return;
     this.renderValidation(validations);
+    this.renderRanks(ranks);
     await this.renderMetrics(run, series, seq);
     if (seq === this.seq) this.poller.schedule(run.status === 'running');
   }
@@ -218,6 +223,12 @@ export class RunView {
     }
   }
 
+  renderRanks(ranks) {
+    const table = rankTable(ranks);
+    this.ranks.hidden = table === null;
+    if (table) replace(this.ranks, el('h3', { text: `Ranks (${ranks.length})` }), table);
+  }
+
   renderValidation(validations) {
     if (validations instanceof Error) {
       replace(this.validation, el('p', { class: 'error', text: validations.message }));
@@ -261,22 +272,30 @@ export class RunView {
       replace(this.metrics, el('p', { class: 'muted', text: 'No metrics logged.' }));
       return;
     }
-    // Declared series without points yet are not fetched (no NaN, no 1970 times).
-    const points = await Promise.all(series.map((s) => (s.count > 0 ?
-      fetchPoints(run.id, s.qualified_name, SMALL_CHART_POINTS).catch(() => null) : null)));
+    // One chart per metric; the series of several ranks share it, one line per rank. Declared
+    // series without points yet are not fetched (no NaN, no 1970 times).
+    const groups = groupByRank(series);
+    const points = await Promise.all(groups.map((group) => Promise.all(group.map((m) => (m.series.count > 0 ?
+      fetchPoints(run.id, m.series.qualified_name, SMALL_CHART_POINTS).catch(() => null) : null)))));
     if (seq !== this.seq) return;
-    this.renderProgress(run, series, points);
+    this.renderProgress(run, series, points.flat());
     const options = { xMode: 'step', smoothing: 0, logScale: false };
     const byName = new Map(this.charts.map((c) => [c.element.dataset.metric, c]));
-    const charts = series.map((s, i) => {
-      const chart = byName.get(s.qualified_name) || new LineChart(s.qualified_name, { height: 150, compact: true });
-      chart.setLines(buildLines([{ run, color: runColor(0), points: points[i] }], options), options);
-      if (s.count === 0) chart.note.textContent = 'No points yet.';
+    const charts = groups.map((group, i) => {
+      const title = groupTitle(group);
+      const chart = byName.get(title) || new LineChart(title, { height: 150, compact: true });
+      const entries = group.map((member, k) => ({
+        run: member.rank === null ? run : { ...run, name: `rank ${member.rank}` },
+        color: runColor(member.rank === null ? 0 : k),
+        points: points[i][k],
+      }));
+      chart.setLines(buildLines(entries, options), options);
+      if (group.every((member) => member.series.count === 0)) chart.note.textContent = 'No points yet.';
       return chart;
     });
     for (const chart of this.charts) if (!charts.includes(chart)) chart.destroy();
     this.charts = charts;
-    this.renderFamilies(series, charts);
+    this.renderFamilies(groups.map((group) => group[0].series), charts);
   }
 
   /** Charts in one section per metric family (loss, loss{subset=val} and loss/x together). */

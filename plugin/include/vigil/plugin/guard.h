@@ -84,12 +84,21 @@ struct GuardOptions {
 ///                      name or `*` pattern (the default policy's finite-loss rule watches
 ///                      "loss" and "*loss*": named losses too). A stop-now decision (non_finite,
 ///                      divergence) stores the report, marks the run `aborted` (error names the
-///                      rule, step and value) and throws RunAborted; a graceful decision (plateau,
-///                      target) asks the loop to stop at the end of the epoch through
-///                      TrainingControl.
+///                      rule, step and value), asks every rank of a distributed job to stop
+///                      (TrackingCallback::request_job_stop) and throws RunAborted; a graceful
+///                      decision (plateau, target) asks the loop to stop at the end of the epoch
+///                      through TrainingControl.
+///   on_batch_end       in a distributed job: when another rank's guard asked the job to stop
+///                      (seen through the store within TrackingOptions::store_options()
+///                      .stop_poll_interval, one atomic load per step), marks this rank
+///                      `aborted` and throws RunAborted with that rank's step and value.
 ///   on_train_end       validates the finished run against every phase (as `vigil validate`
 ///                      does), stores the report (tags validated + PASS/FAIL) and logs verdict
 ///                      and score.
+///
+/// In a distributed job every rank checks the pre-training rules itself (the same params give
+/// the same verdict, so a refused configuration refuses every rank before its first step);
+/// rank 0 alone stores the reports.
 ///
 /// Violations are logged through the "vigil" logger at the level of their severity (error,
 /// warn, info). Must come after its TrackingCallback in the CallbackList (Session does
@@ -109,6 +118,7 @@ class GuardCallback : public Callback, public TrackingObserver {
   GuardCallback& operator=(const GuardCallback&) = delete;
 
   void on_train_begin(TrainingState& state) override;
+  void on_batch_end(TrainingState& state, const BatchOutput& batch) override;
   void on_validation_end(TrainingState& state, const MetricMap& metrics) override;
   void on_train_end(TrainingState& state) override;
   void on_steps_read(TrainingState& state, const std::vector<StepValue>& values) override;
@@ -126,7 +136,8 @@ class GuardCallback : public Callback, public TrackingObserver {
   tracker::RunInfo live_run_info() const;
   void observe_epoch(TrainingState& state, const std::string& series, double value);
   void handle(TrainingState& state, const rules::MonitorResult& result, double value);
-  void store(const rules::Report& report);
+  /// Stores `report` from rank 0 (or the only process); with any_rank, from this rank too.
+  void store(const rules::Report& report, bool any_rank = false);
 
   std::shared_ptr<TrackingCallback> tracking_;
   GuardOptions options_;

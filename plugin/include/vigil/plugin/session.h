@@ -64,7 +64,9 @@ inline constexpr int kExitAborted = vigil::kExitAborted;   ///< RunAborted: stop
 ///   }
 ///
 /// Returns kExitFinished when `program` returns, kExitRejected for RunRejected, kExitAborted
-/// for RunAborted, kExitFailed for any other exception, whose message is logged as one line
+/// for RunAborted and, on a rank of a distributed job, for any exception after another rank
+/// asked the job to stop (a collective failing because that rank left), kExitFailed for any
+/// other exception, whose message is logged as one line
 /// through the "vigil" logger ("vigil: error: MESSAGE"; the guard has logged the others).
 /// A fit the exception left without on_exception (no try/catch in the loop) is stored failed
 /// with that message before this returns. Never throws. Thread safety: the program runs on

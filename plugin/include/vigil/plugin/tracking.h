@@ -13,6 +13,7 @@
 
 #include "vigil/plugin/callback.h"
 #include "vigil/tracker/store.h"
+#include "vigil/tracker/system_metrics.h"
 
 namespace vigil::plugin {
 
@@ -54,6 +55,22 @@ struct TrackingOptions {
   TORCH_ARG(std::vector<std::string>, tags);
   /// Log the module structure (pretty_print text) as `model.structure`. Default true.
   TORCH_ARG(bool, log_structure) = true;
+  /// This process's rank in a distributed job: all ranks then record into the job's one run
+  /// (tracker::Store::join_run). Default: read from the launcher's environment
+  /// (tracker::rank_from_environment: RANK, WORLD_SIZE, LOCAL_RANK, TORCHELASTIC_RUN_ID,
+  /// Slurm's variables, VIGIL_RUN_ID) when detect_distributed is true; none = one process.
+  TORCH_ARG(std::optional<tracker::RankOptions>, rank);
+  /// Look for a distributed job in the environment when rank() is not set. Default true.
+  TORCH_ARG(bool, detect_distributed) = true;
+  /// In a distributed job, log every rank's step and epoch values: ranks other than 0 write
+  /// their series with context {"rank": N} (rank 0 keeps the plain series). Default false:
+  /// rank 0's values only.
+  TORCH_ARG(bool, log_all_ranks) = false;
+  /// Seconds between two samples of this process's system metrics (sys.cpu_percent,
+  /// sys.rss_bytes, sys.gpu_util_percent{gpu=N}, sys.gpu_memory_bytes{gpu=N}; context "rank"
+  /// in a distributed job), taken on a background thread (tracker::SystemMetricsSampler) from
+  /// the first step on (a refused run records none). 0 = off. Default 10; must be >= 0.
+  TORCH_ARG(double, system_metrics_interval) = 10.0;
 };
 
 /// One value of one step as read back from the device: a point of a series.
@@ -117,6 +134,13 @@ struct TrackingReport {
 /// The run ends with on_train_end (finished), on_exception (failed, with the message) or
 /// finish_run() (e.g. rejected/aborted by a guard), whichever comes first.
 ///
+/// Distributed jobs (TrackingOptions::rank, or the launcher's environment): every rank joins
+/// the job's one run and records its host, pid, device and heartbeat; rank 0 records params
+/// (with `distributed.world_size`), results and step values (every rank's with
+/// log_all_ranks). An exception on a rank after another rank asked the job to stop (a
+/// collective failing because that rank left) ends this rank `aborted` too, and run_main
+/// returns kExitAborted for it.
+///
 /// Thread safety: not thread-safe; hooks run on the training thread.
 class TrackingCallback : public Callback {
  public:
@@ -159,6 +183,21 @@ class TrackingCallback : public Callback {
   const MetricMap& last_train_metrics() const;
   const MetricMap& last_val_metrics() const;
 
+  /// The rank of this process in its distributed job (TrackingOptions::rank or the
+  /// environment); nullopt for one process.
+  const std::optional<tracker::RankOptions>& rank() const noexcept { return rank_; }
+  /// True for the process that records params, results and validations: rank 0 of a job, or
+  /// the only process.
+  bool primary() const noexcept { return !rank_ || rank_->rank == 0; }
+
+  /// Asks every rank of the job to stop (a guard tripped here): stores the request with the
+  /// step, value and one-line message. Does nothing for one process. Never throws (counted
+  /// like every tracking failure).
+  void request_job_stop(std::int64_t step, double value, const std::string& message) noexcept;
+  /// The job's stop request when another rank stored one (one atomic load when none; the
+  /// store is read by the writer thread every StoreOptions::stop_poll_interval).
+  std::optional<tracker::StopRequest> job_stop_request() const;
+
   /// Ends the run with `status` and `error` (idempotent; later hooks then write nothing).
   /// Never throws: failures are counted like every tracking failure.
   void finish_run(tracker::RunStatus status, std::string_view error = {}) noexcept;
@@ -184,8 +223,14 @@ class TrackingCallback : public Callback {
   TrackingOptions options_;
   std::unique_ptr<tracker::Store> store_;
   std::vector<TrackingObserver*> observers_;
+  void start_run(Fit& fit);
+  /// After an exception in a job: waits (bounded) for another rank's stop request, which
+  /// explains a collective that failed because that rank left.
+  std::optional<tracker::StopRequest> wait_for_job_stop() noexcept;
+
   std::unique_ptr<Fit> fit_;  // everything of the current fit, reset by assignment
   std::string store_uri_;
+  std::optional<tracker::RankOptions> rank_;
 };
 
 }  // namespace vigil::plugin

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vigil/tracker/job.h"
 #include "vigil/tracker/types.h"
 
 namespace vigil::tracker {
@@ -137,6 +138,21 @@ class Run {
   RunStatus status() const;
 
   WriterStats stats() const;
+
+  /// This process's rank in its job (Store::join_run); nullopt for a run of one process.
+  std::optional<int> rank() const;
+
+  /// The job's stop request, once any rank stored one (request_stop, or Store::request_stop
+  /// from another process), as last seen by the store's writer thread, which looks every
+  /// StoreOptions::stop_poll_interval. No I/O and no lock when there is none: cheap enough
+  /// for every training step. Always nullopt for a run of one process.
+  std::optional<StopRequest> stop_request() const;
+
+  /// Asks every rank of the job to stop: stores `request` with this rank's number (one
+  /// synchronous write; the first request of the job wins) and returns whether it was the
+  /// first. This run's stop_request() holds the job's request at once. Throws InvalidArgument
+  /// for a run of one process, Error when the store cannot be written.
+  bool request_stop(StopRequest request);
 
  private:
   friend class Store;

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vigil/tracker/job.h"
 #include "vigil/tracker/query.h"
 #include "vigil/tracker/run.h"
 #include "vigil/tracker/types.h"
@@ -57,6 +58,10 @@ struct StoreOptions {
   /// Readers report a `running` run whose heartbeat is older than this as `crashed`
   /// (runs of a dead pid on the same host are reported at once). Default 60 s.
   std::chrono::seconds stale_after{60};
+  /// A rank of a job (Store::join_run) looks for the job's stop request this often, on the
+  /// writer thread (one indexed read; Run::stop_request() then costs no I/O). Default 1 s;
+  /// must be > 0.
+  std::chrono::milliseconds stop_poll_interval{1000};
   /// Install SIGINT/SIGTERM handlers that flush live runs and store them `killed`, then let
   /// the signal's default action (or the previously installed handler) run. Default true.
   bool handle_signals = true;
@@ -134,6 +139,28 @@ class Store {
   /// Creates a run (status running, started now) and returns its writer handle.
   Run start_run(const RunOptions& options = {});
 
+  /// Joins this process, rank `rank` of a distributed job, to the job's one run (id
+  /// job_run_id(options.experiment, rank.job_id)), creating the run if it is the first rank to
+  /// arrive (atomic in the database, across processes and hosts). The rank's host, pid,
+  /// device and local rank are stored (ranks()); each rank keeps its own heartbeat and ends
+  /// with its own status (Run::finish); the run is `running` until all rank.world_size ranks
+  /// have ended, then takes job_status() of theirs. A rank that dies (kill -9) makes the run
+  /// `crashed`, its error naming the rank. Params, name, command and tags: those of the rank
+  /// that creates the run; rank 0's options.params and tags are merged in whichever rank
+  /// creates it, so log params from rank 0 only. Throws InvalidArgument for an empty job id or
+  /// a rank outside [0, world_size), Error when the run exists but has ended (a finished
+  /// job's id reused) or belongs to another experiment.
+  ///
+  /// Example (each process of `torchrun --nproc-per-node 2 train`):
+  ///   auto rank = vigil::tracker::rank_from_environment();  // RANK, WORLD_SIZE, ...
+  ///   auto run = rank ? store.join_run(options, *rank) : store.start_run(options);
+  [[nodiscard]] Run join_run(const RunOptions& options, const RankOptions& rank);
+
+  /// Stores a request that every rank of the job of `run_id` stops (the first request wins;
+  /// later ones are ignored). The ranks see it through Run::stop_request(). Returns whether
+  /// this request was the one stored. Throws RunNotFound for an unknown run.
+  bool request_stop(std::string_view run_id, const StopRequest& request);
+
   /// Adds tags to a run. Throws InvalidArgument for a tag check_tag(tag, kAdd) refuses
   /// (verdict tags, spaces, control characters, longer than kMaxTagLength; vigil/tracker/tags.h)
   /// before changing anything.
@@ -190,6 +217,13 @@ class Store {
   /// min_step > max_step, Error if the series does not exist.
   std::vector<MetricPoint> points(std::string_view run_id, const SeriesKey& series,
                                   const PointsQuery& query) const;
+
+  /// The ranks of a job's run by rank (empty for a plain run), with `crashed` derived for a
+  /// rank whose process is gone or whose heartbeat is stale (see RunStatus::kCrashed).
+  std::vector<RankInfo> ranks(std::string_view run_id) const;
+
+  /// The stop request of a job's run, if a rank stored one.
+  std::optional<StopRequest> stop_request(std::string_view run_id) const;
 
   /// Validations of a run, oldest first.
   std::vector<ValidationRecord> validations(std::string_view run_id) const;
