@@ -44,7 +44,7 @@ TEST_F(Schema, NewerSchemaIsRefusedNamingBothVersions) {
   testing::raw_exec(path_,
                     "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE; "
                     "PRAGMA user_version = 99");
-  expect_store_error_leaving_file_unchanged(path_, {"version 99", "up to version 1"});
+  expect_store_error_leaving_file_unchanged(path_, {"version 99", "up to version 2"});
 }
 
 // A single-line message for versions no vigil ever wrote, not SQL errors from a migration.
@@ -121,6 +121,35 @@ TEST_F(Schema, MigrateStepsToTheTargetVersionOnce) {
   EXPECT_EQ(detail::check_schema(db, path_).version, 1);
   detail::migrate(db, path_, 1);  // already there: nothing to do, no error
   EXPECT_EQ(testing::raw_query(path_, "SELECT count(*) FROM sqlite_master WHERE name='runs'"), "1");
+}
+
+TEST_F(Schema, Version1StoreGainsGovernanceTablesAndKeepsItsRuns) {
+  {
+    detail::Connection db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    detail::migrate(db, path_, 1);
+  }
+  testing::raw_exec(path_,
+                    "INSERT INTO experiments(name, created_at) VALUES('old', 1);"
+                    "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, "
+                    "heartbeat_at, host, pid, command) VALUES('0123456789abcdef0123456789abcdef', "
+                    "'from-v1', 1, 'finished', 1, 1, 1, 'h', 1, 'c')");
+  Store store = open();
+  EXPECT_EQ(testing::raw_query(path_, "PRAGMA user_version"), "2");
+  ASSERT_EQ(store.list_runs().size(), 1u);
+  EXPECT_EQ(store.list_runs()[0].name, "from-v1");
+  store.put_policy({"abc", "p", "1", "{}", 0.0});
+  EXPECT_TRUE(store.policy("abc"));
+  EXPECT_FALSE(store.audit_events().empty());
+}
+
+TEST_F(Schema, AuditRowsCannotBeUpdatedOrDeletedEvenBySql) {
+  Store store = open();
+  store.start_run().finish();
+  const std::string count = testing::raw_query(path_, "SELECT count(*) FROM audit");
+  EXPECT_NE(count, "0");
+  EXPECT_ANY_THROW(testing::raw_exec(path_, "UPDATE audit SET user = 'someone else'"));
+  EXPECT_ANY_THROW(testing::raw_exec(path_, "DELETE FROM audit"));
+  EXPECT_EQ(testing::raw_query(path_, "SELECT count(*) FROM audit"), count);
 }
 
 TEST_F(Schema, ConcurrentFirstOpensCreateOneSchema) {
