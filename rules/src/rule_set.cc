@@ -282,12 +282,12 @@ class Parser {
       }
     }
     parse_when_missing(node, pointer, label, info);
-    if (auto it = node.find("mode"); it != node.end()) {
+    if (auto it = node.find("enforcement"); it != node.end()) {
       try {
         if (!it->is_string()) throw InvalidArgument("");
         info.mode = parse_rule_mode(it->get<std::string>());
       } catch (const InvalidArgument&) {
-        problem(pointer + "/mode",
+        problem(pointer + "/enforcement",
                 "expected \"enforce\" or \"audit\", got " + detail::describe_type(*it) + label);
       }
     }
@@ -303,7 +303,8 @@ class Parser {
     }
     for (const auto& p : fields.problems()) problems_.push_back(p);
     std::set<std::string> known = fields.known_keys();
-    known.insert({"id", "kind", "description", "severity", "weight", "when_missing", "mode"});
+    known.insert(
+        {"id", "kind", "description", "severity", "weight", "when_missing", "enforcement"});
     check_keys(node, pointer, known, "a '" + info.kind + "' rule" + label);
     if (!rule && problems_.size() == problems_before) {
       problem(pointer, "rule kind '" + info.kind + "' produced no rule" + label);

@@ -127,7 +127,7 @@ void to_json(nlohmann::json& j, const Violation& violation) {
       {"not_evaluable", violation.not_evaluable},
       {"step", violation.step ? nlohmann::json(*violation.step) : nlohmann::json(nullptr)},
       {"decision", to_string(violation.decision)},
-      {"mode", to_string(violation.mode)},
+      {"enforcement", to_string(violation.mode)},
       {"waiver", violation.waiver ? nlohmann::json(*violation.waiver) : nlohmann::json(nullptr)},
   };
 }
@@ -168,7 +168,7 @@ void from_json(const nlohmann::json& j, Violation& violation) {
       step.is_null() ? std::nullopt : std::optional<std::int64_t>(step.get<std::int64_t>());
   violation.decision = parse_decision(j.at("decision").get<std::string>());
   // Reports stored before rule modes and waivers (issue 12) lack these two keys.
-  violation.mode = parse_rule_mode(j.value("mode", std::string("enforce")));
+  violation.mode = parse_rule_mode(j.value("enforcement", std::string("enforce")));
   violation.waiver.reset();
   if (auto it = j.find("waiver"); it != j.end() && !it->is_null()) {
     violation.waiver = it->get<WaiverNote>();

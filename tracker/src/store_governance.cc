@@ -173,7 +173,7 @@ std::vector<AuditEvent> Store::audit_events(const AuditQuery& query) const {
   if (query.run_id) {
     // A deleted run keeps its events: an id (prefix) no live run has is looked up as it is.
     try {
-      resolved.run_id = resolve_run_id(*query.run_id);
+      resolved.run_id = resolve_run(*query.run_id).id;
     } catch (const RunNotFound&) {
       resolved.run_id = detail::normalize_prefix(*query.run_id);
       if (resolved.run_id->empty()) throw InvalidArgument("audit: empty run id");

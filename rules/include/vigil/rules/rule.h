@@ -126,7 +126,7 @@ struct RuleInfo {
   /// kOff means "skip" (nothing reported). Only warning/error missing notes are scored.
   /// Default kInfo: reported, not scored.
   Severity when_missing = Severity::kInfo;
-  /// "mode": enforce (default) or audit (reported, never counted; see RuleMode).
+  /// "enforcement": enforce (default) or audit (reported, never counted; see RuleMode).
   RuleMode mode = RuleMode::kEnforce;
 };
 

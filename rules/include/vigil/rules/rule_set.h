@@ -52,7 +52,7 @@ struct ScoringOptions {
 ///                 "penalties": {"error": 20, "warning": 10, "info": 0}},
 ///     "verdict": {"min_score": 70},      // optional
 ///     "rules": [ {"id": "lr-range", "kind": "range", "severity": "error", "weight": 1,
-///                 "when_missing": "info", "mode": "enforce", "description": "...",
+///                 "when_missing": "info", "enforcement": "enforce", "description": "...",
 ///                 ...kind fields...}, ... ]
 ///   }
 ///
@@ -91,6 +91,8 @@ struct ScoringOptions {
 /// Every rule also takes "when_missing": skip | info | warning | error (default info): how a
 /// missing value (no path alternative present, no watched series) is reported; info and skip
 /// are not scored (see RuleInfo::when_missing). Not allowed on `required` rules.
+/// Every rule also takes "enforcement": enforce (default) | audit: an audit rule's violations
+/// are reported and stored but never counted, never refuse or stop a run (see RuleMode).
 /// A path key may be `*` (params/results only): the rule checks every match (see ValuePath).
 /// non_finite and divergence accept a list of metrics and `*` patterns ("*loss*").
 ///

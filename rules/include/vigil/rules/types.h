@@ -42,7 +42,7 @@ enum class Decision {
 ///              would have said) and TrainingMonitor always answers kContinue.
 enum class Enforcement { kEnforce, kWarnOnly };
 
-/// How one rule takes part in verdicts (a rule's "mode" in its rules file).
+/// How one rule takes part in verdicts (a rule's "enforcement" in its rules file).
 ///   kEnforce: its violations count in the score and the verdict and may refuse or stop a run.
 ///   kAudit:   its violations are reported and stored (marked audit), never counted in the
 ///             score or the verdict, never refuse or stop a run: a new rule can be rolled out
