@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev dataset-fashion-mnist
   clang-format sqlite3
+  # tests/cli: `vigil validate --format junit` is checked against a JUnit XSD with xmllint.
+  libxml2-utils
   # scripts/sanitize.sh: a second compiler with its sanitizer and libFuzzer runtimes, the
   # symbolizer for readable reports, and ccache for the extra builds.
   clang-14 libclang-rt-14-dev llvm-14 ccache

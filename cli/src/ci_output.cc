@@ -18,7 +18,11 @@ std::string hex_escape(unsigned char c) {
 // Length of the valid UTF-8 sequence starting at text[i], or 0 when it is not one.
 std::size_t utf8_length(std::string_view text, std::size_t i) {
   const auto c = static_cast<unsigned char>(text[i]);
-  const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  const std::size_t n = c < 0x80           ? 1
+                        : (c >> 5) == 0x6  ? 2
+                        : (c >> 4) == 0xe  ? 3
+                        : (c >> 3) == 0x1e ? 4
+                                           : 0;
   if (n == 0 || i + n > text.size()) return 0;
   for (std::size_t k = 1; k < n; ++k) {
     if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return 0;
@@ -36,8 +40,8 @@ std::string policy_label(const rules::Report& report) {
 }
 
 std::string violation_line(const rules::Violation& v) {
-  std::string line = v.rule_id + " (" + std::string(rules::to_string(v.severity)) + "): " +
-                     v.message;
+  std::string line =
+      v.rule_id + " (" + std::string(rules::to_string(v.severity)) + "): " + v.message;
   if (v.waiver) {
     line += " [waived #" + std::to_string(v.waiver->id) + " by " + v.waiver->owner + ": " +
             v.waiver->reason + "]";
@@ -48,16 +52,17 @@ std::string violation_line(const rules::Violation& v) {
 
 void write_testcase(std::ostream& out, const ValidatedRun& item) {
   const rules::Report& report = item.report;
-  out << "    <testcase classname=\"" << xml_escape("vigil." + item.run.experiment)
-      << "\" name=\"" << xml_escape(run_label(item.run)) << "\" time=\"0\">\n";
+  out << "    <testcase classname=\"" << xml_escape("vigil." + item.run.experiment) << "\" name=\""
+      << xml_escape(run_label(item.run)) << "\" time=\"0\">\n";
   std::string counted;
   std::string other;
-  for (const auto& v : report.violations) (v.counts() ? counted : other) += violation_line(v) + "\n";
+  for (const auto& v : report.violations)
+    (v.counts() ? counted : other) += violation_line(v) + "\n";
   if (!report.passed()) {
     out << "      <failure type=\"FAIL\" message=\""
-        << xml_escape("score " + format_score(report.score) + "/100 under " +
-                      policy_label(report) + ": " + std::to_string(report.counts.error) +
-                      " errors, " + std::to_string(report.counts.warning) + " warnings")
+        << xml_escape("score " + format_score(report.score) + "/100 under " + policy_label(report) +
+                      ": " + std::to_string(report.counts.error) + " errors, " +
+                      std::to_string(report.counts.warning) + " warnings")
         << "\">" << xml_escape(counted) << "</failure>\n";
   }
   out << "      <system-out>"
@@ -81,12 +86,23 @@ std::string xml_escape(std::string_view text) {
       continue;
     }
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out.append(text.substr(i, n));
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out.append(text.substr(i, n));
     }
     i += n;
   }
@@ -148,13 +164,14 @@ void write_markdown(std::ostream& out, const std::vector<ValidatedRun>& runs) {
     if (r.audited > 0) violations += ", " + std::to_string(r.audited) + " audit only";
     out << "| " << markdown_escape(run_label(item.run)) << " | "
         << markdown_escape(item.run.experiment) << " | " << markdown_escape(policy_label(r))
-        << " | " << (r.passed() ? "✅ PASS" : "❌ FAIL") << " | " << format_score(r.score)
-        << " | " << violations << " |\n";
+        << " | " << (r.passed() ? "✅ PASS" : "❌ FAIL") << " | " << format_score(r.score) << " | "
+        << violations << " |\n";
   }
   for (const auto& item : runs) {
     if (item.report.violations.empty()) continue;
     out << "\n**" << markdown_escape(run_label(item.run)) << "**\n\n";
-    for (const auto& v : item.report.violations) out << "- " << markdown_escape(violation_line(v)) << "\n";
+    for (const auto& v : item.report.violations)
+      out << "- " << markdown_escape(violation_line(v)) << "\n";
   }
 }
 

@@ -66,7 +66,8 @@ ComplianceData gather_compliance(const tracker::Store& store,
     try {
       item.report = rules::report_from_record(*record);
     } catch (const std::exception&) {  // another tool's record: its verdict and score only
-      item.report.verdict = record->verdict == "PASS" ? rules::Verdict::kPass : rules::Verdict::kFail;
+      item.report.verdict =
+          record->verdict == "PASS" ? rules::Verdict::kPass : rules::Verdict::kFail;
       item.report.score = record->score;
       item.report.rules_name = record->rules_name;
       item.report.rules_hash = record->rules_hash;
@@ -79,9 +80,8 @@ ComplianceData gather_compliance(const tracker::Store& store,
   data.violations_per_rule.assign(per_rule.begin(), per_rule.end());
   std::stable_sort(data.violations_per_rule.begin(), data.violations_per_rule.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
-  std::stable_sort(reported.begin(), reported.end(), [](const auto& a, const auto& b) {
-    return a.report.score < b.report.score;
-  });
+  std::stable_sort(reported.begin(), reported.end(),
+                   [](const auto& a, const auto& b) { return a.report.score < b.report.score; });
   for (auto& item : reported) {
     if (data.worst.size() >= kWorstRuns || item.report.violations.empty()) break;
     data.worst.push_back(std::move(item));
@@ -93,7 +93,8 @@ ComplianceData gather_compliance(const tracker::Store& store,
     if (auto policy = store.policy(hash)) {
       data.policies.push_back(std::move(*policy));
     } else {
-      data.policies.push_back({hash, "(not kept: validated before vigil stored policies)", "", "", 0.0});
+      data.policies.push_back(
+          {hash, "(not kept: validated before vigil stored policies)", "", "", 0.0});
     }
   }
   return data;
@@ -265,8 +266,8 @@ void html_waivers_and_policies(std::ostream& out, const ComplianceData& d) {
          "<th>Hash</th><th>Runs judged</th></tr>\n";
   for (const auto& p : d.policies) {
     out << "<tr><td>" << xml_escape(p.name) << "</td><td>" << xml_escape(p.version)
-        << "</td><td><code>" << xml_escape(p.hash) << "</code></td><td>"
-        << d.policy_runs.at(p.hash) << "</td></tr>\n";
+        << "</td><td><code>" << xml_escape(p.hash) << "</code></td><td>" << d.policy_runs.at(p.hash)
+        << "</td></tr>\n";
   }
   out << "</table>\n";
 }
@@ -301,18 +302,22 @@ void write_html_report(std::ostream& out, const ComplianceData& d) {
 
 void write_markdown_report(std::ostream& out, const ComplianceData& d) {
   const double rate = d.validated == 0 ? 0.0 : 100.0 * d.passed / d.validated;
-  out << "# " << markdown_escape(d.title) << "\n\n" << markdown_escape(d.scope) << ", generated "
-      << tracker::format_time(d.generated_at) << "\n\n"
-      << "| runs | validated | PASS rate | mean score | waivers in force |\n|---:|---:|---:|---:|---:|\n"
+  out << "# " << markdown_escape(d.title) << "\n\n"
+      << markdown_escape(d.scope) << ", generated " << tracker::format_time(d.generated_at)
+      << "\n\n"
+      << "| runs | validated | PASS rate | mean score | waivers in force "
+         "|\n|---:|---:|---:|---:|---:|\n"
       << "| " << d.runs << " | " << d.validated << " | " << fixed(rate, 1) << "% | "
       << fixed(d.mean_score, 1) << " | " << d.waivers.size() << " |\n\n"
-      << "## Compliance over time\n\n| day | validated | PASS rate | mean score |\n|---|---:|---:|---:|\n";
+      << "## Compliance over time\n\n| day | validated | PASS rate | mean score "
+         "|\n|---|---:|---:|---:|\n";
   for (const auto& day : d.days) {
     out << "| " << day.date << " | " << day.validated << " | " << fixed(day.pass_rate(), 1)
         << "% | " << fixed(day.mean_score(), 1) << " |\n";
   }
   out << "\n## Score distribution\n\n| score | runs |\n|---|---:|\n";
-  for (const auto& [range, count] : histogram_bars(d)) out << "| " << range << " | " << count << " |\n";
+  for (const auto& [range, count] : histogram_bars(d))
+    out << "| " << range << " | " << count << " |\n";
   out << "\n## Violations per rule\n\n| rule | violations |\n|---|---:|\n";
   for (const auto& [rule, count] : d.violations_per_rule) {
     out << "| " << markdown_escape(rule) << " | " << count << " |\n";
@@ -328,10 +333,12 @@ void write_markdown_report(std::ostream& out, const ComplianceData& d) {
           << (v.mode == rules::RuleMode::kAudit ? " *(audit only)*" : "") << "\n";
     }
   }
-  out << "\n## Waivers in force\n\n| # | target | rule | owner | until | reason |\n|---:|---|---|---|---|---|\n";
+  out << "\n## Waivers in force\n\n| # | target | rule | owner | until | reason "
+         "|\n|---:|---|---|---|---|---|\n";
   for (const auto& w : d.waivers) {
     out << "| " << w.id << " | "
-        << markdown_escape(w.run_id.empty() ? "experiment " + w.experiment : "run " + w.run_id.substr(0, 8))
+        << markdown_escape(w.run_id.empty() ? "experiment " + w.experiment
+                                            : "run " + w.run_id.substr(0, 8))
         << " | " << markdown_escape(w.rule_id) << " | " << markdown_escape(w.owner) << " | "
         << (w.until ? tracker::format_time(*w.until) : "until revoked") << " | "
         << markdown_escape(w.reason) << " |\n";

@@ -61,8 +61,9 @@ void run_waive(Context& context, const WaiveOptions& options) {
   const std::int64_t id = store.add_waiver(waiver);
   std::cout << "waiver " << id << ": rule " << tracker::escape_for_terminal(waiver.rule_id)
             << " waived for "
-            << (waiver.run_id.empty() ? "experiment " + tracker::escape_for_terminal(waiver.experiment)
-                                      : "run " + tracker::escape_for_terminal(waiver.run_id))
+            << (waiver.run_id.empty()
+                    ? "experiment " + tracker::escape_for_terminal(waiver.experiment)
+                    : "run " + tracker::escape_for_terminal(waiver.run_id))
             << (waiver.until ? " until " + tracker::format_time(*waiver.until) : "") << '\n';
 }
 
@@ -80,7 +81,7 @@ void print_waivers(const std::vector<tracker::Waiver>& waivers) {
   for (const auto& w : waivers) {
     const std::string target =
         w.run_id.empty() ? "experiment " + w.experiment : "run " + w.run_id.substr(0, 8);
-    const std::string state = w.revoked_at ? "revoked by " + w.revoked_by
+    const std::string state = w.revoked_at      ? "revoked by " + w.revoked_by
                               : w.in_force(now) ? "in force"
                                                 : "expired";
     table.add_row({std::to_string(w.id), target, w.rule_id, w.owner,
@@ -155,7 +156,8 @@ void run_audit(Context& context, const AuditOptions& options) {
 void add_governance_commands(CLI::App& app, Context* context) {
   auto waive = std::make_shared<WaiveOptions>();
   CLI::App* waive_app = app.add_subcommand(
-      "waive", "Waive a rule for a run (RUN RULE_ID) or a whole experiment (--experiment E RULE_ID)");
+      "waive",
+      "Waive a rule for a run (RUN RULE_ID) or a whole experiment (--experiment E RULE_ID)");
   waive_app->footer(
       "A waived violation is still reported, marked waived with its reason, owner and expiry, "
       "and does not count in the score or the verdict while the waiver is in force (from the "
@@ -175,9 +177,8 @@ void add_governance_commands(CLI::App& app, Context* context) {
   CLI::App* unwaive = app.add_subcommand("unwaive", "Revoke a waiver by its id (vigil waivers ls)");
   unwaive->add_option("id", *unwaive_id, "Waiver id")->required();
   unwaive->add_option("--by", *unwaive_by, "Who revokes it (default: the OS user)");
-  unwaive->callback([context, unwaive_id, unwaive_by] {
-    run_unwaive(*context, *unwaive_id, *unwaive_by);
-  });
+  unwaive->callback(
+      [context, unwaive_id, unwaive_by] { run_unwaive(*context, *unwaive_id, *unwaive_by); });
 
   auto waivers = std::make_shared<WaiversOptions>();
   CLI::App* waivers_app = app.add_subcommand("waivers", "List waivers");

@@ -61,8 +61,9 @@ void run_show_stored(Context& context, const RulesShowOptions& options) {
     return;
   }
   std::cout << "policy " << tracker::escape_for_terminal(policy->name)
-            << (policy->version.empty() ? "" : " version " +
-                                                   tracker::escape_for_terminal(policy->version))
+            << (policy->version.empty()
+                    ? ""
+                    : " version " + tracker::escape_for_terminal(policy->version))
             << ", hash " << policy->hash << ", first stored "
             << tracker::format_time(policy->stored_at) << "\n\n";
   std::string_view text = policy->text;  // line by line: the file's lines, nothing else

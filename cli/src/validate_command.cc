@@ -12,8 +12,8 @@
 
 #include "choice_option.h"
 #include "ci_output.h"
-#include "errors.h"
 #include "commands.h"
+#include "errors.h"
 #include "output.h"
 #include "run_filter_options.h"
 #include "store_access.h"

@@ -214,9 +214,8 @@ Violation make_violation(const Rule& rule, Outcome outcome) {
   v.step = outcome.step;
   v.mode = rule.info().mode;
   // An audit rule reports; it never asks the loop to stop.
-  v.decision = rule.phase() == Phase::kDuring && v.mode == RuleMode::kEnforce
-                   ? rule.stop_decision()
-                   : Decision::kContinue;
+  v.decision = rule.phase() == Phase::kDuring && v.mode == RuleMode::kEnforce ? rule.stop_decision()
+                                                                              : Decision::kContinue;
   return v;
 }
 

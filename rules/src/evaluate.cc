@@ -90,8 +90,7 @@ Report evaluate(const RuleSet& rules, const tracker::RunInfo& run,
   }
   RunContext ctx(run, options.store, series);
   ctx.set_baseline(options.baseline_run, options.baseline_any_time);
-  const std::vector<tracker::Waiver> waivers =
-      candidate_waivers(run, options, report.created_at);
+  const std::vector<tracker::Waiver> waivers = candidate_waivers(run, options, report.created_at);
 
   for (const auto& rule : rules.active_rules(options.phase)) {
     ++report.rules_evaluated;

@@ -188,8 +188,8 @@ std::string format_rule_set(const RuleSet& rules, const FormatOptions& options) 
                                     : std::string(to_string(info.when_missing));
     rows.push_back({terminal_text(info.id), terminal_text(info.kind),
                     std::string(to_string(rule->phase())), std::string(to_string(info.severity)),
-                    std::string(to_string(info.mode)), missing, detail::number_text(info.weight), terminal_text(rule->target()),
-                    terminal_text(rule->condition())});
+                    std::string(to_string(info.mode)), missing, detail::number_text(info.weight),
+                    terminal_text(rule->target()), terminal_text(rule->condition())});
   }
   std::array<std::size_t, 9> widths{};
   for (const auto& row : rows) {

@@ -137,8 +137,8 @@ void to_json(nlohmann::json& j, const WaiverNote& note) {
       {"id", note.id},
       {"reason", note.reason},
       {"owner", note.owner},
-      {"until", note.until ? nlohmann::json(tracker::format_time(*note.until))
-                           : nlohmann::json(nullptr)},
+      {"until",
+       note.until ? nlohmann::json(tracker::format_time(*note.until)) : nlohmann::json(nullptr)},
       {"experiment_wide", note.experiment_wide},
   };
 }

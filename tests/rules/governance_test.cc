@@ -16,13 +16,16 @@ using nlohmann::json;
 
 // lr must be in range (error), epochs >= 10 (warning).
 json policy_rules() {
-  return json::array(
-      {{{"id", "lr-range"}, {"kind", "range"}, {"path", "params.lr"}, {"min", 0.0001}, {"max", 0.1}},
-       {{"id", "min-epochs"},
-        {"kind", "min"},
-        {"severity", "warning"},
-        {"path", "params.epochs"},
-        {"min", 10}}});
+  return json::array({{{"id", "lr-range"},
+                       {"kind", "range"},
+                       {"path", "params.lr"},
+                       {"min", 0.0001},
+                       {"max", 0.1}},
+                      {{"id", "min-epochs"},
+                       {"kind", "min"},
+                       {"severity", "warning"},
+                       {"path", "params.epochs"},
+                       {"min", 10}}});
 }
 
 class GovernanceTest : public ::testing::Test {
@@ -100,8 +103,8 @@ TEST_F(GovernanceTest, AuditRuleNeverRefusesBeforeTraining) {
 }
 
 TEST_F(GovernanceTest, AuditDuringTrainingRuleNeverStopsTheRun) {
-  const json finite = {{"id", "finite-loss"}, {"kind", "non_finite"}, {"metric", "loss"},
-                       {"enforcement", "audit"}};
+  const json finite = {
+      {"id", "finite-loss"}, {"kind", "non_finite"}, {"metric", "loss"}, {"enforcement", "audit"}};
   TrainingMonitor monitor(testing::rules_of(finite));
   const MonitorResult result = monitor.observe_step("loss", 3, std::nan(""));
   ASSERT_EQ(result.violations.size(), 1u);
@@ -179,8 +182,7 @@ TEST_F(GovernanceTest, ExperimentWaiverCoversEveryRunOfThatExperimentOnly) {
 }
 
 TEST_F(GovernanceTest, WaivedRuleCountsAsPassedUnderWeightedScoring) {
-  const RuleSet rules =
-      testing::rules_of(policy_rules(), {{"scoring", {{"model", "weighted"}}}});
+  const RuleSet rules = testing::rules_of(policy_rules(), {{"scoring", {{"model", "weighted"}}}});
   const auto run = add_run({{"lr", 0.5}, {"epochs", 20}});
   EXPECT_EQ(check(rules, run).score, 50.0);
   store_.add_waiver(waiver_for("lr-range", run.id));
@@ -188,7 +190,8 @@ TEST_F(GovernanceTest, WaivedRuleCountsAsPassedUnderWeightedScoring) {
 }
 
 TEST_F(GovernanceTest, VersionIsReadAndTheStoredPolicyExplainsTheVerdict) {
-  const std::string text = json{{"version", "2026.12"}, {"name", "team"}, {"rules", policy_rules()}}.dump(2);
+  const std::string text =
+      json{{"version", "2026.12"}, {"name", "team"}, {"rules", policy_rules()}}.dump(2);
   const RuleSet rules = RuleSet::parse(text, "team.json");
   EXPECT_EQ(rules.version(), "2026.12");
   EXPECT_EQ(rules.text(), text);

@@ -93,9 +93,9 @@ TEST_P(GovernanceTest, AuditLogHasAnEventForEveryAction) {
   waiver.reason = "short smoke run";
   const auto waiver_id = store_.add_waiver(waiver);
   store_.revoke_waiver(waiver_id, "lead");
-  const std::vector<std::string> expected = {
-      "run.started", "run.finished", "tag.added",      "tag.removed",
-      "validation",  "waiver.granted", "waiver.revoked"};
+  const std::vector<std::string> expected = {"run.started",   "run.finished", "tag.added",
+                                             "tag.removed",   "validation",   "waiver.granted",
+                                             "waiver.revoked"};
   EXPECT_EQ(actions(id), expected);
 
   AuditQuery query;
@@ -130,8 +130,8 @@ TEST_P(GovernanceTest, DeletedRunKeepsItsAuditRowsWithWhatWasDeleted) {
   store_.delete_runs({id});
   EXPECT_THROW(store_.get_run(id), RunNotFound);
   auto by_prefix = actions(id.substr(0, 8));  // a deleted run's id prefix still finds them
-  EXPECT_EQ(by_prefix, (std::vector<std::string>{"run.started", "run.finished", "validation",
-                                                 "run.deleted"}));
+  EXPECT_EQ(by_prefix,
+            (std::vector<std::string>{"run.started", "run.finished", "validation", "run.deleted"}));
   AuditQuery query;
   query.run_id = id;
   const AuditEvent deleted = store_.audit_events(query).back();

@@ -44,25 +44,25 @@ void to_json(nlohmann::json& j, const PolicyRecord& policy) {
 }
 
 void to_json(nlohmann::json& j, const AuditEvent& event) {
-  j = nlohmann::json{{"id", event.id},         {"at", format_time(event.at)},
-                     {"user", event.user},     {"host", event.host},
-                     {"action", event.action}, {"run_id", event.run_id},
+  j = nlohmann::json{{"id", event.id},          {"at", format_time(event.at)},
+                     {"user", event.user},      {"host", event.host},
+                     {"action", event.action},  {"run_id", event.run_id},
                      {"details", event.details}};
 }
 
 void to_json(nlohmann::json& j, const Waiver& waiver) {
-  j = nlohmann::json{{"id", waiver.id},
-                     {"run_id", waiver.run_id.empty() ? nlohmann::json(nullptr)
-                                                      : nlohmann::json(waiver.run_id)},
-                     {"experiment", waiver.experiment.empty() ? nlohmann::json(nullptr)
-                                                              : nlohmann::json(waiver.experiment)},
-                     {"rule_id", waiver.rule_id},
-                     {"reason", waiver.reason},
-                     {"owner", waiver.owner},
-                     {"created_at", format_time(waiver.created_at)},
-                     {"until", time_or_null(waiver.until)},
-                     {"revoked_at", time_or_null(waiver.revoked_at)},
-                     {"revoked_by", waiver.revoked_by}};
+  j = nlohmann::json{
+      {"id", waiver.id},
+      {"run_id", waiver.run_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(waiver.run_id)},
+      {"experiment",
+       waiver.experiment.empty() ? nlohmann::json(nullptr) : nlohmann::json(waiver.experiment)},
+      {"rule_id", waiver.rule_id},
+      {"reason", waiver.reason},
+      {"owner", waiver.owner},
+      {"created_at", format_time(waiver.created_at)},
+      {"until", time_or_null(waiver.until)},
+      {"revoked_at", time_or_null(waiver.revoked_at)},
+      {"revoked_by", waiver.revoked_by}};
 }
 
 }  // namespace vigil::tracker

@@ -54,8 +54,13 @@ void audit_committed(Backend& backend, const WriteBatch& batch) noexcept {
   try {
     std::vector<AuditEvent> events;
     auto add = [&](std::string_view action, const std::string& run_id, nlohmann::json details) {
-      AuditEvent event{0, now(), current_actor().user, current_actor().host, std::string(action),
-                       run_id, std::move(details)};
+      AuditEvent event{0,
+                       now(),
+                       current_actor().user,
+                       current_actor().host,
+                       std::string(action),
+                       run_id,
+                       std::move(details)};
       events.push_back(std::move(event));
     };
     for (const RunWrite& run : batch.runs) {

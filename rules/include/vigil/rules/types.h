@@ -119,14 +119,14 @@ struct Report {
   Phase phase = Phase::kAll;  ///< which phase(s) were evaluated
   Enforcement enforcement = Enforcement::kEnforce;
   std::vector<Violation> violations;  ///< in rule-file order (waived and audit ones included)
-  SeverityCounts counts;  ///< of the violations that count (Violation::counts())
-  int waived = 0;         ///< violations covered by a waiver (not in `counts`)
-  int audited = 0;        ///< violations of audit-mode rules (not in `counts`)
-  int rules_evaluated = 0;           ///< rules of the evaluated phase(s) with severity != off
-  double passed_weight = 0.0;        ///< weight of the scored rules (warning/error) that passed
-  double total_weight = 0.0;         ///< weight of all scored rules (warning/error)
-  double score = 100.0;              ///< 0-100, see ScoringOptions
-  Verdict verdict = Verdict::kPass;  ///< after enforcement (always PASS in warn_only)
+  SeverityCounts counts;              ///< of the violations that count (Violation::counts())
+  int waived = 0;                     ///< violations covered by a waiver (not in `counts`)
+  int audited = 0;                    ///< violations of audit-mode rules (not in `counts`)
+  int rules_evaluated = 0;            ///< rules of the evaluated phase(s) with severity != off
+  double passed_weight = 0.0;         ///< weight of the scored rules (warning/error) that passed
+  double total_weight = 0.0;          ///< weight of all scored rules (warning/error)
+  double score = 100.0;               ///< 0-100, see ScoringOptions
+  Verdict verdict = Verdict::kPass;   ///< after enforcement (always PASS in warn_only)
   Verdict enforced_verdict = Verdict::kPass;  ///< what kEnforce would say
   tracker::Timestamp created_at = 0.0;        ///< when the report was made
 

@@ -18,10 +18,10 @@ namespace vigil::tracker {
 /// A policy (rules file) as it was when it judged a run: stored once per content hash, so a
 /// past verdict can be explained after the file changed.
 struct PolicyRecord {
-  std::string hash;     ///< content hash of `text` (rules::content_hash: 16 hex digits)
-  std::string name;     ///< the policy's name
-  std::string version;  ///< the policy's version ("2026.12"); empty when the file has none
-  std::string text;     ///< the file's bytes
+  std::string hash;           ///< content hash of `text` (rules::content_hash: 16 hex digits)
+  std::string name;           ///< the policy's name
+  std::string version;        ///< the policy's version ("2026.12"); empty when the file has none
+  std::string text;           ///< the file's bytes
   Timestamp stored_at = 0.0;  ///< when this hash was first stored
 };
 
@@ -43,12 +43,12 @@ inline constexpr std::string_view kPolicyStored = "policy.stored";
 /// One row of the append-only audit log. Nothing in vigil updates or deletes audit rows;
 /// deleting a run keeps its rows.
 struct AuditEvent {
-  std::int64_t id = 0;  ///< assigned by the store, increasing
-  Timestamp at = 0.0;   ///< when it happened
-  std::string user;     ///< OS user of the process that did it
-  std::string host;     ///< host of that process
-  std::string action;   ///< one of audit_action
-  std::string run_id;   ///< the run concerned, if any ("" otherwise)
+  std::int64_t id = 0;                                ///< assigned by the store, increasing
+  Timestamp at = 0.0;                                 ///< when it happened
+  std::string user;                                   ///< OS user of the process that did it
+  std::string host;                                   ///< host of that process
+  std::string action;                                 ///< one of audit_action
+  std::string run_id;                                 ///< the run concerned, if any ("" otherwise)
   nlohmann::json details = nlohmann::json::object();  ///< action-specific facts
 };
 
@@ -57,8 +57,8 @@ struct AuditQuery {
   /// Events of runs whose id starts with this (lower-case hex; a full id: one run's). Store
   /// resolves a live run's id, prefix or name first; a deleted run's id is used as it is.
   std::optional<std::string> run_id;
-  std::optional<Timestamp> since;     ///< at >= since
-  std::size_t limit = 0;              ///< the newest `limit` events; 0 = all
+  std::optional<Timestamp> since;  ///< at >= since
+  std::size_t limit = 0;           ///< the newest `limit` events; 0 = all
 };
 
 /// An exception to one rule: for one run, or for every run of an experiment. A waived
