@@ -41,7 +41,8 @@ void count_run(ComplianceData& data, const ReportedRun& item,
   day.passed += r.passed() ? 1 : 0;
   day.score_sum += r.score;
   for (const auto& v : r.violations) {
-    if (v.counts()) ++per_rule[v.rule_id];
+    // Info notes (a value a rule did not find) cost nothing: only what lowered a score.
+    if (v.counts() && v.severity != rules::Severity::kInfo) ++per_rule[v.rule_id];
   }
   ++data.policy_runs[r.rules_hash];
 }
@@ -83,7 +84,8 @@ ComplianceData gather_compliance(const tracker::Store& store,
   std::stable_sort(reported.begin(), reported.end(),
                    [](const auto& a, const auto& b) { return a.report.score < b.report.score; });
   for (auto& item : reported) {
-    if (data.worst.size() >= kWorstRuns || item.report.violations.empty()) break;
+    if (data.worst.size() >= kWorstRuns) break;
+    if (item.report.passed() && item.report.score >= 100.0) break;  // sorted: the rest is clean
     data.worst.push_back(std::move(item));
   }
   tracker::WaiverQuery in_force;
@@ -223,7 +225,7 @@ void html_summary(std::ostream& out, const ComplianceData& d) {
 void html_worst(std::ostream& out, const ComplianceData& d) {
   out << "<h2>Worst runs</h2>\n";
   if (d.worst.empty()) {
-    out << "<p class=\"muted\">No run has violations.</p>\n";
+    out << "<p class=\"muted\">Every run passed with score 100.</p>\n";
     return;
   }
   out << "<table id=\"worst\"><tr><th>Run</th><th>Experiment</th><th>Verdict</th><th>Score</th>"

@@ -41,12 +41,13 @@ struct ComplianceData {
   int runs = 0;       ///< runs selected
   int validated = 0;  ///< of those, with a validation
   int passed = 0;
-  double mean_score = 0.0;                                       ///< over validated runs
-  std::vector<ComplianceDay> days;                               ///< oldest first
-  std::array<int, 10> score_histogram{};                         ///< [0,10), ..., [90,100]
-  std::vector<std::pair<std::string, int>> violations_per_rule;  ///< counted ones, most first
-  std::vector<ReportedRun> worst;               ///< lowest scores first, at most 10
-  std::vector<tracker::Waiver> waivers;         ///< in force now
+  double mean_score = 0.0;                ///< over validated runs
+  std::vector<ComplianceDay> days;        ///< oldest first
+  std::array<int, 10> score_histogram{};  ///< [0,10), ..., [90,100]
+  std::vector<std::pair<std::string, int>>
+      violations_per_rule;               ///< counted warnings and errors, most first
+  std::vector<ReportedRun> worst;        ///< FAIL or below 100, lowest scores first, at most 10
+  std::vector<tracker::Waiver> waivers;  ///< in force now
   std::vector<tracker::PolicyRecord> policies;  ///< used by the latest validations
   std::map<std::string, int> policy_runs;       ///< hash -> runs judged by it
 };

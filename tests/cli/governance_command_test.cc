@@ -210,7 +210,8 @@ TEST_F(GovernanceCommand, JunitOutputMatchesTheSchemaCiToolsRead) {
   EXPECT_EQ(result.exit_code, 1);
   const std::string xml = write_file("junit.xml", result.out);
   ASSERT_TRUE(std::filesystem::exists(VIGIL_XMLLINT))
-      << "xmllint not found (" << VIGIL_XMLLINT << "): install libxml2-utils (scripts/bootstrap.sh)";
+      << "xmllint not found (" << VIGIL_XMLLINT
+      << "): install libxml2-utils (scripts/bootstrap.sh)";
   ProcessResult lint =
       run_process({VIGIL_XMLLINT, "--noout", "--schema", VIGIL_JUNIT_XSD, xml}, ProcessOptions{});
   EXPECT_EQ(lint.exit_code, 0) << lint.err << result.out;
