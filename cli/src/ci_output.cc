@@ -30,11 +30,6 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
   return n;
 }
 
-std::string run_label(const tracker::RunInfo& run) {
-  const std::string id = run.id.substr(0, 8);
-  return run.name.empty() ? id : run.name + " (" + id + ")";
-}
-
 std::string policy_label(const rules::Report& report) {
   return report.rules_name + (report.rules_version.empty() ? "" : " " + report.rules_version);
 }
@@ -74,6 +69,11 @@ void write_testcase(std::ostream& out, const ValidatedRun& item) {
 }
 
 }  // namespace
+
+std::string run_label(const tracker::RunInfo& run) {
+  const std::string id = run.id.substr(0, 8);
+  return run.name.empty() ? id : run.name + " (" + id + ")";
+}
 
 std::string xml_escape(std::string_view text) {
   std::string out;

@@ -18,6 +18,9 @@ struct ValidatedRun {
   rules::Report report;
 };
 
+/// "NAME (ID8)", or "ID8" for a run without a name: how reports name a run.
+std::string run_label(const tracker::RunInfo& run);
+
 /// `text` for XML character data and attribute values: & < > " ' escaped, characters XML 1.0
 /// forbids (control characters but tab, LF, CR) and invalid UTF-8 written as "\xNN".
 std::string xml_escape(std::string_view text);

@@ -16,11 +16,6 @@ constexpr std::size_t kWorstRuns = 10;
 
 std::string day_of(tracker::Timestamp t) { return tracker::format_time(t).substr(0, 10); }
 
-std::string run_label(const tracker::RunInfo& run) {
-  const std::string id = run.id.substr(0, 8);
-  return run.name.empty() ? id : run.name + " (" + id + ")";
-}
-
 std::string fixed(double value, int decimals) {
   char buffer[64];
   std::snprintf(buffer, sizeof(buffer), "%.*f", decimals, value);
