@@ -7,6 +7,12 @@ function(vigil_set_warnings target)
                                              -Wno-unused-parameter)
     if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
       target_compile_options(${target} PRIVATE -Wshadow=local)
+      # In a unity batch GCC takes each included source for a header and warns on its
+      # anonymous-namespace types used by the file's own classes: a false positive there.
+      get_target_property(unity ${target} UNITY_BUILD)
+      if(unity)
+        target_compile_options(${target} PRIVATE -Wno-subobject-linkage)
+      endif()
     else()
       target_compile_options(${target} PRIVATE -Wshadow-uncaptured-local)
     endif()

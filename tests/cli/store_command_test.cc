@@ -183,7 +183,7 @@ TEST_P(StoreCommand, InfoShowsBackendCountsAndSize) {
   seed_source();
   ProcessResult table = run({"store", "info", source_});
   ASSERT_EQ(table.exit_code, 0) << table.err;
-  EXPECT_NE(table.out.find("schema version  1\n"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("schema version  2\n"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("runs            3\n"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("series          4\n"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("points          18\n"), std::string::npos) << table.out;
