@@ -112,8 +112,10 @@ TEST_P(Writer, TwoStoresOnOneFileWriteConcurrently) {
   EXPECT_EQ(b.get_run(run_a.id()).metrics.at(0).count, 30000);
 }
 
-TEST_P(Writer, StoreLockedByAnotherWriterIsWaitedForNotAnError) {
-  if (!sqlite()) GTEST_SKIP() << "an SQLite file lock (PostgreSQL writers do not lock each other)";
+// An SQLite file lock: PostgreSQL writers do not lock each other, so this runs on SQLite only.
+using SqliteWriter = SqliteStoreTest;
+
+TEST_F(SqliteWriter, StoreLockedByAnotherWriterIsWaitedForNotAnError) {
   Store store = open();
   auto run = store.start_run();
   sqlite3* other = nullptr;
