@@ -322,6 +322,33 @@ void insert_series(PgConnection& c, const std::string& run_id, const SeriesExpor
   chunks.upsert(c);
 }
 
+// Inserts `run` as `running` with its tags unless a run with its id exists; returns whether it
+// was inserted now (create_run and join_run).
+bool insert_new_run(PgConnection& c, const NewRun& run, const char* what) {
+  const std::int64_t experiment_id = ensure_experiment(c, run.experiment, run.created_at);
+  PgResult created = c.exec(
+      what,
+      "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, "
+      "heartbeat_at, host, pid, command, params) "
+      "VALUES($1, $2, $3, 'running', $4, $4, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+      PgParams()
+          .add(run.id)
+          .add(run.name)
+          .add(experiment_id)
+          .add(run.created_at)
+          .add(run.host)
+          .add(run.pid)
+          .add(run.command)
+          .add(run.params.dump()));
+  const bool inserted = created.affected() > 0;
+  if (inserted && !run.tags.empty()) {
+    c.exec("storing tags",
+           "INSERT INTO tags(run_id, tag) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING",
+           PgParams().add(run.id).add_array(run.tags));
+  }
+  return inserted;
+}
+
 }  // namespace
 
 PgBackend::PgBackend(std::string uri, bool read_only)
@@ -408,27 +435,8 @@ void PgBackend::finish_write(PgConnection& conn, PgTransaction& transaction, boo
 
 void PgBackend::create_run(const NewRun& run) {
   // Idempotent: a run already stored by a first attempt whose COMMIT reply was lost stays.
-  write("creating a run", Idempotent::kYes, [&](PgConnection& c) {
-    const std::int64_t experiment_id = ensure_experiment(c, run.experiment, run.created_at);
-    c.exec("creating a run",
-           "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, "
-           "heartbeat_at, host, pid, command, params) "
-           "VALUES($1, $2, $3, 'running', $4, $4, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
-           PgParams()
-               .add(run.id)
-               .add(run.name)
-               .add(experiment_id)
-               .add(run.created_at)
-               .add(run.host)
-               .add(run.pid)
-               .add(run.command)
-               .add(run.params.dump()));
-    if (!run.tags.empty()) {
-      c.exec("storing tags",
-             "INSERT INTO tags(run_id, tag) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING",
-             PgParams().add(run.id).add_array(run.tags));
-    }
-  });
+  write("creating a run", Idempotent::kYes,
+        [&](PgConnection& c) { insert_new_run(c, run, "creating a run"); });
 }
 
 void PgBackend::commit(WriteBatch& batch) {
@@ -500,22 +508,7 @@ std::int64_t PgBackend::add_validation(const ValidationRecord& record, const Tag
 
 bool PgBackend::join_run(const NewRun& run, const NewRank& rank) {
   return write("joining a run", Idempotent::kNo, [&](PgConnection& c) {
-    const std::int64_t experiment_id = ensure_experiment(c, run.experiment, run.created_at);
-    PgResult created = c.exec(
-        "joining a run",
-        "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, "
-        "heartbeat_at, host, pid, command, params) "
-        "VALUES($1, $2, $3, 'running', $4, $4, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
-        PgParams()
-            .add(run.id)
-            .add(run.name)
-            .add(experiment_id)
-            .add(run.created_at)
-            .add(run.host)
-            .add(run.pid)
-            .add(run.command)
-            .add(run.params.dump()));
-    const bool is_new = created.affected() > 0;
+    const bool is_new = insert_new_run(c, run, "joining a run");
     if (!is_new) {
       PgResult found = c.exec("joining a run",
                               "SELECT r.status, e.name FROM runs r JOIN experiments e ON "
@@ -523,10 +516,6 @@ bool PgBackend::join_run(const NewRun& run, const NewRank& rank) {
                               PgParams().add(run.id));
       check_joinable(run, found.rows() > 0, found.rows() ? found.text(0, 0) : "",
                      found.rows() ? found.text(0, 1) : "");
-    } else if (!run.tags.empty()) {
-      c.exec("storing tags",
-             "INSERT INTO tags(run_id, tag) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING",
-             PgParams().add(run.id).add_array(run.tags));
     }
     c.exec("joining a run",
            "INSERT INTO ranks(run_id, rank, world_size, local_rank, host, pid, device, status, "
