@@ -5,7 +5,8 @@
 //   random  random 64-bit doubles (worst case: nothing to compress)
 // Steps are regular, times advance ~40 ms a step with jitter, an epoch every 1,000 steps.
 //   BM_Encode/<kind>/<format>   encoding speed; counter bytes_per_point (encoded size)
-//   BM_Decode/<kind>/<format>   decoding speed (points/s)
+//   BM_Decode/<kind>/<format>   decoding speed into MetricPoints (points/s)
+//   BM_DecodeColumns/<kind>/<format>  decoding into reused columns (the downsampler's path)
 // Run: build/bench/vigil_bench_codec --benchmark_repetitions=5 --benchmark_report_aggregates_only
 #include <benchmark/benchmark.h>
 
@@ -108,6 +109,22 @@ void BM_Decode(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kPoints));
 }
 
+// The dashboard's path: chunks decoded column by column into one reused ChunkColumns.
+void BM_DecodeColumns(benchmark::State& state) {
+  const auto kind = static_cast<Kind>(state.range(0));
+  const int format = static_cast<int>(state.range(1));
+  const auto chunks = encode(make_series(kind), format);
+  detail::ChunkColumns columns;
+  for (auto _ : state) {
+    for (const auto& c : chunks) {
+      detail::decode_chunk(c, columns);
+      benchmark::DoNotOptimize(columns.values.data());
+    }
+  }
+  state.SetLabel(std::string(kKindNames[kind]) + "/v" + std::to_string(format));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kPoints));
+}
+
 void kinds_and_formats(benchmark::internal::Benchmark* b) {
   for (int kind = kNoisy; kind <= kRandom; ++kind) {
     for (int format : {1, 2}) b->Args({kind, format});
@@ -116,6 +133,7 @@ void kinds_and_formats(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Encode)->Apply(kinds_and_formats)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Decode)->Apply(kinds_and_formats)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecodeColumns)->Apply(kinds_and_formats)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -207,6 +207,56 @@ TEST(ChunkCodecV2, SwitchesToDoublesMidChunkWithoutLosingEarlierValues) {
   expect_round_trip(regular(values));
 }
 
+// The decoder reads runs of 8 or more '0' codes (a repeated value, a held step or time stride)
+// in one step: runs of every length around that threshold, at the start of a chunk (before
+// any value window is set) and at its end, with NaN payloads and -0.0 repeated, steps and
+// times whose stride changes between runs.
+TEST(ChunkCodecV2, RoundTripsRunsOfRepeatsOfEveryLength) {
+  const double payload_nan = from_bits(0x7ff8dead0000beefULL);
+  std::vector<Raw> points;
+  std::int64_t step = 0, time_ms = 1764157243000;
+  for (int length = 1; length <= 70 && points.size() < kChunkCapacity; ++length) {
+    const double value = length % 5 == 0   ? payload_nan
+                         : length % 5 == 1 ? -0.0
+                                           : static_cast<double>(static_cast<float>(length / 7.0));
+    for (int i = 0; i < length; ++i) {
+      step += length % 3 + 1;  // stride held for the run, changed between runs
+      time_ms += length % 4 == 0 ? 40 : 40 + i % 2;
+      points.push_back({step, length % 2 ? length : kNoEpoch, value, time_ms});
+    }
+  }
+  expect_round_trip(points);
+  // Only repeats, so the first value's '0' codes come before any window.
+  expect_round_trip(std::vector<Raw>(100, Raw{7, 1, 0.0, 5}));
+  // Doubles that are not float32-exact, repeated.
+  std::vector<Raw> doubles;
+  for (int i = 0; i < 300; ++i) doubles.push_back({i, kNoEpoch, 0.1 * (i / 37), 1000 + 10 * i});
+  expect_round_trip(doubles);
+}
+
+// decode_chunk into reused columns: a smaller chunk after a larger one leaves no stale points,
+// and a corrupt one leaves the columns empty.
+TEST(ChunkCodecV2, ColumnsAreReusedAcrossChunks) {
+  ChunkBuilder large, small;
+  for (int i = 0; i < 100; ++i) large.append(i, kNoEpoch, i * 0.5, 1000 + i);
+  for (int i = 0; i < 3; ++i) small.append(10 + i, 2, -1.0 * i, 7000 + 2 * i);
+  ChunkColumns columns;
+  decode_chunk(large.serialize(), columns);
+  ASSERT_EQ(columns.size(), 100u);
+  decode_chunk(small.serialize(), columns);
+  ASSERT_EQ(columns.size(), 3u);
+  ASSERT_EQ(columns.epochs.size(), 3u);
+  ASSERT_EQ(columns.values.size(), 3u);
+  ASSERT_EQ(columns.times_ms.size(), 3u);
+  const MetricPoint last = columns.point(2);
+  EXPECT_EQ(last.step, 12);
+  EXPECT_EQ(last.epoch, 2);
+  EXPECT_EQ(last.value, -2.0);
+  EXPECT_DOUBLE_EQ(last.time, 7.004);
+  EXPECT_THROW(decode_chunk(std::string("\x02\x05\x00", 3), columns), Error);
+  EXPECT_EQ(columns.size(), 0u);
+}
+
 TEST(ChunkCodecV2, DecodesFormat1Chunks) {
   std::vector<MetricPoint> points;
   for (int i = 0; i < 300; ++i) {

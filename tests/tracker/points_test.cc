@@ -1,6 +1,8 @@
 // Store::points: whole series, chunk boundaries, step order, and min/max downsampling.
 #include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "raw_store.h"
 #include "store_fixture.h"
@@ -91,6 +93,46 @@ TEST_P(Points, DownsamplingKeepsMinAndMaxOfEveryBucket) {
   // Fewer points than the limit: everything, unchanged.
   EXPECT_EQ(store.points(run.id(), SeriesKey{"loss", {}}, kPoints).size(),
             static_cast<std::size_t>(kPoints));
+}
+
+// Steps that go back (a resumed run, two passes over the same steps) and buckets whose step
+// ranges do not divide evenly: each bucket still holds exactly its own min and max (the
+// downsampler caches the last bucket's step range; a step outside it must not reuse it).
+TEST_P(Points, DownsamplingOutOfOrderStepsKeepsEachBucketsExtremes) {
+  Store store = open();
+  auto run = store.start_run();
+  auto loss = run.metric("loss");
+  constexpr int kSteps = 9001;
+  std::vector<std::pair<std::int64_t, double>> logged;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int i = pass; i < kSteps; i += 2) {
+      const double value = std::cos(i * 0.37) * (pass + 1) + (i % 101 == 0 ? 50.0 : 0.0);
+      loss.log(value, i);
+      logged.emplace_back(i, value);
+    }
+  }
+  run.finish();
+  constexpr int kBuckets = 37;
+  auto sampled = store.points(run.id(), SeriesKey{"loss", {}}, 2 * kBuckets);
+  ASSERT_LE(sampled.size(), 2u * kBuckets);
+  for (int b = 0; b < kBuckets; ++b) {
+    // Bucket b holds the steps s with floor(s * kBuckets / kSteps) == b.
+    const std::int64_t lo = (static_cast<std::int64_t>(b) * kSteps + kBuckets - 1) / kBuckets;
+    const std::int64_t hi = (static_cast<std::int64_t>(b + 1) * kSteps + kBuckets - 1) / kBuckets;
+    double mn = INFINITY, mx = -INFINITY;
+    for (const auto& [step, value] : logged) {
+      if (step < lo || step >= hi) continue;
+      mn = std::min(mn, value);
+      mx = std::max(mx, value);
+    }
+    std::vector<double> in_bucket;
+    for (const auto& p : sampled) {
+      if (p.step >= lo && p.step < hi) in_bucket.push_back(p.value);
+    }
+    ASSERT_EQ(in_bucket.size(), 2u) << "bucket " << b;
+    EXPECT_EQ(*std::min_element(in_bucket.begin(), in_bucket.end()), mn) << "bucket " << b;
+    EXPECT_EQ(*std::max_element(in_bucket.begin(), in_bucket.end()), mx) << "bucket " << b;
+  }
 }
 
 TEST_P(Points, DownsamplingAConstantSeriesSkipsButKeepsShape) {

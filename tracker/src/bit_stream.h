@@ -99,20 +99,33 @@ class BitReader {
     return __builtin_clzll(~window_ | (std::uint64_t{1} << (63 - max)));
   }
 
+  /// The buffered bits, left-aligned; bits past the end of the data read as 0. Call fill()
+  /// first.
+  std::uint64_t peek() const noexcept { return window_; }
+
+  /// Leading 0 bits of the buffered bits, at most `max`, at most the bits buffered and at
+  /// most 63; call fill() first.
+  int leading_zeros(std::size_t max) const noexcept {
+    const int zeros = __builtin_clzll(window_ | 1);
+    const int buffered = zeros < have_ ? zeros : have_;
+    return max < static_cast<std::size_t>(buffered) ? static_cast<int>(max) : buffered;
+  }
+
   /// Drops `prefix` buffered bits and reads the next `count` (prefix + count <= 57); call
   /// fill() first.
   std::uint64_t skip_and_get(int prefix, int count) {
     if (have_ < prefix + count) truncated();
-    const std::uint64_t result = count == 0 ? 0 : (window_ << prefix) >> (64 - count);
+    // Branch-free for count == 0 too (a shift by 64 would be undefined).
+    const std::uint64_t result = ((window_ << prefix) >> 1) >> (63 - count);
     window_ <<= prefix + count;
     have_ -= prefix + count;
     return result;
   }
 
-  /// Drops `count` buffered bits (count in [0, 57]); call fill() first.
+  /// Drops `count` buffered bits (count in [0, 63]); call fill() first.
   void skip(int count) {
     if (have_ < count) truncated();
-    window_ = count == 0 ? window_ : window_ << count;
+    window_ <<= count;
     have_ -= count;
   }
 

@@ -4,6 +4,7 @@
 
 #include "chunk_codec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -90,13 +91,17 @@ inline void put_value(BitWriter& w, int& window, std::uint64_t zz) {
 inline std::uint64_t get_value(BitReader& r, int& window) {
   r.fill();
   const int ones = r.leading_ones(2);
+  // The common codes, '0' and '10' + window bits, without a data-dependent branch.
+  if (ones < 2 && static_cast<unsigned>(window - 1) < 55u) {
+    const int width = ones == 0 ? 0 : window;
+    return r.skip_and_get(ones + 1, width);
+  }
   if (ones == 0) {
     r.skip(1);
     return 0;
   }
   if (ones == 1) {
     if (window == 0) throw Error("corrupt metric chunk: value window used before it was set");
-    if (window <= 55) return r.skip_and_get(2, window);
     r.skip(2);
     return r.get_wide(window);
   }
@@ -179,41 +184,59 @@ inline double bits_double(std::uint64_t b) {
   return d;
 }
 
-// Reads the values of a coded value stream (modes kFloats and kDoubles) one by one.
-class ValueReader {
- public:
-  ValueReader(std::string_view stream, bool doubles) : reader_(stream), doubles_(doubles) {}
+// The number of '0' codes (a repeated value, a held stride) at the reader's position, at most
+// `left`, when there are at least 8 of them; else 0. A lone '0' takes the general path:
+// testing for it would add a branch that jittery data mispredicts. Call fill() first.
+inline int zero_codes(const BitReader& r, std::size_t left) {
+  if ((r.peek() >> 56) != 0 || left < 8) return 0;
+  return r.leading_zeros(left);  // 0 only at the end of the data: the general path throws
+}
 
-  double next() {
-    const std::int64_t delta = unzigzag(get_value(reader_, window_));
-    const std::int64_t image = wrapping_add(static_cast<std::int64_t>(image_), delta);
-    image_ = static_cast<std::uint64_t>(image);
-    if (doubles_) return bits_double(unimage64(image_));
-    if (image < 0 || image > 0xffffffffLL) bad_float();
-    return bits_double(from_float_bits(unimage32(static_cast<std::uint32_t>(image_))));
+[[noreturn]] __attribute__((noinline, cold)) void bad_float() {
+  throw Error("corrupt metric chunk: bad float value");
+}
+
+// The value an integer image stands for (kDoubles: a 64-bit image; else a float32 one).
+template <bool kDoubles>
+inline double value_of_image(std::uint64_t image) {
+  if (kDoubles) return bits_double(unimage64(image));
+  if (image > 0xffffffffu) bad_float();
+  return bits_double(from_float_bits(unimage32(static_cast<std::uint32_t>(image))));
+}
+
+// Decodes the `n` values of a coded value stream into out[0..n). A run of '0' codes (the value
+// repeats) is written out in one step.
+template <bool kDoubles>
+void decode_value_codes(BitReader& r, double* out, std::size_t n) {
+  int window = 0;
+  std::uint64_t image = 0;
+  double value = 0.0;
+  for (std::size_t i = 0; i < n;) {
+    r.fill();
+    if (const int repeats = zero_codes(r, n - i); repeats > 0) {
+      r.skip(repeats);
+      if (i == 0) value = value_of_image<kDoubles>(image);  // image 0: a chunk's first value
+      for (const std::size_t end = i + static_cast<std::size_t>(repeats); i < end; ++i) {
+        out[i] = value;
+      }
+      continue;
+    }
+    image = image + static_cast<std::uint64_t>(unzigzag(get_value(r, window)));
+    value = value_of_image<kDoubles>(image);
+    out[i++] = value;
   }
+}
 
-  void expect_end() const {
-    if (!reader_.at_end()) throw Error("corrupt metric chunk: trailing value data");
+// Decodes `n` values of a coded value stream (modes kFloats and kDoubles) into out[0..n);
+// the stream must hold nothing more.
+void decode_values(std::string_view stream, std::size_t n, bool doubles, double* out) {
+  BitReader reader(stream);
+  if (doubles) {
+    decode_value_codes<true>(reader, out, n);
+  } else {
+    decode_value_codes<false>(reader, out, n);
   }
-
- private:
-  [[noreturn]] __attribute__((noinline, cold)) static void bad_float() {
-    throw Error("corrupt metric chunk: bad float value");
-  }
-
-  BitReader reader_;
-  bool doubles_;
-  int window_ = 0;
-  std::uint64_t image_ = 0;
-};
-
-// Decodes `n` values of a coded value stream, calling sink(index, value) for each.
-template <typename Sink>
-void decode_values(std::string_view stream, std::uint64_t n, bool doubles, Sink&& sink) {
-  ValueReader values(stream, doubles);
-  for (std::uint64_t i = 0; i < n; ++i) sink(i, values.next());
-  values.expect_end();
+  if (!reader.at_end()) throw Error("corrupt metric chunk: trailing value data");
 }
 
 }  // namespace
@@ -288,7 +311,7 @@ void ChunkBuilder::switch_to_doubles() {
   std::string stream;
   values_.append_to(stream);
   std::vector<double> earlier(n_);
-  decode_values(stream, n_, false, [&](std::uint64_t i, double v) { earlier[i] = v; });
+  decode_values(stream, n_, false, earlier.data());
   doubles_ = true;
   values_ = BitWriter();
   window_ = 0;
@@ -326,11 +349,10 @@ std::string ChunkBuilder::serialize() const {
   std::string values;
   values_.append_to(values);
   if (raw) {
-    decode_values(values, n_, true, [&](std::uint64_t, double v) {
-      char bytes[8];
-      std::memcpy(bytes, &v, 8);  // little-endian hosts only (x86-64, aarch64)
-      out.append(bytes, 8);
-    });
+    std::vector<double> decoded(n_);
+    decode_values(values, n_, true, decoded.data());
+    // Little-endian hosts only (x86-64, aarch64).
+    out.append(reinterpret_cast<const char*>(decoded.data()), 8 * decoded.size());
   } else {
     put_varint(out, values.size());
     out += values;
@@ -341,80 +363,129 @@ std::string ChunkBuilder::serialize() const {
 
 namespace {
 
-void decode_v2(std::string_view blob, std::vector<MetricPoint>& out) {
+// The fields of a format-2 header and the streams it delimits.
+struct V2Layout {
+  std::size_t n = 0;
+  std::uint8_t epoch_mode = 0;
+  std::uint8_t value_mode = kFloats;
+  bool constant_stride = false;
+  std::int64_t first_step = 0;
+  std::int64_t stride = 0;
+  std::string_view presence, steps, epochs, values, times;
+};
+
+V2Layout parse_v2(std::string_view blob) {
+  V2Layout v;
   ByteReader header(blob);
   header.byte();  // format
   const std::uint64_t n = header.varint();
   if (n > 8 * blob.size()) throw Error("corrupt metric chunk: bad point count");
+  v.n = static_cast<std::size_t>(n);
   const std::uint8_t flags = header.byte();
-  const std::uint8_t epoch_mode = flags & 3;
-  const auto value_mode = static_cast<std::uint8_t>((flags >> kValueModeShift) & 3);
-  if (epoch_mode > 2 || value_mode > kRawDoubles || (flags >> 5) != 0) {
+  v.epoch_mode = flags & 3;
+  v.value_mode = static_cast<std::uint8_t>((flags >> kValueModeShift) & 3);
+  if (v.epoch_mode > 2 || v.value_mode > kRawDoubles || (flags >> 5) != 0) {
     throw Error("corrupt metric chunk: bad flags");
   }
-  std::string_view presence;
-  if (epoch_mode == 2) presence = header.take((n + 7) / 8);
-  const bool constant_stride = flags & kFlagConstantStride;
-  std::int64_t first_step = 0, stride = 0;
-  std::string_view steps_data;
-  if (constant_stride) {
-    first_step = unzigzag(header.varint());
-    stride = unzigzag(header.varint());
+  if (v.epoch_mode == 2) v.presence = header.take((n + 7) / 8);
+  v.constant_stride = flags & kFlagConstantStride;
+  if (v.constant_stride) {
+    v.first_step = unzigzag(header.varint());
+    v.stride = unzigzag(header.varint());
   } else {
-    steps_data = header.take(header.varint());
+    v.steps = header.take(header.varint());
   }
-  BitReader steps(steps_data), epochs(header.take(header.varint()));
-  std::string_view values =
-      value_mode == kRawDoubles ? header.take(8 * n) : header.take(header.varint());
-  BitReader times(header.rest());
+  v.epochs = header.take(header.varint());
+  v.values = v.value_mode == kRawDoubles ? header.take(8 * n) : header.take(header.varint());
+  v.times = header.rest();
+  return v;
+}
 
-  const std::size_t base = out.size();
-  out.resize(base + static_cast<std::size_t>(n));
-  const bool raw = value_mode == kRawDoubles;
-  ValueReader coded(raw ? std::string_view() : values, value_mode == kDoubles);
-  std::int64_t step = 0, step_delta = 0, epoch = 0, time_ms = 0, time_delta = 0;
-  std::uint64_t epoch_run_left = 0;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    MetricPoint& p = out[base + i];
-    if (constant_stride) {
-      step = i == 0 ? first_step : wrapping_add(step, stride);
-    } else {
-      step_delta = wrapping_add(step_delta, unzigzag(get_int(steps)));
-      step = wrapping_add(step, step_delta);
-    }
-    p.step = step;
-    const bool has_epoch =
-        epoch_mode == 1 ||
-        (epoch_mode == 2 && (static_cast<std::uint8_t>(presence[i >> 3]) >> (i & 7)) & 1);
-    if (has_epoch) {
-      if (epoch_run_left == 0) {
-        epoch = wrapping_add(epoch, unzigzag(get_int(epochs)));
-        epoch_run_left = get_int(epochs) + 1;
+[[noreturn]] __attribute__((noinline, cold)) void trailing_data() {
+  throw Error("corrupt metric chunk: trailing data");
+}
+
+// Integers coded as zigzag(delta of deltas), starting from 0 with delta 0, into out[0..n). A
+// run of '0' codes (the delta holds: a constant stride) is written out in one step.
+void decode_delta_of_deltas(std::string_view stream, std::int64_t* out, std::size_t n) {
+  BitReader r(stream);
+  std::int64_t value = 0, delta = 0;
+  for (std::size_t i = 0; i < n;) {
+    r.fill();
+    if (const int same = zero_codes(r, n - i); same > 0) {
+      r.skip(same);
+      for (const std::size_t end = i + static_cast<std::size_t>(same); i < end; ++i) {
+        value = wrapping_add(value, delta);
+        out[i] = value;
       }
-      --epoch_run_left;
-      p.epoch = epoch;
-    } else {
-      p.epoch.reset();
+      continue;
     }
-    if (raw) {
-      std::memcpy(&p.value, values.data() + 8 * i, 8);
-    } else {
-      p.value = coded.next();
+    delta = wrapping_add(delta, unzigzag(get_int(r)));
+    value = wrapping_add(value, delta);
+    out[i++] = value;
+  }
+  if (!r.at_end()) trailing_data();
+}
+
+void decode_steps(const V2Layout& v, std::int64_t* out) {
+  if (!v.constant_stride) return decode_delta_of_deltas(v.steps, out, v.n);
+  std::int64_t step = v.first_step;
+  for (std::size_t i = 0; i < v.n; ++i, step = wrapping_add(step, v.stride)) out[i] = step;
+}
+
+// Epochs come in runs of equal values over the points that have one.
+void decode_epochs(const V2Layout& v, std::int64_t* out) {
+  if (v.epoch_mode == 0) {
+    std::fill(out, out + v.n, kNoEpoch);
+    if (!v.epochs.empty()) trailing_data();
+    return;
+  }
+  BitReader r(v.epochs);
+  std::int64_t epoch = 0;
+  std::uint64_t run_left = 0;
+  for (std::size_t i = 0; i < v.n; ++i) {
+    if (v.epoch_mode == 2 && !((static_cast<std::uint8_t>(v.presence[i >> 3]) >> (i & 7)) & 1)) {
+      out[i] = kNoEpoch;
+      continue;
     }
-    time_delta = wrapping_add(time_delta, unzigzag(get_int(times)));
-    time_ms = wrapping_add(time_ms, time_delta);
-    p.time = static_cast<double>(time_ms) / 1000.0;
+    if (run_left == 0) {
+      epoch = wrapping_add(epoch, unzigzag(get_int(r)));
+      run_left = get_int(r) + 1;
+    }
+    --run_left;
+    out[i] = epoch;
   }
-  if (epoch_run_left != 0 || !steps.at_end() || !epochs.at_end() || !times.at_end()) {
-    throw Error("corrupt metric chunk: trailing data");
+  if (run_left != 0 || !r.at_end()) trailing_data();
+}
+
+void decode_v2(std::string_view blob, ChunkColumns& out) {
+  const V2Layout v = parse_v2(blob);
+  out.resize(v.n);
+  decode_steps(v, out.steps.data());
+  decode_epochs(v, out.epochs.data());
+  if (v.value_mode == kRawDoubles) {
+    std::memcpy(out.values.data(), v.values.data(), v.values.size());  // little-endian hosts
+  } else {
+    decode_values(v.values, v.n, v.value_mode == kDoubles, out.values.data());
   }
-  if (!raw) coded.expect_end();
+  decode_delta_of_deltas(v.times, out.times_ms.data(), v.n);
 }
 
 }  // namespace
 
-void decode_chunk(std::string_view blob, std::vector<MetricPoint>& out) {
-  const std::size_t base = out.size();
+void ChunkColumns::resize(std::size_t n) {
+  steps.resize(n);
+  epochs.resize(n);
+  values.resize(n);
+  times_ms.resize(n);
+}
+
+void ChunkColumns::append_to(std::vector<MetricPoint>& out) const {
+  out.reserve(out.size() + size());
+  for (std::size_t i = 0; i < size(); ++i) out.push_back(point(i));
+}
+
+void decode_chunk(std::string_view blob, ChunkColumns& out) {
   try {
     switch (chunk_format(blob)) {
       case 1:
@@ -427,9 +498,15 @@ void decode_chunk(std::string_view blob, std::vector<MetricPoint>& out) {
         throw Error("corrupt metric chunk: unknown format " + std::to_string(chunk_format(blob)));
     }
   } catch (...) {
-    out.resize(base);
+    out.resize(0);
     throw;
   }
+}
+
+void decode_chunk(std::string_view blob, std::vector<MetricPoint>& out) {
+  ChunkColumns columns;
+  decode_chunk(blob, columns);
+  columns.append_to(out);
 }
 
 }  // namespace vigil::tracker::detail

@@ -101,6 +101,35 @@ class ChunkBuilder {
   BitWriter times_;
 };
 
+/// One decoded chunk, column by column: what the downsampler scans without building a
+/// MetricPoint per point. Reused across chunks, it allocates only when a chunk is larger than
+/// every one before it.
+struct ChunkColumns {
+  std::vector<std::int64_t> steps;
+  std::vector<std::int64_t> epochs;  ///< kNoEpoch where a point has none
+  std::vector<double> values;
+  std::vector<std::int64_t> times_ms;
+
+  std::size_t size() const noexcept { return steps.size(); }
+  /// Sizes every column to `n` points (contents unspecified until decoded).
+  void resize(std::size_t n);
+  /// Point `i` as the public type (time in seconds).
+  MetricPoint point(std::size_t i) const {
+    MetricPoint p;
+    p.step = steps[i];
+    if (epochs[i] != kNoEpoch) p.epoch = epochs[i];
+    p.value = values[i];
+    p.time = static_cast<double>(times_ms[i]) / 1000.0;
+    return p;
+  }
+  /// Appends every point to `out`.
+  void append_to(std::vector<MetricPoint>& out) const;
+};
+
+/// Decodes a chunk of format 1 or 2 into `out`, replacing its contents. Throws Error naming
+/// the problem when the blob is malformed (never reads out of bounds; `out` is then empty).
+void decode_chunk(std::string_view blob, ChunkColumns& out);
+
 /// Decodes a chunk of format 1 or 2, appending its points to `out`. Throws Error naming the
 /// problem when the blob is malformed (never reads out of bounds; `out` is left unchanged).
 void decode_chunk(std::string_view blob, std::vector<MetricPoint>& out);
@@ -112,7 +141,7 @@ inline std::uint8_t chunk_format(std::string_view blob) noexcept {
 
 /// Format 1 (the original codec): kept to read old stores, and to write format-1 chunks for
 /// the migration tests and the v1-versus-v2 benchmarks.
-void decode_chunk_v1(std::string_view blob, std::vector<MetricPoint>& out);
+void decode_chunk_v1(std::string_view blob, ChunkColumns& out);
 std::string encode_chunk_v1(const std::vector<MetricPoint>& points);
 
 }  // namespace vigil::tracker::detail

@@ -56,7 +56,7 @@ std::string encode_chunk_v1(const std::vector<MetricPoint>& points) {
   return out;
 }
 
-void decode_chunk_v1(std::string_view blob, std::vector<MetricPoint>& out) {
+void decode_chunk_v1(std::string_view blob, ChunkColumns& out) {
   ByteReader header(blob);
   if (header.byte() != kFormatV1) throw Error("corrupt metric chunk: not format 1");
   std::uint64_t n = header.varint();
@@ -70,32 +70,21 @@ void decode_chunk_v1(std::string_view blob, std::vector<MetricPoint>& out) {
   std::string_view values = header.take(n * 8);
   ByteReader& times = header;
 
-  std::size_t base = out.size();
-  out.resize(base + static_cast<std::size_t>(n));
+  out.resize(static_cast<std::size_t>(n));
+  std::memcpy(out.values.data(), values.data(), values.size());  // little-endian hosts only
   std::int64_t step = 0, epoch = 0, time_ms = 0;
-  try {
-    for (std::size_t i = 0; i < n; ++i) {
-      MetricPoint& p = out[base + i];
-      step = wrapping_add(step, unzigzag(steps.varint()));
-      p.step = step;
-      bool has_epoch =
-          mode == 1 || (mode == 2 && (static_cast<std::uint8_t>(presence[i >> 3]) >> (i & 7)) & 1);
-      if (has_epoch) {
-        epoch = wrapping_add(epoch, unzigzag(epochs.varint()));
-        p.epoch = epoch;
-      } else {
-        p.epoch.reset();
-      }
-      std::memcpy(&p.value, values.data() + 8 * i, 8);
-      time_ms = wrapping_add(time_ms, unzigzag(times.varint()));
-      p.time = static_cast<double>(time_ms) / 1000.0;
-    }
-    if (!steps.at_end() || !epochs.at_end() || !times.at_end()) {
-      throw Error("corrupt metric chunk: trailing data");
-    }
-  } catch (...) {
-    out.resize(base);
-    throw;
+  for (std::size_t i = 0; i < n; ++i) {
+    step = wrapping_add(step, unzigzag(steps.varint()));
+    out.steps[i] = step;
+    bool has_epoch =
+        mode == 1 || (mode == 2 && (static_cast<std::uint8_t>(presence[i >> 3]) >> (i & 7)) & 1);
+    if (has_epoch) epoch = wrapping_add(epoch, unzigzag(epochs.varint()));
+    out.epochs[i] = has_epoch ? epoch : kNoEpoch;
+    time_ms = wrapping_add(time_ms, unzigzag(times.varint()));
+    out.times_ms[i] = time_ms;
+  }
+  if (!steps.at_end() || !epochs.at_end() || !times.at_end()) {
+    throw Error("corrupt metric chunk: trailing data");
   }
 }
 

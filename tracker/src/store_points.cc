@@ -15,6 +15,8 @@ namespace {
 
 // 128-bit: (step - lo) * buckets overflows 64 bits for extreme steps.
 __extension__ using Wide = __int128;
+// Beyond any offset of an int64 step from an int64 origin (|offset| < 2^64).
+constexpr Wide kUnbounded = Wide{1} << 100;
 
 bool step_less(const MetricPoint& a, const MetricPoint& b) { return a.step < b.step; }
 
@@ -50,29 +52,31 @@ class Downsampler {
     return !(b.has_extremes && b.min.value <= chunk.min && b.max.value >= chunk.max);
   }
 
-  void add(const MetricPoint& p) {
-    Bucket& b = buckets_[bucket_of(p.step)];
+  // Point i of a decoded chunk; its MetricPoint is built only when it becomes an extreme.
+  void add(const ChunkColumns& chunk, std::size_t i) {
+    Bucket& b = buckets_[cached_bucket_of(chunk.steps[i])];
     const std::uint64_t order = order_++;
-    if (std::isnan(p.value)) {
+    const double value = chunk.values[i];
+    if (std::isnan(value)) {
       if (!b.has_nan) {
         b.has_nan = true;
-        b.first_nan = p;
+        b.first_nan = chunk.point(i);
         b.nan_order = order;
       }
       return;
     }
     if (!b.has_extremes) {
       b.has_extremes = true;
-      b.min = b.max = p;
+      b.min = b.max = chunk.point(i);
       b.min_order = b.max_order = order;
       return;
     }
-    if (p.value < b.min.value) {
-      b.min = p;
+    if (value < b.min.value) {
+      b.min = chunk.point(i);
       b.min_order = order;
     }
-    if (p.value > b.max.value) {
-      b.max = p;
+    if (value > b.max.value) {
+      b.max = chunk.point(i);
       b.max_order = order;
     }
   }
@@ -97,10 +101,30 @@ class Downsampler {
   }
 
  private:
+  // Offset of the first step of bucket b: ceil(b * span / n), the inverse of bucket_of.
+  Wide bucket_start(std::size_t b) const {
+    const Wide n = static_cast<Wide>(buckets_.size());
+    return (static_cast<Wide>(b) * span_ + n - 1) / n;
+  }
+
+  // bucket_of, without its 128-bit division while steps stay in the last bucket's range (they
+  // mostly arrive in order, many to a bucket).
+  std::size_t cached_bucket_of(std::int64_t step) {
+    const Wide offset = static_cast<Wide>(step) - lo_;
+    if (offset >= cached_start_ && offset < cached_end_) return cached_;
+    cached_ = bucket_of(step);
+    cached_start_ = cached_ == 0 ? -kUnbounded : bucket_start(cached_);
+    cached_end_ = cached_ + 1 == buckets_.size() ? kUnbounded : bucket_start(cached_ + 1);
+    return cached_;
+  }
+
   std::int64_t lo_;
   Wide span_;
   std::vector<Bucket> buckets_;
   std::uint64_t order_ = 0;
+  std::size_t cached_ = 0;  // the bucket of offsets [cached_start_, cached_end_)
+  Wide cached_start_ = 0;
+  Wide cached_end_ = 0;  // empty range until the first lookup
 };
 
 // The query's step range; chunks and points outside it are skipped.
@@ -117,16 +141,17 @@ struct StepRange {
 std::vector<MetricPoint> read_all(Backend& backend, std::int64_t series_id,
                                   const StepRange& range) {
   std::vector<MetricPoint> points;
+  ChunkColumns columns;
   backend.scan_chunks(
       series_id, [&](const ChunkMeta& chunk) { return range.overlaps(chunk); },
       [&](const ChunkMeta& chunk, std::string_view data) {
-        const std::size_t before = points.size();
-        decode_chunk(data, points);
-        if (chunk.first_step < range.lo || chunk.last_step > range.hi) {
-          auto outside =
-              std::remove_if(points.begin() + static_cast<std::ptrdiff_t>(before), points.end(),
-                             [&](const MetricPoint& p) { return !range.contains(p.step); });
-          points.erase(outside, points.end());
+        decode_chunk(data, columns);
+        if (chunk.first_step >= range.lo && chunk.last_step <= range.hi) {
+          columns.append_to(points);
+          return;
+        }
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+          if (range.contains(columns.steps[i])) points.push_back(columns.point(i));
         }
       });
   if (!std::is_sorted(points.begin(), points.end(), step_less)) {
@@ -163,18 +188,17 @@ std::vector<MetricPoint> read_points(Backend& backend, std::int64_t series_id,
   }
   // With max_points == 1 a bucket's min and max do not both fit: the result is cut to one.
   Downsampler sampler(lo, hi, std::max<std::size_t>(1, query.max_points / 2));
-  std::vector<MetricPoint> points;
+  ChunkColumns columns;
   backend.scan_chunks(
       series_id,
       [&](const ChunkMeta& chunk) { return range.overlaps(chunk) && sampler.needs(chunk); },
       [&](const ChunkMeta&, std::string_view data) {
-        points.clear();
-        decode_chunk(data, points);
-        for (const MetricPoint& p : points) {
-          if (range.contains(p.step)) sampler.add(p);
+        decode_chunk(data, columns);
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+          if (range.contains(columns.steps[i])) sampler.add(columns, i);
         }
       });
-  points = sampler.result();
+  std::vector<MetricPoint> points = sampler.result();
   if (points.size() > query.max_points) points.resize(query.max_points);
   return points;
 }
