@@ -109,12 +109,12 @@ void BM_Decode(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kPoints));
 }
 
-// The dashboard's path: chunks decoded column by column into one reused ChunkColumns.
+// The dashboard's path: chunks decoded column by column into one reused DecodedChunk.
 void BM_DecodeColumns(benchmark::State& state) {
   const auto kind = static_cast<Kind>(state.range(0));
   const int format = static_cast<int>(state.range(1));
   const auto chunks = encode(make_series(kind), format);
-  detail::ChunkColumns columns;
+  detail::DecodedChunk columns;
   for (auto _ : state) {
     for (const auto& c : chunks) {
       detail::decode_chunk(c, columns);

@@ -240,7 +240,7 @@ TEST(ChunkCodecV2, ColumnsAreReusedAcrossChunks) {
   ChunkBuilder large, small;
   for (int i = 0; i < 100; ++i) large.append(i, kNoEpoch, i * 0.5, 1000 + i);
   for (int i = 0; i < 3; ++i) small.append(10 + i, 2, -1.0 * i, 7000 + 2 * i);
-  ChunkColumns columns;
+  DecodedChunk columns;
   decode_chunk(large.serialize(), columns);
   ASSERT_EQ(columns.size(), 100u);
   decode_chunk(small.serialize(), columns);

@@ -458,7 +458,7 @@ void decode_epochs(const V2Layout& v, std::int64_t* out) {
   if (run_left != 0 || !r.at_end()) trailing_data();
 }
 
-void decode_v2(std::string_view blob, ChunkColumns& out) {
+void decode_v2(std::string_view blob, DecodedChunk& out) {
   const V2Layout v = parse_v2(blob);
   out.resize(v.n);
   decode_steps(v, out.steps.data());
@@ -473,19 +473,27 @@ void decode_v2(std::string_view blob, ChunkColumns& out) {
 
 }  // namespace
 
-void ChunkColumns::resize(std::size_t n) {
+void DecodedChunk::resize(std::size_t n) {
   steps.resize(n);
   epochs.resize(n);
   values.resize(n);
   times_ms.resize(n);
 }
 
-void ChunkColumns::append_to(std::vector<MetricPoint>& out) const {
-  out.reserve(out.size() + size());
-  for (std::size_t i = 0; i < size(); ++i) out.push_back(point(i));
+void DecodedChunk::append_to(std::vector<MetricPoint>& out) const {
+  // Filled in place: a MetricPoint built and pushed per point costs a stack round trip each.
+  const std::size_t base = out.size();
+  out.resize(base + size());
+  MetricPoint* p = out.data() + base;
+  for (std::size_t i = 0; i < size(); ++i, ++p) {
+    p->step = steps[i];
+    if (epochs[i] != kNoEpoch) p->epoch = epochs[i];
+    p->value = values[i];
+    p->time = static_cast<double>(times_ms[i]) / 1000.0;
+  }
 }
 
-void decode_chunk(std::string_view blob, ChunkColumns& out) {
+void decode_chunk(std::string_view blob, DecodedChunk& out) {
   try {
     switch (chunk_format(blob)) {
       case 1:
@@ -504,7 +512,7 @@ void decode_chunk(std::string_view blob, ChunkColumns& out) {
 }
 
 void decode_chunk(std::string_view blob, std::vector<MetricPoint>& out) {
-  ChunkColumns columns;
+  thread_local DecodedChunk columns;  // reused: no allocation per chunk
   decode_chunk(blob, columns);
   columns.append_to(out);
 }

@@ -104,7 +104,7 @@ class ChunkBuilder {
 /// One decoded chunk, column by column: what the downsampler scans without building a
 /// MetricPoint per point. Reused across chunks, it allocates only when a chunk is larger than
 /// every one before it.
-struct ChunkColumns {
+struct DecodedChunk {
   std::vector<std::int64_t> steps;
   std::vector<std::int64_t> epochs;  ///< kNoEpoch where a point has none
   std::vector<double> values;
@@ -128,7 +128,7 @@ struct ChunkColumns {
 
 /// Decodes a chunk of format 1 or 2 into `out`, replacing its contents. Throws Error naming
 /// the problem when the blob is malformed (never reads out of bounds; `out` is then empty).
-void decode_chunk(std::string_view blob, ChunkColumns& out);
+void decode_chunk(std::string_view blob, DecodedChunk& out);
 
 /// Decodes a chunk of format 1 or 2, appending its points to `out`. Throws Error naming the
 /// problem when the blob is malformed (never reads out of bounds; `out` is left unchanged).
@@ -141,7 +141,7 @@ inline std::uint8_t chunk_format(std::string_view blob) noexcept {
 
 /// Format 1 (the original codec): kept to read old stores, and to write format-1 chunks for
 /// the migration tests and the v1-versus-v2 benchmarks.
-void decode_chunk_v1(std::string_view blob, ChunkColumns& out);
+void decode_chunk_v1(std::string_view blob, DecodedChunk& out);
 std::string encode_chunk_v1(const std::vector<MetricPoint>& points);
 
 }  // namespace vigil::tracker::detail

@@ -56,7 +56,7 @@ std::string encode_chunk_v1(const std::vector<MetricPoint>& points) {
   return out;
 }
 
-void decode_chunk_v1(std::string_view blob, ChunkColumns& out) {
+void decode_chunk_v1(std::string_view blob, DecodedChunk& out) {
   ByteReader header(blob);
   if (header.byte() != kFormatV1) throw Error("corrupt metric chunk: not format 1");
   std::uint64_t n = header.varint();

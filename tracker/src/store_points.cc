@@ -53,7 +53,7 @@ class Downsampler {
   }
 
   // Point i of a decoded chunk; its MetricPoint is built only when it becomes an extreme.
-  void add(const ChunkColumns& chunk, std::size_t i) {
+  void add(const DecodedChunk& chunk, std::size_t i) {
     Bucket& b = buckets_[cached_bucket_of(chunk.steps[i])];
     const std::uint64_t order = order_++;
     const double value = chunk.values[i];
@@ -141,7 +141,7 @@ struct StepRange {
 std::vector<MetricPoint> read_all(Backend& backend, std::int64_t series_id,
                                   const StepRange& range) {
   std::vector<MetricPoint> points;
-  ChunkColumns columns;
+  DecodedChunk columns;
   backend.scan_chunks(
       series_id, [&](const ChunkMeta& chunk) { return range.overlaps(chunk); },
       [&](const ChunkMeta& chunk, std::string_view data) {
@@ -188,7 +188,7 @@ std::vector<MetricPoint> read_points(Backend& backend, std::int64_t series_id,
   }
   // With max_points == 1 a bucket's min and max do not both fit: the result is cut to one.
   Downsampler sampler(lo, hi, std::max<std::size_t>(1, query.max_points / 2));
-  ChunkColumns columns;
+  DecodedChunk columns;
   backend.scan_chunks(
       series_id,
       [&](const ChunkMeta& chunk) { return range.overlaps(chunk) && sampler.needs(chunk); },
