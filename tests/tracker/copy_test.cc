@@ -112,6 +112,68 @@ TEST_P(CopyTest, CopiesEverythingOfARun) {
   EXPECT_EQ(destination_.get_run(id).verdict, "FAIL");  // the latest stays the latest
 }
 
+// A distributed job's run keeps its ranks (each with its host, pid, device, status, times
+// and error) and the stop request that ended it, whichever way it is copied.
+TEST_P(CopyTest, CopiesTheRanksAndStopRequestOfAJobsRun) {
+  RankOptions rank;
+  rank.job_id = "copy-job";
+  rank.world_size = 2;
+  rank.device = "cuda:0";
+  tracker::Run rank0 = source_.join_run({}, rank);
+  rank.rank = 1;
+  rank.local_rank = 1;
+  rank.device = "cuda:1";
+  tracker::Run rank1 = source_.join_run({}, rank);
+  const std::string id = rank0.id();
+  StopRequest stop;
+  stop.rank = 1;
+  stop.step = 42;
+  stop.value = std::numeric_limits<double>::quiet_NaN();
+  stop.message = "loss is NaN at step 42";
+  ASSERT_TRUE(source_.request_stop(id, stop));
+  rank1.finish(RunStatus::kAborted, "guard: loss is NaN");
+  rank0.finish(RunStatus::kAborted, "stopped by rank 1");
+
+  const auto copied = copy_runs(source_, destination_, {});
+  ASSERT_EQ(copied.size(), 1u);
+  EXPECT_EQ(copied[0].outcome, CopyOutcome::kCopied);
+  const auto expected = source_.ranks(id);
+  const auto actual = destination_.ranks(id);
+  ASSERT_EQ(expected.size(), 2u);
+  ASSERT_EQ(actual.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(actual[i].rank, expected[i].rank);
+    EXPECT_EQ(actual[i].world_size, 2);
+    EXPECT_EQ(actual[i].local_rank, expected[i].local_rank);
+    EXPECT_EQ(actual[i].host, expected[i].host);
+    EXPECT_EQ(actual[i].pid, expected[i].pid);
+    EXPECT_EQ(actual[i].device, expected[i].device);
+    EXPECT_EQ(actual[i].status, RunStatus::kAborted);
+    EXPECT_EQ(actual[i].started_at, expected[i].started_at);
+    EXPECT_EQ(actual[i].heartbeat_at, expected[i].heartbeat_at);
+    EXPECT_EQ(actual[i].finished_at, expected[i].finished_at);
+    ASSERT_TRUE(actual[i].finished_at.has_value());
+    EXPECT_EQ(actual[i].error, expected[i].error);
+  }
+  EXPECT_EQ(actual[1].device, "cuda:1");
+  EXPECT_EQ(actual[1].error, "guard: loss is NaN");
+  const auto copied_stop = destination_.stop_request(id);
+  ASSERT_TRUE(copied_stop.has_value());
+  EXPECT_EQ(copied_stop->rank, 1);
+  EXPECT_EQ(copied_stop->step, 42);
+  EXPECT_TRUE(std::isnan(copied_stop->value));
+  EXPECT_EQ(copied_stop->message, stop.message);
+  EXPECT_EQ(copied_stop->requested_at, source_.stop_request(id)->requested_at);
+  EXPECT_EQ(nlohmann::json(destination_.get_run(id)), nlohmann::json(source_.get_run(id)));
+
+  // Replacing keeps one row per rank and the one stop request.
+  CopyOptions replace;
+  replace.replace = true;
+  ASSERT_EQ(copy_runs(source_, destination_, {}, replace).at(0).outcome, CopyOutcome::kReplaced);
+  EXPECT_EQ(destination_.ranks(id).size(), 2u);
+  EXPECT_EQ(destination_.stop_request(id)->step, 42);
+}
+
 TEST_P(CopyTest, SecondCopySkipsAndReplaceCopiesAgain) {
   const std::string id = rich_run();
   (void)copy_runs(source_, destination_, {});

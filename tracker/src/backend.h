@@ -116,6 +116,10 @@ struct RunExport {
   std::vector<SeriesExport> series;
   /// Oldest first; `id` is ignored: the backend numbers them anew, in this order.
   std::vector<ValidationRecord> validations;
+  /// A job's ranks, stored as given (statuses included); empty for a run that is not a job's.
+  std::vector<RankInfo> ranks;
+  /// The job's stop request, stored as given when present.
+  std::optional<StopRequest> stop;
 };
 
 /// What Backend::import_run did.
@@ -279,6 +283,9 @@ std::pair<RunStatus, std::string> end_of_job(const std::vector<RankInfo>& ranks,
 /// `running` (`status`) in the same experiment (`experiment`).
 void check_joinable(const NewRun& run, bool exists, std::string_view status,
                     std::string_view experiment);
+
+/// The row of a rank that has just joined: running, started and last seen at rank.joined_at.
+RankInfo joined_rank(const NewRank& rank);
 
 /// The error of a job's run that names the rank it comes from: "rank N: ERROR".
 std::string rank_error(int rank, std::string_view error);

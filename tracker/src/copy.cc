@@ -56,9 +56,12 @@ std::int64_t stored_points(detail::Backend& backend, std::int64_t series_id) {
   return points;
 }
 
-detail::RunExport export_run(detail::Backend& backend, const RunInfo& run) {
+// `source` gives the ranks with `crashed` derived, as it gives the run's status.
+detail::RunExport export_run(const Store& source, detail::Backend& backend, const RunInfo& run) {
   detail::RunExport out;
   out.run = run;
+  out.ranks = source.ranks(run.id);
+  out.stop = source.stop_request(run.id);
   for (const SeriesSummary& summary : backend.series(run.id)) {
     auto found = backend.find_series(run.id, summary.key);
     if (!found) continue;  // deleted meanwhile
@@ -91,7 +94,7 @@ std::int64_t verify_points(detail::Backend& destination, const detail::RunExport
   return total;
 }
 
-CopiedRun copy_one(detail::Backend& source, detail::Backend& destination, const RunInfo& run,
+CopiedRun copy_one(const Store& source, detail::Backend& destination, const RunInfo& run,
                    const CopyOptions& options) {
   CopiedRun copied{run.id, run.name, run.experiment, CopyOutcome::kCopied, 0, 0, 0};
   if (run.status == RunStatus::kRunning) {
@@ -105,7 +108,7 @@ CopiedRun copy_one(detail::Backend& source, detail::Backend& destination, const 
     copied.outcome = CopyOutcome::kSkippedExisting;
     return copied;
   }
-  const detail::RunExport exported = export_run(source, run);
+  const detail::RunExport exported = export_run(source, detail::store_backend(source), run);
   switch (destination.import_run(exported, options.replace)) {
     case detail::ImportOutcome::kExists:
       copied.outcome = CopyOutcome::kSkippedExisting;
@@ -131,14 +134,13 @@ std::vector<CopiedRun> copy_runs(const Store& source, Store& destination, const 
     throw InvalidArgument("cannot copy store " + source.display_uri() +
                           " onto itself: expected two different stores");
   }
-  detail::Backend& from = detail::store_backend(source);
   detail::Backend& to = detail::store_backend(destination);
   // Statuses as the source reports them: a run whose process died is copied as crashed.
   std::vector<RunInfo> runs = source.list_runs(filter);
   std::reverse(runs.begin(), runs.end());  // oldest first
   std::vector<CopiedRun> result;
   for (const RunInfo& run : runs) {
-    result.push_back(copy_one(from, to, run, options));
+    result.push_back(copy_one(source, to, run, options));
     if (progress) progress(result.back());
   }
   return result;

@@ -145,6 +145,20 @@ void check_joinable(const NewRun& run, bool exists, std::string_view status,
   }
 }
 
+RankInfo joined_rank(const NewRank& rank) {
+  RankInfo row;
+  row.rank = rank.rank;
+  row.world_size = rank.world_size;
+  row.local_rank = rank.local_rank;
+  row.host = rank.host;
+  row.pid = rank.pid;
+  row.device = rank.device;
+  row.status = RunStatus::kRunning;
+  row.started_at = rank.joined_at;
+  row.heartbeat_at = rank.joined_at;
+  return row;
+}
+
 std::string rank_error(int rank, std::string_view error) {
   return "rank " + std::to_string(rank) + ": " + std::string(error);
 }

@@ -150,8 +150,10 @@ std::int64_t ensure_series(PgConnection& c, const std::string& run_id, const Ser
 
 std::vector<RankInfo> read_pg_ranks(PgConnection& c, const std::string& run_id) {
   PgResult r = c.exec("reading ranks",
-                      "SELECT rank, world_size, local_rank, host, pid, device, status, started_at, "
-                      "heartbeat_at, finished_at, error FROM ranks WHERE run_id = $1 ORDER BY rank",
+                      // integer columns, read as int8 like every other integer
+                      "SELECT rank::int8, world_size::int8, local_rank::int8, host, pid, device, "
+                      "status, started_at, heartbeat_at, finished_at, error FROM ranks "
+                      "WHERE run_id = $1 ORDER BY rank",
                       PgParams().add(run_id));
   std::vector<RankInfo> ranks;
   for (int i = 0; i < r.rows(); ++i) {
@@ -174,7 +176,7 @@ std::vector<RankInfo> read_pg_ranks(PgConnection& c, const std::string& run_id) 
 
 std::optional<StopRequest> read_pg_stop(PgConnection& c, const std::string& run_id) {
   PgResult r = c.exec("reading a stop request",
-                      "SELECT rank, step, value, message, requested_at FROM stop_requests "
+                      "SELECT rank::int8, step, value, message, requested_at FROM stop_requests "
                       "WHERE run_id = $1",
                       PgParams().add(run_id));
   if (r.rows() == 0) return std::nullopt;
@@ -320,6 +322,46 @@ void insert_series(PgConnection& c, const std::string& run_id, const SeriesExpor
   ChunkColumns chunks;
   for (const ChunkRow& row : series.chunks) chunks.add(series_id, row);
   chunks.upsert(c);
+}
+
+// Stores one rank row of a run, replacing an earlier row of the same rank (join_run: a rank
+// restarted; import_run).
+void upsert_rank(PgConnection& c, const std::string& run_id, const RankInfo& rank) {
+  PgParams params;
+  params.add(run_id).add(rank.rank).add(rank.world_size).add(rank.local_rank).add(rank.host);
+  params.add(rank.pid).add(rank.device).add(to_string(rank.status)).add(rank.started_at);
+  params.add(rank.heartbeat_at);
+  if (rank.finished_at) {
+    params.add(*rank.finished_at);
+  } else {
+    params.add_null(701);  // float8
+  }
+  params.add(rank.error);
+  c.exec("storing a rank",
+         "INSERT INTO ranks(run_id, rank, world_size, local_rank, host, pid, device, status, "
+         "started_at, heartbeat_at, finished_at, error) "
+         "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+         "ON CONFLICT (run_id, rank) DO UPDATE SET world_size = excluded.world_size, "
+         "local_rank = excluded.local_rank, host = excluded.host, pid = excluded.pid, "
+         "device = excluded.device, status = excluded.status, started_at = excluded.started_at, "
+         "heartbeat_at = excluded.heartbeat_at, finished_at = excluded.finished_at, "
+         "error = excluded.error",
+         params);
+}
+
+// Stores a run's stop request unless it has one (the first wins); returns whether it did.
+bool insert_stop_request(PgConnection& c, const std::string& run_id, const StopRequest& request) {
+  PgResult r = c.exec("storing a stop request",
+                      "INSERT INTO stop_requests(run_id, rank, step, value, message, "
+                      "requested_at) VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                      PgParams()
+                          .add(run_id)
+                          .add(request.rank)
+                          .add(request.step)
+                          .add(request.value)
+                          .add(request.message)
+                          .add(request.requested_at));
+  return r.affected() > 0;
 }
 
 // Inserts `run` as `running` with its tags unless a run with its id exists; returns whether it
@@ -517,23 +559,7 @@ bool PgBackend::join_run(const NewRun& run, const NewRank& rank) {
       check_joinable(run, found.rows() > 0, found.rows() ? found.text(0, 0) : "",
                      found.rows() ? found.text(0, 1) : "");
     }
-    c.exec("joining a run",
-           "INSERT INTO ranks(run_id, rank, world_size, local_rank, host, pid, device, status, "
-           "started_at, heartbeat_at, finished_at, error) "
-           "VALUES($1, $2, $3, $4, $5, $6, $7, 'running', $8, $8, NULL, '') "
-           "ON CONFLICT (run_id, rank) DO UPDATE SET world_size = excluded.world_size, "
-           "local_rank = excluded.local_rank, host = excluded.host, pid = excluded.pid, "
-           "device = excluded.device, status = 'running', started_at = excluded.started_at, "
-           "heartbeat_at = excluded.heartbeat_at, finished_at = NULL, error = ''",
-           PgParams()
-               .add(run.id)
-               .add(rank.rank)
-               .add(rank.world_size)
-               .add(rank.local_rank)
-               .add(rank.host)
-               .add(rank.pid)
-               .add(rank.device)
-               .add(rank.joined_at));
+    upsert_rank(c, run.id, joined_rank(rank));
     return is_new;
   });
 }
@@ -556,17 +582,7 @@ bool PgBackend::set_rank_crashed(const std::string& run_id, int rank, std::strin
 bool PgBackend::request_stop(const std::string& run_id, const StopRequest& request) {
   return write("requesting a job stop", Idempotent::kNo, [&](PgConnection& c) {
     if (!run_exists(c, run_id)) throw RunNotFound("no run with id '" + run_id + "'");
-    PgResult r = c.exec("requesting a job stop",
-                        "INSERT INTO stop_requests(run_id, rank, step, value, message, "
-                        "requested_at) VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                        PgParams()
-                            .add(run_id)
-                            .add(request.rank)
-                            .add(request.step)
-                            .add(request.value)
-                            .add(request.message)
-                            .add(request.requested_at));
-    return r.affected() > 0;
+    return insert_stop_request(c, run_id, request);
   });
 }
 
@@ -584,6 +600,8 @@ ImportOutcome PgBackend::import_run(const RunExport& run, bool replace) {
       record.run_id = run.run.id;
       insert_validation(c, record);
     }
+    for (const RankInfo& rank : run.ranks) upsert_rank(c, run.run.id, rank);
+    if (run.stop) insert_stop_request(c, run.run.id, *run.stop);
     return outcome;
   });
 }

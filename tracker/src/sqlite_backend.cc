@@ -182,6 +182,42 @@ void insert_series(Connection& db, const std::string& run_id, const SeriesExport
   for (const ChunkRow& row : series.chunks) insert_chunk(db, series_id, row, false);
 }
 
+// Stores one rank row of a run, replacing an earlier row of the same rank (join_run: a rank
+// restarted; import_run).
+void upsert_rank(Connection& db, const std::string& run_id, const RankInfo& rank) {
+  auto& insert = db.cached(
+      "INSERT OR REPLACE INTO ranks(run_id, rank, world_size, local_rank, host, pid, device, "
+      "status, started_at, heartbeat_at, finished_at, error) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  insert.bind(1, run_id)
+      .bind(2, rank.rank)
+      .bind(3, rank.world_size)
+      .bind(4, rank.local_rank)
+      .bind(5, rank.host)
+      .bind(6, rank.pid)
+      .bind(7, rank.device)
+      .bind(8, to_string(rank.status))
+      .bind(9, rank.started_at)
+      .bind(10, rank.heartbeat_at);
+  if (rank.finished_at) insert.bind(11, *rank.finished_at);  // unbound: NULL
+  insert.bind(12, rank.error).run();
+}
+
+// Stores a run's stop request unless it has one (the first wins); returns whether it did.
+bool insert_stop_request(Connection& db, const std::string& run_id, const StopRequest& request) {
+  db.cached(
+        "INSERT OR IGNORE INTO stop_requests(run_id, rank, step, value, message, requested_at) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind(1, run_id)
+      .bind(2, request.rank)
+      .bind(3, request.step)
+      .bind(4, request.value)
+      .bind(5, request.message)
+      .bind(6, request.requested_at)
+      .run();
+  return sqlite3_changes(db.get()) > 0;
+}
+
 // Inserts a new run row with its tags (inside the caller's transaction).
 void insert_new_run(Connection& db, const NewRun& run) {
   std::int64_t experiment_id = ensure_experiment(db, run.experiment, run.created_at);
@@ -518,20 +554,7 @@ bool SqliteBackend::join_run(const NewRun& run, const NewRank& rank) {
     find.reset();
     check_joinable(run, exists, status, experiment);
     if (!exists) insert_new_run(writer_, run);
-    writer_
-        .cached(
-            "INSERT OR REPLACE INTO ranks(run_id, rank, world_size, local_rank, host, pid, "
-            "device, status, started_at, heartbeat_at, finished_at, error) "
-            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?8, NULL, '')")
-        .bind(1, run.id)
-        .bind(2, rank.rank)
-        .bind(3, rank.world_size)
-        .bind(4, rank.local_rank)
-        .bind(5, rank.host)
-        .bind(6, rank.pid)
-        .bind(7, rank.device)
-        .bind(8, rank.joined_at)
-        .run();
+    upsert_rank(writer_, run.id, joined_rank(rank));
     return !exists;
   });
 }
@@ -564,18 +587,7 @@ bool SqliteBackend::set_rank_crashed(const std::string& run_id, int rank, std::s
 bool SqliteBackend::request_stop(const std::string& run_id, const StopRequest& request) {
   return write("requesting a job stop", [&] {
     if (!run_exists(writer_, run_id)) throw RunNotFound("no run with id '" + run_id + "'");
-    writer_
-        .cached(
-            "INSERT OR IGNORE INTO stop_requests(run_id, rank, step, value, message, "
-            "requested_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
-        .bind(1, run_id)
-        .bind(2, request.rank)
-        .bind(3, request.step)
-        .bind(4, request.value)
-        .bind(5, request.message)
-        .bind(6, request.requested_at)
-        .run();
-    return sqlite3_changes(writer_.get()) > 0;
+    return insert_stop_request(writer_, run_id, request);
   });
 }
 
@@ -593,6 +605,8 @@ ImportOutcome SqliteBackend::import_run(const RunExport& run, bool replace) {
       record.run_id = run.run.id;
       insert_validation(writer_, record);
     }
+    for (const RankInfo& rank : run.ranks) upsert_rank(writer_, run.run.id, rank);
+    if (run.stop) insert_stop_request(writer_, run.run.id, *run.stop);
     return outcome;
   });
 }

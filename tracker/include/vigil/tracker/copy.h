@@ -38,8 +38,9 @@ struct CopiedRun {
 
 /// Copies the runs of `source` that match `filter` into `destination`, oldest first, with
 /// everything stored for them: params, results, tags, status and times, every series with
-/// all its points (the encoded chunks byte for byte), and validations (in order; the
-/// destination numbers them anew). Works between any two backends.
+/// all its points (the encoded chunks byte for byte), validations (in order; the
+/// destination numbers them anew), and for a distributed job's run its ranks (host, pid,
+/// device, status and times of each) and its stop request. Works between any two backends.
 ///
 /// - Each run is written in one transaction: a reader of the destination sees it whole or
 ///   not at all, and a failure leaves nothing of that run behind.
@@ -48,7 +49,7 @@ struct CopiedRun {
 /// - A run still `running` in the source is skipped (kSkippedRunning): its owner is still
 ///   writing, so the copy would be a truncated snapshot that the destination would soon
 ///   report as crashed and that a later copy would skip as existing. Copy it once it ended.
-///   A run whose process died is copied as `crashed`, as the source reports it.
+///   A run whose process died is copied as `crashed`, as the source reports it; so is a rank.
 /// - After writing a run, its point counts are read back from the destination and compared
 ///   with the source's, series by series; a difference throws Error naming the run and series
 ///   (the runs copied before it stay).
