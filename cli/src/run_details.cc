@@ -84,6 +84,31 @@ void print_series(std::ostream& out, const std::vector<tracker::SeriesSummary>& 
   table.render(out, output_width());
 }
 
+// A distributed job's ranks (nothing for a run of one process): where each ran, how it ended.
+void print_ranks(std::ostream& out, const std::vector<tracker::RankInfo>& ranks) {
+  if (ranks.empty()) return;
+  out << "\nRanks (world size " << ranks.front().world_size << ")\n";
+  Table table;
+  table.add_column("  RANK", Align::kRight);
+  table.add_column("LOCAL", Align::kRight);
+  table.add_column("HOST");
+  table.add_column("PID", Align::kRight);
+  table.add_column("DEVICE");
+  table.add_column("STATUS");
+  table.add_column("LAST HEARTBEAT");
+  table.add_column("FINISHED");
+  table.add_column("ERROR", Align::kLeft, 16);
+  for (const tracker::RankInfo& rank : ranks) {
+    table.add_row({"  " + std::to_string(rank.rank), std::to_string(rank.local_rank), rank.host,
+                   std::to_string(rank.pid), rank.device.empty() ? "-" : rank.device,
+                   std::string(tracker::to_string(rank.status)),
+                   tracker::format_time(rank.heartbeat_at),
+                   rank.finished_at ? tracker::format_time(*rank.finished_at) : "-",
+                   rank.error.empty() ? "-" : rank.error});
+  }
+  table.render(out, output_width());
+}
+
 void print_text(std::ostream& out, const tracker::Store& store, const tracker::RunInfo& run) {
   field(out, "Run", run.id);
   field(out, "Name", run.name.empty() ? "-" : run.name);
@@ -103,6 +128,7 @@ void print_text(std::ostream& out, const tracker::Store& store, const tracker::R
   print_tree(out, "Params", run.params);
   print_tree(out, "Results", run.results);
   print_series(out, run.metrics);
+  print_ranks(out, store.ranks(run.id));
   if (std::optional<tracker::ValidationRecord> record = store.latest_validation(run.id)) {
     out << "\nLatest validation\n";
     print_validation_record(out, *record);
@@ -117,6 +143,7 @@ void print_run_details(std::ostream& out, const tracker::Store& store, const tra
     nlohmann::json j = run;
     std::optional<tracker::ValidationRecord> record = store.latest_validation(run.id);
     j["validation"] = record ? nlohmann::json(*record) : nlohmann::json(nullptr);
+    j["ranks"] = store.ranks(run.id);  // [] for a run of one process
     out << j.dump(2) << '\n';
     return;
   }

@@ -2,8 +2,12 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
+
+#include <unistd.h>
 
 #include "cli_fixture.h"
+#include "job_ranks.h"
 
 namespace vigil::testing {
 namespace {
@@ -231,6 +235,56 @@ TEST_F(RunsCommand, ShowPrintsLongAndMultiLineParamsInFull) {
   EXPECT_NE(result.out.find("  model.structure:\n    Net(\n      (fc): Linear()\n    )\n"),
             std::string::npos)
       << result.out;
+}
+
+// A distributed job's run lists its ranks: where each ran and how it ended (text and JSON);
+// a run of one process has no Ranks section and an empty list.
+TEST_F(RunsCommand, ShowListsTheRanksOfAJobsRun) {
+  std::string id;
+  {
+    tracker::Store store(store_path(), store_options());
+    tracker::Run rank0 = store.join_run({}, job_rank("show-job", 0, 2, "cuda:0"));
+    tracker::Run rank1 = store.join_run({}, job_rank("show-job", 1, 2, "cuda:1"));
+    id = rank0.id();
+    rank1.finish(tracker::RunStatus::kFailed, "gloo: connection closed");
+    rank0.finish();
+  }
+  ProcessResult text = vigil({"runs", "show", id});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  const auto section = text.out.find("\nRanks (world size 2)\n");
+  ASSERT_NE(section, std::string::npos) << text.out;
+  const std::string ranks = text.out.substr(section);
+  const auto row = [&](const std::string& device) {
+    std::istringstream lines(ranks);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find(device) != std::string::npos) return line;
+    }
+    return std::string();
+  };
+  EXPECT_NE(row("cuda:0").find("finished"), std::string::npos) << ranks;
+  EXPECT_NE(row("cuda:1").find("failed"), std::string::npos) << ranks;
+  EXPECT_NE(row("cuda:1").find("gloo: connection closed"), std::string::npos) << ranks;
+  EXPECT_NE(row("cuda:1").find(std::to_string(getpid())), std::string::npos) << ranks;
+
+  ProcessResult json = vigil({"runs", "show", id, "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const nlohmann::json listed = parse_json(json.out).at("ranks");
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].at("rank"), 0);
+  EXPECT_EQ(listed[0].at("status"), "finished");
+  EXPECT_EQ(listed[1].at("rank"), 1);
+  EXPECT_EQ(listed[1].at("local_rank"), 1);
+  EXPECT_EQ(listed[1].at("device"), "cuda:1");
+  EXPECT_EQ(listed[1].at("status"), "failed");
+  EXPECT_EQ(listed[1].at("error"), "gloo: connection closed");
+  EXPECT_EQ(listed[1].at("world_size"), 2);
+
+  const std::string plain = add_run("single", "mnist", {});
+  ProcessResult single = vigil({"runs", "show", plain});
+  ASSERT_EQ(single.exit_code, 0) << single.err;
+  EXPECT_EQ(single.out.find("Ranks"), std::string::npos) << single.out;
+  ProcessResult single_json = vigil({"runs", "show", plain, "--format", "json"});
+  EXPECT_EQ(parse_json(single_json.out).at("ranks"), nlohmann::json::array());
 }
 
 TEST_F(RunsCommand, ShowFailedRunShowsError) {

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "backend.h"
+#include "job_ranks.h"
 #include "store_options.h"
 #include "store_uris.h"
 #include "temp_dir.h"
@@ -115,15 +116,8 @@ TEST_P(CopyTest, CopiesEverythingOfARun) {
 // A distributed job's run keeps its ranks (each with its host, pid, device, status, times
 // and error) and the stop request that ended it, whichever way it is copied.
 TEST_P(CopyTest, CopiesTheRanksAndStopRequestOfAJobsRun) {
-  RankOptions rank;
-  rank.job_id = "copy-job";
-  rank.world_size = 2;
-  rank.device = "cuda:0";
-  tracker::Run rank0 = source_.join_run({}, rank);
-  rank.rank = 1;
-  rank.local_rank = 1;
-  rank.device = "cuda:1";
-  tracker::Run rank1 = source_.join_run({}, rank);
+  tracker::Run rank0 = source_.join_run({}, testing::job_rank("copy-job", 0, 2, "cuda:0"));
+  tracker::Run rank1 = source_.join_run({}, testing::job_rank("copy-job", 1, 2, "cuda:1"));
   const std::string id = rank0.id();
   StopRequest stop;
   stop.rank = 1;
