@@ -308,6 +308,35 @@ async function checkRunPage(page, base, ids) {
   check(Number.isFinite(step(progress)) && advanced, 'a running run\'s page shows its progress and keeps it current', progress);
 }
 
+/**
+ * A 2-rank job whose rank 1 died (vigil_ui_fixture --job): the run page's rank table lists both
+ * ranks with device and status, the dead rank stands out as crashed, the run's error names it,
+ * and loss (rank 0) and loss{rank=1} share one chart with a line per rank.
+ */
+async function checkRanks(page, base, ids) {
+  await page.goto(`${base}#/run/${ids.job}`);
+  await page.waitForSelector('table.ranks tbody tr');
+  const rows = await page.locator('table.ranks tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => ({ rank: tr.dataset.rank, cells: [...tr.cells].map((td) => td.textContent.trim()) })));
+  const byRank = Object.fromEntries(rows.map((r) => [r.rank, r.cells]));
+  const heading = await page.locator('h3', { hasText: /^Ranks/ }).textContent().catch(() => '');
+  check(rows.length === 2 && byRank['0']?.[0] === '0 / 2' && byRank['1']?.[0] === '1 / 2' && heading === 'Ranks (2)',
+        'the run page of a 2-rank job has a rank table with both ranks', JSON.stringify(rows));
+  check(byRank['0']?.[4] === 'cpu:0' && byRank['0']?.[5] === 'finished' && byRank['1']?.[1] === '1' && byRank['1']?.[4] === 'cpu:1',
+        'each rank shows its local rank, device and status', JSON.stringify(rows));
+  const crashed = await page.locator('table.ranks tr[data-rank="1"] td.error').count();
+  check(byRank['1']?.[5] === 'crashed' && crashed === 1 && byRank['0']?.[8] === '—',
+        'the rank that died is crashed and its error stands out', JSON.stringify(rows));
+  await page.waitForSelector('.run-error');
+  const error = await page.locator('.run-error').textContent();
+  check(error.includes('rank 1'), 'the job run\'s error names the rank that died', error);
+  await page.waitForSelector('.run-view .chart[data-metric="loss"] canvas');
+  const charts = await page.locator('.run-view .chart').count();
+  const lines = await page.locator('.run-view .chart[data-metric="loss"]').getAttribute('data-lines');
+  check(charts === 1 && lines === '2',
+        'loss of rank 0 and loss{rank=1} share one chart, one line per rank', `charts=${charts} lines=${lines}`);
+}
+
 /** An unknown run id: one message. (Chromium logs the API's 404: run after the console check.) */
 async function checkUnknownRun(page, base) {
   await page.goto(`${base}#/run/ffffffffffffffffffffffffffffffff`);
@@ -361,9 +390,9 @@ async function main() {
   let browser = null;
   try {
     // The fixture writes the demo runs, four runs with vigil-mnist's param shapes, two runs without
-    // points, one series of
+    // points, a 2-rank job's run with a dead rank, one series of
     // 200,000 points, then keeps "live-run" running for two minutes.
-    const fixture = await startAndWaitFor(args.fixture, [store, '--bulk', '60', '--mnist', '4', '--no-points', '--long-points', '200000',
+    const fixture = await startAndWaitFor(args.fixture, [store, '--bulk', '60', '--mnist', '4', '--no-points', '--job', '--long-points', '200000',
                                                          '--live', '120'], /^\{.*\}$/);
     processes.push(fixture.child);
     const ids = JSON.parse(fixture.match[0]);
@@ -393,7 +422,7 @@ async function main() {
     const rows = await page.locator('table.runs tbody tr').count();
     check(rows === 50, 'runs table shows the first page of 50 rows', `got ${rows}`);
     const summary = await page.locator('.toolbar .summary').textContent();
-    check(/of 73$/.test(summary), 'runs table counts all 73 runs', summary);
+    check(/of 74$/.test(summary), 'runs table counts all 74 runs', summary);
     const liveRow = page.locator(`tr[data-run-id="${ids.live}"]`);
     check((await liveRow.locator('.badge').first().textContent()) === 'running',
           'a run being written right now is shown as running');
@@ -564,6 +593,7 @@ async function main() {
     await checkParamsExplorer(page, base);
     await checkBulkTagsAndExport(page, base, ids);
     await checkRunPage(page, base, ids);
+    await checkRanks(page, base, ids);
     await checkKeyboardAndDarkMode(page, base);
     await checkRunsWithoutPoints(page, base, ids);
 

@@ -1,7 +1,7 @@
 // vigil_ui_fixture: writes the dashboard's test runs into a store, for the browser end-to-end
 // test (e2e.mjs) and the page benchmark (bench/ui_page_bench.mjs).
 //
-//   vigil_ui_fixture STORE [--bulk N] [--long-points N] [--mnist N] [--no-points]
+//   vigil_ui_fixture STORE [--bulk N] [--long-points N] [--mnist N] [--no-points] [--job]
 //                    [--live SECONDS] [--no-demo]
 //
 // Prints one JSON line with the run ids ({"baseline": ..., "long": ..., "live": ...}), then,
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   try {
     if (argc < 2) {
       std::cerr << "usage: vigil_ui_fixture STORE [--bulk N] [--long-points N] [--mnist N] "
-                   "[--no-points] [--live SECONDS] [--no-demo]\n";
+                   "[--no-points] [--job] [--live SECONDS] [--no-demo]\n";
       return 2;
     }
     const std::string path = argv[1];
@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     std::size_t live_seconds = 0;
     std::size_t mnist = 0;
     bool no_points = false;
+    bool job = false;
     bool demo = true;
     for (int i = 2; i < argc; ++i) {
       const std::string arg = argv[i];
@@ -51,6 +52,8 @@ int main(int argc, char** argv) {
         long_points = count_arg(argc, argv, i);
       } else if (arg == "--no-points") {
         no_points = true;
+      } else if (arg == "--job") {
+        job = true;
       } else if (arg == "--mnist") {
         mnist = count_arg(argc, argv, i);
       } else if (arg == "--live") {
@@ -68,6 +71,7 @@ int main(int argc, char** argv) {
     }
     nlohmann::json ids = nlohmann::json::object();
     if (demo) ids = vigil::testing::fill_demo_store(path).to_json();
+    if (job) ids["job"] = vigil::testing::add_job_run(path);  // forks too
     if (bulk > 0) vigil::testing::add_bulk_runs(path, bulk);
     if (long_points > 0) ids["long"] = vigil::testing::add_long_series_run(path, long_points);
     if (mnist > 0) ids["mnist"] = vigil::testing::add_mnist_like_runs(path, mnist);

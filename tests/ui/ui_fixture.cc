@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <utility>
@@ -49,14 +50,62 @@ nlohmann::json violation(const std::string& rule, const std::string& severity,
           {"not_evaluable", false}};
 }
 
+// A forked child that writes into the store and dies with its runs still open (no finish(),
+// no destructors: they stay `running` with a dead pid, which readers report as crashed).
+// `body` ends by calling report(run id); the child then waits until die() lets it go, so the
+// parent can act while it is alive. Fork it while no Store (and none of its threads) lives
+// in this process.
+class DyingChild {
+ public:
+  using Report = std::function<void(const std::string&)>;
+  explicit DyingChild(const std::function<void(const Report&)>& body) {
+    int ids[2], go[2];
+    if (pipe(ids) != 0 || pipe(go) != 0) throw std::runtime_error("pipe failed");
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      close(ids[0]);
+      close(go[1]);
+      body([&](const std::string& id) {
+        ssize_t written = write(ids[1], id.data(), id.size());
+        char byte = 0;
+        (void)written;
+        (void)read(go[0], &byte, 1);  // returns when the parent closes its end
+        _exit(0);
+      });
+      _exit(1);  // body did not report
+    }
+    close(ids[1]);
+    close(go[0]);
+    go_ = go[1];
+    char buffer[64] = {};
+    const ssize_t n = read(ids[0], buffer, sizeof(buffer) - 1);
+    close(ids[0]);
+    if (n <= 0) throw std::runtime_error("forked fixture child wrote no id");
+    id_.assign(buffer, static_cast<std::size_t>(n));
+  }
+  DyingChild(const DyingChild&) = delete;
+  DyingChild& operator=(const DyingChild&) = delete;
+  ~DyingChild() { die(); }
+
+  const std::string& id() const { return id_; }
+  void die() {
+    if (go_ < 0) return;
+    close(go_);
+    go_ = -1;
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int go_ = -1;
+  std::string id_;
+};
+
 // A run left `running` by a process that no longer exists: readers report it crashed.
 std::string write_crashed_run(const std::string& path) {
-  int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  const pid_t child = fork();
-  if (child < 0) throw std::runtime_error("fork failed");
-  if (child == 0) {
-    close(fds[0]);
+  DyingChild child([&](const DyingChild::Report& report) {
     tracker::Store store(path, quiet_options());
     tracker::RunOptions options;
     options.name = "crashed-run";
@@ -65,19 +114,9 @@ std::string write_crashed_run(const std::string& path) {
     auto run = store.start_run(options);
     for (int step = 0; step < 20; ++step) run.log_metric("loss", 2.0 - 0.05 * step, step);
     run.flush();
-    const auto& id = run.id();
-    ssize_t written = write(fds[1], id.data(), id.size());
-    (void)written;
-    _exit(0);  // no finish(), no destructors: the run stays `running`, its pid dies
-  }
-  close(fds[1]);
-  char buffer[64] = {};
-  const ssize_t n = read(fds[0], buffer, sizeof(buffer) - 1);
-  close(fds[0]);
-  int status = 0;
-  waitpid(child, &status, 0);
-  if (n <= 0) throw std::runtime_error("crashed-run child wrote no id");
-  return std::string(buffer, static_cast<std::size_t>(n));
+    report(run.id());
+  });
+  return child.id();
 }
 
 void write_finished_runs(const std::string& path, DemoRuns& ids) {
@@ -157,6 +196,37 @@ void write_finished_runs(const std::string& path, DemoRuns& ids) {
 }
 
 }  // namespace
+
+std::string add_job_run(const std::string& path) {
+  tracker::RankOptions rank;
+  rank.job_id = "e2e-ddp";
+  rank.world_size = 2;
+  tracker::RunOptions options;
+  options.name = "ddp-job";
+  options.experiment = "ddp";
+  // Rank 1 joins, logs its own loss series and dies (as under kill -9) once rank 0 has joined
+  // (a job whose run reads as crashed takes no new rank).
+  DyingChild rank1([&](const DyingChild::Report& report) {
+    tracker::Store store(path, quiet_options());
+    tracker::RankOptions one = rank;
+    one.rank = 1;
+    one.local_rank = 1;
+    one.device = "cpu:1";
+    auto run = store.join_run(options, one);
+    for (int step = 0; step < 30; ++step) {
+      run.log_metric("loss", 2.5 - 0.05 * step, step, std::nullopt, {{"rank", 1}});
+    }
+    run.flush();
+    report(run.id());
+  });
+  tracker::Store store(path, quiet_options());
+  rank.device = "cpu:0";
+  auto run = store.join_run(options, rank);
+  rank1.die();
+  for (int step = 0; step < 30; ++step) run.log_metric("loss", 2.0 - 0.05 * step, step);
+  run.finish();
+  return run.id();
+}
 
 nlohmann::json DemoRuns::to_json() const {
   return {

@@ -45,4 +45,10 @@ nlohmann::json add_runs_without_points(const std::string& path);
 /// Adds a finished run "long-series" with one `loss` series of `points` points; returns its id.
 std::string add_long_series_run(const std::string& path, std::size_t points);
 
+/// Adds the run of a 2-rank job "ddp-job" (experiment "ddp", job id "e2e-ddp") written through
+/// Store::join_run: rank 1, in a forked child, logs `loss{rank=1}` and dies without finishing
+/// (so the run reads as crashed, naming rank 1); rank 0 logs `loss` and finishes. Returns the
+/// run id. Forks: call it while no Store of this process is open.
+std::string add_job_run(const std::string& path);
+
 }  // namespace vigil::testing
