@@ -2,6 +2,7 @@
 # A throwaway PostgreSQL server for tests and benchmarks (Debian's `postgresql` package).
 #   scripts/pg_test_cluster.sh start STATE_DIR [--durable]
 #   scripts/pg_test_cluster.sh stop STATE_DIR
+#   scripts/pg_test_cluster.sh restart STATE_DIR [DOWN_SECONDS]
 # start: initdb in a new temporary directory and start the server on 127.0.0.1 (a free port)
 # and on a Unix socket in that directory; trust authentication for the superuser `vigil`.
 # Creates the database vigil_test. Writes STATE_DIR/uri (postgresql://vigil@127.0.0.1:PORT,
@@ -9,17 +10,20 @@
 # survives anyway); benchmarks pass --durable to measure committed writes.
 # PostgreSQL refuses to run as root: as root, the server runs as the unprivileged `nobody`.
 # stop: stops the server and removes its directory. Both are idempotent.
+# restart: stops the server as an administrator would (fast: clients are disconnected, open
+# transactions rolled back), keeps it down DOWN_SECONDS (default 0), starts it again on the
+# same port with the same settings and data (tests of clients that must survive it).
 # With VIGIL_TEST_POSTGRES=off, both do nothing (the PostgreSQL tests skip, saying so).
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 start|stop STATE_DIR [--durable]" >&2
+  echo "usage: $0 start|stop STATE_DIR [--durable] | restart STATE_DIR [DOWN_SECONDS]" >&2
   exit 2
 }
 [[ $# -ge 2 ]] || usage
 action=$1
 state=$2
-durable=${3:-}
+option=${3:-}  # start: --durable; restart: DOWN_SECONDS
 
 if [[ "${VIGIL_TEST_POSTGRES:-}" == "off" ]]; then
   echo "pg_test_cluster: VIGIL_TEST_POSTGRES=off: no server started"
@@ -74,7 +78,7 @@ start() {
   fi
   local settings="-c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir"
   settings+=" -c max_connections=300 -c shared_buffers=256MB"
-  if [[ "$durable" != "--durable" ]]; then
+  if [[ "$option" != "--durable" ]]; then
     settings+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi
   local port attempt
@@ -83,6 +87,7 @@ start() {
     port_in_use "$port" && continue
     if as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-p $port $settings" start >/dev/null 2>&1; then
+      echo "-p $port $settings" >"$dir/server.opts"  # for restart
       # One database for all tests; each test store is a schema in it (fast to create).
       "$bindir/createdb" -h 127.0.0.1 -p "$port" -U vigil vigil_test
       echo "postgresql://vigil@127.0.0.1:$port" >"$state/uri"
@@ -95,8 +100,22 @@ start() {
   exit 1
 }
 
+restart() {
+  local dir down=${option:-0}
+  dir=$(cat "$state/data_dir")
+  as_server "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+  sleep "$down"
+  if ! as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "$(cat "$dir/server.opts")" start >/dev/null 2>&1; then
+    cat "$dir/server.log" >&2 || true
+    echo "pg_test_cluster: the server did not start again" >&2
+    exit 1
+  fi
+}
+
 case "$action" in
   start) start ;;
   stop) stop ;;
+  restart) restart ;;
   *) usage ;;
 esac

@@ -1,10 +1,12 @@
 // What only a server backend has to get right: a writer that survives its connection being
 // killed, the schema created once by many concurrent first users and refused when newer,
 // URIs checked before use and passwords never shown, a read-only role. Runs on the test
-// server of the ctest fixture `postgres` (tests/support/store_uris.h).
+// server of the ctest fixture `postgres` (tests/support/store_uris.h); the server-restart test
+// starts its own.
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -12,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "process.h"
 #include "store_options.h"
 #include "store_uris.h"
 #include "temp_dir.h"
@@ -78,6 +81,83 @@ TEST_F(PgBackendTest, WriterReconnectsAfterItsConnectionIsKilledAndEveryPointArr
   }
   EXPECT_EQ(reader.get_run(run.id()).status, RunStatus::kFinished);
   EXPECT_EQ(reader.info().points, kPoints);
+}
+
+// The server itself restarts mid-run (an administrator's `pg_ctl restart`, a failover): on a
+// private throwaway server (scripts/pg_test_cluster.sh), so the server the other tests share
+// stays up. The writer keeps its batches while the server is down, reconnects once it is back,
+// and every point is committed exactly once.
+class PgServerRestartTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::postgres_tests_enabled()) GTEST_SKIP() << "VIGIL_TEST_POSTGRES=off";
+    ASSERT_EQ(cluster("start"), "");
+    started_ = true;
+    std::ifstream in(dir_.file("pg") + "/uri");
+    std::getline(in, uri_);
+    ASSERT_FALSE(uri_.empty());
+    uri_ += "/vigil_test";
+  }
+  void TearDown() override {
+    if (started_) {
+      EXPECT_EQ(cluster("stop"), "");
+    }
+  }
+  // Runs the cluster script; returns "" on success, else its exit code and output.
+  std::string cluster(const std::string& action, const std::string& option = "") const {
+    std::vector<std::string> argv = {VIGIL_PG_TEST_CLUSTER, action, dir_.file("pg")};
+    if (!option.empty()) argv.push_back(option);
+    const testing::ProcessResult result = testing::run_process(argv);
+    if (result.exit_code == 0) return "";
+    return action + " exited " + std::to_string(result.exit_code) + ": " + result.out + result.err;
+  }
+  testing::TempDir dir_;
+  bool started_ = false;
+  std::string uri_;
+};
+
+TEST_F(PgServerRestartTest, WriterSurvivesAServerRestartAndEveryPointArrivesOnce) {
+  Store store(uri_, testing::quiet_store_options());
+  RunOptions options;
+  options.name = "server-restart";
+  auto run = store.start_run(options);
+  auto loss = run.metric("loss");
+  std::int64_t step = 0;
+  const auto log_points = [&](int count) {
+    for (int i = 0; i < count; ++i, ++step) loss.log(1.0 / static_cast<double>(step + 1), step);
+  };
+  log_points(10'000);
+  run.flush();  // committed before the restart
+  std::atomic<bool> restarted{false};
+  std::string restart_error;
+  std::thread restart([&] {
+    restart_error = cluster("restart", "1");  // down for a second
+    restarted = true;
+  });
+  // Training goes on while the server stops, is down and starts again.
+  while (!restarted) {
+    log_points(1'000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  restart.join();
+  ASSERT_EQ(restart_error, "");
+  log_points(10'000);
+  run.finish();
+
+  const WriterStats stats = run.stats();
+  EXPECT_GE(stats.reconnects, 1u);
+  EXPECT_EQ(stats.points_logged, static_cast<std::uint64_t>(step));
+  EXPECT_EQ(stats.points_committed, static_cast<std::uint64_t>(step));
+  EXPECT_EQ(stats.points_dropped, 0u);
+  Store reader(uri_, testing::quiet_store_options());
+  const auto points = reader.points(run.id(), SeriesKey{"loss", {}});
+  ASSERT_EQ(points.size(), static_cast<std::size_t>(step));
+  for (std::int64_t i = 0; i < step; ++i) {
+    ASSERT_EQ(points[static_cast<std::size_t>(i)].step, i);
+    ASSERT_EQ(points[static_cast<std::size_t>(i)].value, 1.0 / static_cast<double>(i + 1));
+  }
+  EXPECT_EQ(reader.get_run(run.id()).status, RunStatus::kFinished);
+  EXPECT_EQ(reader.info().points, step);
 }
 
 TEST_F(PgBackendTest, ReadsRetryOnAFreshConnectionAfterItIsKilled) {
