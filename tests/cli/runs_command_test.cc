@@ -282,7 +282,7 @@ TEST_F(RunsCommand, ShowListsTheRanksOfAJobsRun) {
   const std::string plain = add_run("single", "mnist", {});
   ProcessResult single = vigil({"runs", "show", plain});
   ASSERT_EQ(single.exit_code, 0) << single.err;
-  EXPECT_EQ(single.out.find("Ranks"), std::string::npos) << single.out;
+  EXPECT_EQ(single.out.find("\nRanks ("), std::string::npos) << single.out;
   ProcessResult single_json = vigil({"runs", "show", plain, "--format", "json"});
   EXPECT_EQ(parse_json(single_json.out).at("ranks"), nlohmann::json::array());
 }
