@@ -284,6 +284,10 @@ std::pair<RunStatus, std::string> end_of_job(const std::vector<RankInfo>& ranks,
 void check_joinable(const NewRun& run, bool exists, std::string_view status,
                     std::string_view experiment);
 
+/// When a job's run ends: `at` (the time of the rank whose commit ends it), or the latest end of
+/// its ranks when later (ranks commit in any order; the run must not end before one of them).
+Timestamp job_end_time(const std::vector<RankInfo>& ranks, Timestamp at);
+
 /// The row of a rank that has just joined: running, started and last seen at rank.joined_at.
 RankInfo joined_rank(const NewRank& rank);
 

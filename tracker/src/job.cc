@@ -145,6 +145,13 @@ void check_joinable(const NewRun& run, bool exists, std::string_view status,
   }
 }
 
+Timestamp job_end_time(const std::vector<RankInfo>& ranks, Timestamp at) {
+  for (const RankInfo& rank : ranks) {
+    if (rank.finished_at && *rank.finished_at > at) at = *rank.finished_at;
+  }
+  return at;
+}
+
 RankInfo joined_rank(const NewRank& rank) {
   RankInfo row;
   row.rank = rank.rank;

@@ -198,7 +198,7 @@ void end_pg_job_if_done(PgConnection& c, const std::string& run_id, Timestamp at
   c.exec("ending a job's run",
          "UPDATE runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 AND "
          "status = 'running'",
-         PgParams().add(to_string(status)).add(error).add(at).add(run_id));
+         PgParams().add(to_string(status)).add(error).add(job_end_time(ranks, at)).add(run_id));
 }
 
 // The heartbeat and final status of one rank of a job.

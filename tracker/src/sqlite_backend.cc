@@ -252,7 +252,7 @@ void end_job_if_done(Connection& db, const std::string& run_id, Timestamp at) {
         "status = 'running'")
       .bind(1, to_string(status))
       .bind(2, error)
-      .bind(3, at)
+      .bind(3, job_end_time(ranks, at))
       .bind(4, run_id)
       .run();
 }
