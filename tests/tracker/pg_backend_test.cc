@@ -23,6 +23,26 @@
 namespace vigil::tracker {
 namespace {
 
+// After `run` logged loss = 1 / (step + 1) at steps 0..points-1 through at least
+// `reconnects` reconnects: the writer lost nothing, and the store holds every point once.
+void expect_every_point_once(const std::string& uri, const Run& run, std::int64_t points,
+                             std::uint64_t reconnects) {
+  const WriterStats stats = run.stats();
+  EXPECT_GE(stats.reconnects, reconnects);
+  EXPECT_EQ(stats.points_logged, static_cast<std::uint64_t>(points));
+  EXPECT_EQ(stats.points_committed, static_cast<std::uint64_t>(points));
+  EXPECT_EQ(stats.points_dropped, 0u);
+  Store reader(uri, testing::quiet_store_options());
+  const auto stored = reader.points(run.id(), SeriesKey{"loss", {}});
+  ASSERT_EQ(stored.size(), static_cast<std::size_t>(points));
+  for (std::int64_t step = 0; step < points; ++step) {
+    ASSERT_EQ(stored[static_cast<std::size_t>(step)].step, step);
+    ASSERT_EQ(stored[static_cast<std::size_t>(step)].value, 1.0 / static_cast<double>(step + 1));
+  }
+  EXPECT_EQ(reader.get_run(run.id()).status, RunStatus::kFinished);
+  EXPECT_EQ(reader.info().points, points);
+}
+
 class PgBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -66,21 +86,7 @@ TEST_F(PgBackendTest, WriterReconnectsAfterItsConnectionIsKilledAndEveryPointArr
     }
   }
   run.finish();
-  const WriterStats stats = run.stats();
-  EXPECT_GE(stats.reconnects, static_cast<std::uint64_t>(kKills));
-  EXPECT_EQ(stats.points_logged, static_cast<std::uint64_t>(kPoints));
-  EXPECT_EQ(stats.points_committed, static_cast<std::uint64_t>(kPoints));
-  EXPECT_EQ(stats.points_dropped, 0u);
-
-  Store reader(uri_, testing::quiet_store_options());
-  const auto points = reader.points(run.id(), SeriesKey{"loss", {}});
-  ASSERT_EQ(points.size(), static_cast<std::size_t>(kPoints));
-  for (int step = 0; step < kPoints; ++step) {
-    ASSERT_EQ(points[static_cast<std::size_t>(step)].step, step);
-    ASSERT_EQ(points[static_cast<std::size_t>(step)].value, 1.0 / (step + 1));
-  }
-  EXPECT_EQ(reader.get_run(run.id()).status, RunStatus::kFinished);
-  EXPECT_EQ(reader.info().points, kPoints);
+  expect_every_point_once(uri_, run, kPoints, kKills);
 }
 
 // The server itself restarts mid-run (an administrator's `pg_ctl restart`, a failover): on a
@@ -143,21 +149,7 @@ TEST_F(PgServerRestartTest, WriterSurvivesAServerRestartAndEveryPointArrivesOnce
   ASSERT_EQ(restart_error, "");
   log_points(10'000);
   run.finish();
-
-  const WriterStats stats = run.stats();
-  EXPECT_GE(stats.reconnects, 1u);
-  EXPECT_EQ(stats.points_logged, static_cast<std::uint64_t>(step));
-  EXPECT_EQ(stats.points_committed, static_cast<std::uint64_t>(step));
-  EXPECT_EQ(stats.points_dropped, 0u);
-  Store reader(uri_, testing::quiet_store_options());
-  const auto points = reader.points(run.id(), SeriesKey{"loss", {}});
-  ASSERT_EQ(points.size(), static_cast<std::size_t>(step));
-  for (std::int64_t i = 0; i < step; ++i) {
-    ASSERT_EQ(points[static_cast<std::size_t>(i)].step, i);
-    ASSERT_EQ(points[static_cast<std::size_t>(i)].value, 1.0 / static_cast<double>(i + 1));
-  }
-  EXPECT_EQ(reader.get_run(run.id()).status, RunStatus::kFinished);
-  EXPECT_EQ(reader.info().points, step);
+  expect_every_point_once(uri_, run, step, 1);
 }
 
 TEST_F(PgBackendTest, ReadsRetryOnAFreshConnectionAfterItIsKilled) {
