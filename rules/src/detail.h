@@ -30,6 +30,11 @@ struct RuleAccess {
   static void set_enforcement(RuleSet& set, Enforcement e) { set.enforcement_ = e; }
   static void set_scoring(RuleSet& set, ScoringOptions s) { set.scoring_ = s; }
   static void set_document(RuleSet& set, nlohmann::json d) { set.document_ = std::move(d); }
+  static void set_version(RuleSet& set, std::string v) { set.version_ = std::move(v); }
+  static void set_experiments(RuleSet& set, std::vector<std::string> e) {
+    set.experiments_ = std::move(e);
+  }
+  static void set_text(RuleSet& set, std::string text) { set.text_ = std::move(text); }
   static void add_rule(RuleSet& set, std::shared_ptr<const Rule> rule) {
     set.rules_.push_back(std::move(rule));
   }
@@ -62,9 +67,6 @@ bool matches_any(const std::vector<std::string>& patterns, std::string_view name
 /// given, patterns expanded over the run's series; in order, without duplicates.
 std::vector<std::string> replay_series(const tracker::RunInfo& run,
                                        const std::vector<std::string>& metrics);
-
-/// Escapes a key for a JSON pointer (~ -> ~0, / -> ~1).
-std::string pointer_escape(std::string_view key);
 
 /// Counts, score, verdicts of a report whose violations and weights are filled in.
 void finalize(Report& report, const RuleSet& rules);

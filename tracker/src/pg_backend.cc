@@ -190,19 +190,28 @@ std::optional<StopRequest> read_pg_stop(PgConnection& c, const std::string& run_
 }
 
 // Once every rank of a job has ended, ends its run (caller holds the run row locked).
-void end_pg_job_if_done(PgConnection& c, const std::string& run_id, Timestamp at) {
+// Returns how the run ended when this call ended it.
+std::optional<std::pair<RunStatus, std::string>> end_pg_job_if_done(PgConnection& c,
+                                                                    const std::string& run_id,
+                                                                    Timestamp at) {
   std::vector<RankInfo> ranks = read_pg_ranks(c, run_id);
-  if (ranks.empty()) return;
-  auto [status, error] = end_of_job(ranks, ranks.front().world_size, read_pg_stop(c, run_id));
-  if (status == RunStatus::kRunning) return;
-  c.exec("ending a job's run",
-         "UPDATE runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 AND "
-         "status = 'running'",
-         PgParams().add(to_string(status)).add(error).add(job_end_time(ranks, at)).add(run_id));
+  if (ranks.empty()) return std::nullopt;
+  auto ended = end_of_job(ranks, ranks.front().world_size, read_pg_stop(c, run_id));
+  const auto& [status, error] = ended;
+  if (status == RunStatus::kRunning) return std::nullopt;
+  PgResult r =
+      c.exec("ending a job's run",
+             "UPDATE runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 "
+             "AND status = 'running'",
+             PgParams().add(to_string(status)).add(error).add(job_end_time(ranks, at)).add(run_id));
+  if (r.affected() == 0) return std::nullopt;
+  return ended;
 }
 
-// The heartbeat and final status of one rank of a job.
-void apply_rank_write(PgConnection& c, const RunWrite& r) {
+// The heartbeat and final status of one rank of a job. Sets r.job_end when this rank's end
+// ended the job's run.
+void apply_rank_write(PgConnection& c, RunWrite& r) {
+  r.job_end.reset();  // a retried transaction starts over
   if (r.heartbeat_at) {
     c.exec("storing a rank's heartbeat",
            "UPDATE ranks SET heartbeat_at = $1 WHERE run_id = $2 AND rank = $3 AND "
@@ -226,10 +235,10 @@ void apply_rank_write(PgConnection& c, const RunWrite& r) {
                .add(r.finished_at)
                .add(r.run_id)
                .add(*r.rank));
-    end_pg_job_if_done(c, r.run_id, r.finished_at);
+    r.job_end = end_pg_job_if_done(c, r.run_id, r.finished_at);
   }
 }
-void apply_run_write(PgConnection& c, const RunWrite& r) {
+void apply_run_write(PgConnection& c, RunWrite& r) {
   if (r.params_json) {
     c.exec("storing params", "UPDATE runs SET params = $1 WHERE id = $2",
            PgParams().add(*r.params_json).add(r.run_id));
@@ -498,7 +507,7 @@ void PgBackend::commit(WriteBatch& batch) {
         }
         chunks.upsert(c);
         update_summaries(c, series_ids, summaries);
-        for (const RunWrite& r : batch.runs) apply_run_write(c, r);
+        for (RunWrite& r : batch.runs) apply_run_write(c, r);
         return series_ids;
       });
   for (std::size_t i = 0; i < ids.size(); ++i) batch.series[i].series_id = ids[i];
