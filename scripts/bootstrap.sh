@@ -16,6 +16,8 @@ packages=(
   # The PostgreSQL backend's tests and benchmarks start a throwaway server
   # (scripts/pg_test_cluster.sh).
   postgresql
+  # tests/cli: `vigil validate --format junit` is checked against a JUnit XSD with xmllint.
+  libxml2-utils
   # scripts/sanitize.sh: a second compiler with its sanitizer and libFuzzer runtimes, the
   # symbolizer for readable reports, and ccache for the extra builds.
   clang-14 libclang-rt-14-dev llvm-14 ccache

@@ -19,6 +19,10 @@ void add_export_command(CLI::App& app, Context* context);
 void add_validate_command(CLI::App& app, Context* context);
 void add_rules_command(CLI::App& app, Context* context);
 void add_store_command(CLI::App& app, Context* context);
+/// waive, unwaive, waivers ls, audit (governance_command.cc).
+void add_governance_commands(CLI::App& app, Context* context);
+/// report (report_command.cc).
+void add_report_command(CLI::App& app, Context* context);
 
 /// Makes `command` fail with a UsageError listing its subcommands when run without one.
 /// (CLI11's require_subcommand() reports a mistyped subcommand as "a subcommand is required";

@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "errors.h"
 #include "output.h"
+#include "output_file.h"
 #include "run_filter_options.h"
 #include "store_access.h"
 #include "vigil/error.h"
@@ -141,51 +142,6 @@ std::string context_text(const tracker::SeriesKey& key) {
   if (qualified.size() <= key.name.size() + 2) return {};
   return qualified.substr(key.name.size() + 1, qualified.size() - key.name.size() - 2);
 }
-
-/// The file behind --output. A regular (or new) file is written under a temporary name and
-/// renamed into place by commit(), so a failed export never leaves a truncated FILE or
-/// clobbers an old one. Anything else (a device, a FIFO, a symlink) is written in place:
-/// renaming over it would replace the special file itself.
-class OutputFile {
- public:
-  explicit OutputFile(std::string path) : path_(std::move(path)) {
-    std::error_code error;
-    auto type = std::filesystem::symlink_status(path_, error).type();
-    bool replace = error || type == std::filesystem::file_type::not_found ||
-                   type == std::filesystem::file_type::regular;
-    if (replace) temp_path_ = path_ + ".tmp-" + std::to_string(::getpid());
-    stream_.open(replace ? temp_path_ : path_, std::ios::binary | std::ios::trunc);
-    if (!stream_) throw vigil::Error("cannot write --output '" + path_ + "'");
-  }
-  ~OutputFile() noexcept {
-    if (!committed_ && !temp_path_.empty()) {
-      stream_.close();
-      std::remove(temp_path_.c_str());
-    }
-  }
-  OutputFile(const OutputFile&) = delete;
-  OutputFile& operator=(const OutputFile&) = delete;
-
-  std::ostream& stream() { return stream_; }
-  void commit() {
-    stream_.close();
-    if (!stream_) throw vigil::Error("writing --output '" + path_ + "' failed");
-    if (!temp_path_.empty()) {
-      std::error_code error;
-      std::filesystem::rename(temp_path_, path_, error);
-      if (error) {
-        throw vigil::Error("cannot write --output '" + path_ + "': " + error.message());
-      }
-    }
-    committed_ = true;
-  }
-
- private:
-  std::string path_;
-  std::string temp_path_;  // empty when writing in place
-  std::ofstream stream_;
-  bool committed_ = false;
-};
 
 void run_export(const Context& context, const ExportOptions& options) {
   tracker::RunFilter filter = options.filter.to_filter();

@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   vigil::cli::add_validate_command(app, &context);
   vigil::cli::add_rules_command(app, &context);
   vigil::cli::add_store_command(app, &context);
+  vigil::cli::add_governance_commands(app, &context);
+  vigil::cli::add_report_command(app, &context);
   vigil::cli::add_ui_command(app, &context.store_uri);
 
   try {

@@ -48,7 +48,8 @@ void flatten_into(const nlohmann::json& value, const std::string& prefix,
 CLI::Option* add_format_option(CLI::App* command, Format* format,
                                const std::vector<Format>& allowed) {
   static const std::map<Format, std::string> kNames = {
-      {Format::kTable, "table"}, {Format::kJson, "json"}, {Format::kCsv, "csv"}};
+      {Format::kTable, "table"}, {Format::kJson, "json"},         {Format::kCsv, "csv"},
+      {Format::kJunit, "junit"}, {Format::kMarkdown, "markdown"}, {Format::kHtml, "html"}};
   std::vector<std::pair<std::string, Format>> choices;
   for (Format f : allowed) choices.emplace_back(kNames.at(f), f);
   return add_choice_option(command, "--format", format, std::move(choices), "Output format");

@@ -13,7 +13,7 @@
 namespace vigil::cli {
 
 /// Output format of a command (--format).
-enum class Format { kTable, kJson, kCsv };
+enum class Format { kTable, kJson, kCsv, kJunit, kMarkdown, kHtml };
 
 /// Registers `--format` on `command` accepting the names of `allowed` (case-insensitive);
 /// anything else is a CLI11 validation error (exit code 2).

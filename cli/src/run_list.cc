@@ -1,5 +1,6 @@
 #include "run_list.h"
 
+#include <cassert>
 #include <map>
 #include <set>
 #include <string>
@@ -117,7 +118,12 @@ void print_runs(std::ostream& out, const std::vector<tracker::RunInfo>& runs, Fo
     case Format::kCsv:
       print_csv(out, runs);
       return;
+    case Format::kJunit:  // not offered by `runs ls` (add_format_option refuses them)
+    case Format::kMarkdown:
+    case Format::kHtml:
+      break;
   }
+  assert(false && "print_runs: format not offered by runs ls");
 }
 
 }  // namespace vigil::cli

@@ -8,6 +8,7 @@
 #include "vigil/plugin/guard.h"
 #include "vigil/rules/evaluate.h"
 #include "vigil/rules/format.h"
+#include "vigil/rules/policy.h"
 #include "vigil/rules/storage.h"
 #include "vigil/tracker/errors.h"
 #include "vigil/tracker/store.h"
@@ -60,7 +61,8 @@ GuardCallback::GuardCallback(std::shared_ptr<TrackingCallback> tracking, GuardOp
   } else if (!options_.rules_file().empty()) {
     rules_ = rules::RuleSet::load_file(options_.rules_file());
   } else {
-    rules_ = rules::RuleSet::default_rules();
+    rules_ = rules::policy_for_experiment(tracking_->options().experiment(),
+                                          rules::resolve_policy_dir({}));
   }
   tracking_->add_observer(this);
 }
@@ -82,7 +84,8 @@ tracker::RunInfo GuardCallback::live_run_info() const {
 void GuardCallback::store(const rules::Report& report, bool any_rank) {
   tracker::Store* store = tracking_->store();
   if (store == nullptr || report.run_id.empty() || !(any_rank || tracking_->primary())) return;
-  tracking_->guarded("storing the validation report", [&] { rules::store_report(*store, report); });
+  tracking_->guarded("storing the validation report",
+                     [&] { rules::store_report(*store, report, rules_); });
 }
 
 void GuardCallback::on_train_begin(TrainingState& state) {

@@ -155,7 +155,17 @@ std::string pointer_escape(std::string_view key) {
 
 void finalize(Report& report, const RuleSet& rules) {
   report.counts = {};
+  report.waived = 0;
+  report.audited = 0;
   for (const auto& violation : report.violations) {
+    if (violation.mode == RuleMode::kAudit) {
+      ++report.audited;
+      continue;
+    }
+    if (violation.waiver) {
+      ++report.waived;
+      continue;
+    }
     switch (violation.severity) {
       case Severity::kInfo:
         ++report.counts.info;
@@ -179,6 +189,7 @@ void finalize(Report& report, const RuleSet& rules) {
   report.verdict =
       report.enforcement == Enforcement::kWarnOnly ? Verdict::kPass : report.enforced_verdict;
   report.rules_name = rules.name();
+  report.rules_version = rules.version();
   report.rules_hash = rules.hash();
 }
 
@@ -201,7 +212,10 @@ Violation make_violation(const Rule& rule, Outcome outcome) {
   v.not_evaluable = outcome.status == Outcome::Status::kNotEvaluable ||
                     outcome.status == Outcome::Status::kMissing;
   v.step = outcome.step;
-  v.decision = rule.phase() == Phase::kDuring ? rule.stop_decision() : Decision::kContinue;
+  v.mode = rule.info().mode;
+  // An audit rule reports; it never asks the loop to stop.
+  v.decision = rule.phase() == Phase::kDuring && v.mode == RuleMode::kEnforce ? rule.stop_decision()
+                                                                              : Decision::kContinue;
   return v;
 }
 

@@ -30,6 +30,11 @@ struct RuleAccess {
   static void set_enforcement(RuleSet& set, Enforcement e) { set.enforcement_ = e; }
   static void set_scoring(RuleSet& set, ScoringOptions s) { set.scoring_ = s; }
   static void set_document(RuleSet& set, nlohmann::json d) { set.document_ = std::move(d); }
+  static void set_version(RuleSet& set, std::string v) { set.version_ = std::move(v); }
+  static void set_experiments(RuleSet& set, std::vector<std::string> e) {
+    set.experiments_ = std::move(e);
+  }
+  static void set_text(RuleSet& set, std::string text) { set.text_ = std::move(text); }
   static void add_rule(RuleSet& set, std::shared_ptr<const Rule> rule) {
     set.rules_.push_back(std::move(rule));
   }

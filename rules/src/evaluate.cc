@@ -30,6 +30,36 @@ class StoreSeriesSource : public SeriesSource {
   const tracker::RunInfo& run_;
 };
 
+// The waivers that may apply to `run`: given ones, else the store's (none for an unstored run).
+std::vector<tracker::Waiver> candidate_waivers(const tracker::RunInfo& run,
+                                               const EvaluationOptions& options,
+                                               tracker::Timestamp at) {
+  if (options.waivers) return *options.waivers;
+  if (options.store == nullptr) return {};
+  tracker::WaiverQuery query;
+  if (!run.id.empty()) query.run_id = run.id;
+  query.experiment = run.experiment;
+  query.in_force_at = at;
+  return options.store->waivers(query);
+}
+
+// The waiver in force at `at` that covers a violation of `rule_id` in `run`: a waiver of the
+// run itself wins over an experiment-wide one.
+std::optional<WaiverNote> covering_waiver(const std::vector<tracker::Waiver>& waivers,
+                                          const tracker::RunInfo& run, const std::string& rule_id,
+                                          tracker::Timestamp at) {
+  std::optional<WaiverNote> found;
+  for (const auto& waiver : waivers) {
+    if (waiver.rule_id != rule_id || !waiver.in_force(at)) continue;
+    const bool for_run = !waiver.run_id.empty() && waiver.run_id == run.id;
+    const bool for_experiment = waiver.run_id.empty() && waiver.experiment == run.experiment;
+    if (!for_run && !for_experiment) continue;
+    if (found && !found->experiment_wide) continue;
+    found = WaiverNote{waiver.id, waiver.reason, waiver.owner, waiver.until, for_experiment};
+  }
+  return found;
+}
+
 }  // namespace
 
 double compute_score(const ScoringOptions& scoring, const SeverityCounts& counts,
@@ -58,7 +88,9 @@ Report evaluate(const RuleSet& rules, const tracker::RunInfo& run,
     store_series.emplace(*options.store, run);
     series = &*store_series;
   }
-  const RunContext ctx(run, options.store, series);
+  RunContext ctx(run, options.store, series);
+  ctx.set_baseline(options.baseline_run, options.baseline_any_time);
+  const std::vector<tracker::Waiver> waivers = candidate_waivers(run, options, report.created_at);
 
   for (const auto& rule : rules.active_rules(options.phase)) {
     ++report.rules_evaluated;
@@ -74,14 +106,18 @@ Report evaluate(const RuleSet& rules, const tracker::RunInfo& run,
     const Severity severity = outcome.status == Outcome::Status::kMissing
                                   ? detail::outcome_severity(*rule, outcome)
                                   : rule->info().severity;
-    const bool scored = severity == Severity::kWarning || severity == Severity::kError;
+    const bool scored = (severity == Severity::kWarning || severity == Severity::kError) &&
+                        rule->info().mode == RuleMode::kEnforce;
     if (scored) report.total_weight += rule->info().weight;
     if (outcome.ok()) {
       if (scored) report.passed_weight += rule->info().weight;
       continue;
     }
     if (severity == Severity::kOff) continue;  // when_missing: skip
-    report.violations.push_back(detail::make_violation(*rule, std::move(outcome)));
+    Violation violation = detail::make_violation(*rule, std::move(outcome));
+    violation.waiver = covering_waiver(waivers, run, violation.rule_id, report.created_at);
+    if (violation.waiver && scored) report.passed_weight += rule->info().weight;
+    report.violations.push_back(std::move(violation));
   }
   detail::finalize(report, rules);
   return report;

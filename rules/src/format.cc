@@ -76,13 +76,37 @@ std::string format_value(const nlohmann::json& value) {
   return value.dump();
 }
 
+namespace {
+
+// One violation: rule, kind and phase, message; then path, values and how it is handled.
+void write_violation(std::ostream& out, const Violation& v, const FormatOptions& options) {
+  out << "  " << paint(options, kBold, terminal_text(v.rule_id)) << " [" << terminal_text(v.kind)
+      << ", " << to_string(v.phase) << "]: " << terminal_text(v.message) << "\n";
+  out << "      path: " << terminal_text(v.path)
+      << "  actual: " << terminal_text(format_value(v.actual));
+  if (!v.expected.empty()) out << "  expected: " << terminal_text(v.expected);
+  if (v.not_evaluable) out << "  (not evaluable)";
+  if (v.step) out << "  at: " << *v.step;
+  if (v.decision != Decision::kContinue) out << "  decision: " << to_string(v.decision);
+  out << "\n";
+  if (v.waiver) {
+    out << "      waived #" << v.waiver->id << (v.waiver->experiment_wide ? " (experiment)" : "")
+        << " by " << terminal_text(v.waiver->owner) << " until "
+        << (v.waiver->until ? tracker::format_time(*v.waiver->until) : std::string("revoked"))
+        << ": " << terminal_text(v.waiver->reason) << "\n";
+  }
+}
+
+}  // namespace
+
 std::string format_report(const Report& report, const FormatOptions& options) {
   std::ostringstream out;
   out << "Run "
       << (report.run_id.empty() ? std::string("(not stored)") : report.run_id.substr(0, 8));
   if (!report.run_name.empty()) out << " \"" << terminal_text(report.run_name) << "\"";
-  out << " against rules '" << terminal_text(report.rules_name) << "' ("
-      << terminal_text(report.rules_hash) << "), phase " << to_string(report.phase);
+  out << " against rules '" << terminal_text(report.rules_name) << "'";
+  if (!report.rules_version.empty()) out << " " << terminal_text(report.rules_version);
+  out << " (" << terminal_text(report.rules_hash) << "), phase " << to_string(report.phase);
   if (report.enforcement == Enforcement::kWarnOnly) out << ", warn_only";
   out << "\n";
 
@@ -97,24 +121,30 @@ std::string format_report(const Report& report, const FormatOptions& options) {
     out << "\n"
         << paint(options, severity_color(severity), std::string(title)) << " (" << count << "):\n";
     for (const auto& v : report.violations) {
-      if (v.severity != severity) continue;
-      out << "  " << paint(options, kBold, terminal_text(v.rule_id)) << " ["
-          << terminal_text(v.kind) << ", " << to_string(v.phase)
-          << "]: " << terminal_text(v.message) << "\n";
-      out << "      path: " << terminal_text(v.path)
-          << "  actual: " << terminal_text(format_value(v.actual));
-      if (!v.expected.empty()) out << "  expected: " << terminal_text(v.expected);
-      if (v.not_evaluable) out << "  (not evaluable)";
-      if (v.step) out << "  at: " << *v.step;
-      if (v.decision != Decision::kContinue) out << "  decision: " << to_string(v.decision);
-      out << "\n";
+      if (v.severity == severity && v.counts()) write_violation(out, v, options);
+    }
+  }
+  if (report.waived > 0) {
+    out << "\n" << paint(options, kBold, "Waived") << " (" << report.waived << ", not counted):\n";
+    for (const auto& v : report.violations) {
+      if (v.waiver && v.mode == RuleMode::kEnforce) write_violation(out, v, options);
+    }
+  }
+  if (report.audited > 0) {
+    out << "\n"
+        << paint(options, kBold, "Audit only") << " (" << report.audited << ", not enforced):\n";
+    for (const auto& v : report.violations) {
+      if (v.mode == RuleMode::kAudit) write_violation(out, v, options);
     }
   }
   if (report.violations.empty()) out << "\nNo violations.\n";
 
   out << "\nScore: " << score_text(report.score) << "/100 (" << plural(report.counts.error, "error")
       << ", " << plural(report.counts.warning, "warning") << ", " << report.counts.info << " info; "
-      << plural(report.rules_evaluated, "rule") << " checked)\n";
+      << plural(report.rules_evaluated, "rule") << " checked";
+  if (report.waived > 0) out << "; " << report.waived << " waived";
+  if (report.audited > 0) out << "; " << report.audited << " audit only";
+  out << ")\n";
   const bool pass = report.verdict == Verdict::kPass;
   out << "Verdict: "
       << paint(options, pass ? kGreen : kRed, std::string(to_string(report.verdict)));
@@ -127,8 +157,14 @@ std::string format_report(const Report& report, const FormatOptions& options) {
 
 std::string format_rule_set(const RuleSet& rules, const FormatOptions& options) {
   std::ostringstream out;
-  out << "Rules '" << terminal_text(rules.name()) << "' (" << rules.hash() << ") from "
-      << terminal_text(rules.source()) << "\n";
+  out << "Rules '" << terminal_text(rules.name()) << "'";
+  if (!rules.version().empty()) out << " version " << terminal_text(rules.version());
+  out << " (" << rules.hash() << ") from " << terminal_text(rules.source()) << "\n";
+  if (!rules.experiments().empty()) {
+    std::string patterns;
+    for (const auto& p : rules.experiments()) patterns += (patterns.empty() ? "" : ", ") + p;
+    out << "Governs experiments: " << terminal_text(patterns) << "\n";
+  }
   if (!rules.description().empty()) out << terminal_text(rules.description()) << "\n";
   const auto& scoring = rules.scoring();
   out << "Enforcement: " << to_string(rules.enforcement())
@@ -141,8 +177,9 @@ std::string format_rule_set(const RuleSet& rules, const FormatOptions& options) 
   if (scoring.min_score) out << "; min score " << detail::number_text(*scoring.min_score);
   out << "\n\n";
 
-  std::vector<std::array<std::string, 8>> rows;
-  rows.push_back({"ID", "KIND", "PHASE", "SEVERITY", "MISSING", "WEIGHT", "TARGET", "CONDITION"});
+  std::vector<std::array<std::string, 9>> rows;
+  rows.push_back(
+      {"ID", "KIND", "PHASE", "SEVERITY", "MODE", "MISSING", "WEIGHT", "TARGET", "CONDITION"});
   for (const auto& rule : rules.rules()) {
     const auto& info = rule->info();
     const std::string missing = info.kind == "required" ? "-"  // absence is its failure
@@ -151,10 +188,10 @@ std::string format_rule_set(const RuleSet& rules, const FormatOptions& options) 
                                     : std::string(to_string(info.when_missing));
     rows.push_back({terminal_text(info.id), terminal_text(info.kind),
                     std::string(to_string(rule->phase())), std::string(to_string(info.severity)),
-                    missing, detail::number_text(info.weight), terminal_text(rule->target()),
-                    terminal_text(rule->condition())});
+                    std::string(to_string(info.mode)), missing, detail::number_text(info.weight),
+                    terminal_text(rule->target()), terminal_text(rule->condition())});
   }
-  std::array<std::size_t, 8> widths{};
+  std::array<std::size_t, 9> widths{};
   for (const auto& row : rows) {
     for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
   }

@@ -126,6 +126,7 @@ Report TrainingMonitor::report(const tracker::RunInfo& run) const {
     ++report.rules_evaluated;
     const Severity severity = slot.rule->info().severity;
     if (severity != Severity::kWarning && severity != Severity::kError) continue;
+    if (slot.rule->info().mode == RuleMode::kAudit) continue;  // never scored
     report.total_weight += slot.rule->info().weight;
     if (!slot.fired) report.passed_weight += slot.rule->info().weight;
   }

@@ -77,7 +77,7 @@ class BaselineRule : public Rule {
           found->path, found->path + " is " + describe_type(found->value) + ", expected a number",
           found->value);
     }
-    if (ctx.store() == nullptr) {
+    if (ctx.store() == nullptr && ctx.baseline_run() == nullptr) {
       return Outcome::not_evaluable(
           found->path, "no store to look up baseline runs (evaluate with a Store)", found->value);
     }
@@ -85,12 +85,23 @@ class BaselineRule : public Rule {
     tracker::RunFilter filter;
     filter.experiment = run.experiment;
     filter.verdict = "PASS";
+    std::vector<tracker::RunInfo> candidates;
+    if (ctx.baseline_run() != nullptr) {
+      candidates.push_back(*ctx.baseline_run());  // chosen by the caller: whatever its verdict
+    } else {
+      candidates = ctx.store()->list_runs(filter);
+    }
     std::optional<double> best;
     std::string best_run;
-    for (const auto& candidate : ctx.store()->list_runs(filter)) {
+    for (const auto& candidate : candidates) {
       if (candidate.id == run.id) continue;
-      // Only runs created before this one; a run without created_at compares with all.
-      if (run.created_at > 0 && !(candidate.created_at < run.created_at)) continue;
+      // Only runs created before this one (unless asked for any time); a run without
+      // created_at compares with all.
+      const bool earlier = candidate.created_at < run.created_at;
+      if (ctx.baseline_run() == nullptr && !ctx.baseline_any_time() && run.created_at > 0 &&
+          !earlier) {
+        continue;
+      }
       auto other = rules::resolve(paths_, candidate);
       if (!other) continue;
       auto number = as_number(other->value);
@@ -101,8 +112,13 @@ class BaselineRule : public Rule {
       }
     }
     if (!best) {
-      const std::string message = "no earlier PASS run of experiment '" + run.experiment +
-                                  "' with " + describe(paths_) + " to compare with";
+      const std::string message =
+          ctx.baseline_run() != nullptr
+              ? "the baseline run " + ctx.baseline_run()->id.substr(0, 8) + " has no finite " +
+                    describe(paths_) + " to compare with"
+              : "no " + std::string(ctx.baseline_any_time() ? "" : "earlier ") +
+                    "PASS run of experiment '" + run.experiment + "' with " + describe(paths_) +
+                    " to compare with";
       if (on_missing_ == OnMissing::kPass) return Outcome::passed();
       auto outcome = Outcome::failed(found->path, message, found->value, "an earlier PASS run");
       if (on_missing_ == OnMissing::kWarn) outcome.severity = Severity::kWarning;

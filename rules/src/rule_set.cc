@@ -1,5 +1,6 @@
 #include "vigil/rules/rule_set.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -33,6 +34,11 @@ std::optional<json> parse_json(std::string_view text, const std::string& source,
   }
 }
 
+// Bounds of the policy fields (README "Limits").
+constexpr std::size_t kMaxVersionBytes = 64;
+constexpr std::size_t kMaxExperimentPatterns = 64;
+constexpr std::size_t kMaxPatternBytes = 256;
+
 class Parser {
  public:
   Parser(std::string source, const RuleRegistry& registry)
@@ -63,11 +69,11 @@ class Parser {
       return;
     }
     check_keys(doc, "",
-               {"version", "name", "description", "enforcement", "scoring", "verdict", "rules"},
+               {"version", "name", "description", "enforcement", "experiments", "scoring",
+                "verdict", "rules"},
                "the rules file");
-    if (auto it = doc.find("version"); it != doc.end() && !(it->is_number_integer() && *it == 1)) {
-      problem("/version", "unsupported version " + it->dump() + ": expected 1");
-    }
+    parse_version(doc, set);
+    parse_experiments(doc, set);
     if (auto it = doc.find("name"); it != doc.end()) {
       if (it->is_string() && !it->get<std::string>().empty()) {
         detail::RuleAccess::set_name(set, it->get<std::string>());
@@ -121,6 +127,55 @@ class Parser {
       return std::nullopt;
     }
     return it->get<double>();
+  }
+
+  static bool printable(const std::string& text) {
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
+  }
+
+  // "version": the policy's own version string; the integer 1 of files written before.
+  void parse_version(const json& doc, RuleSet& set) {
+    auto it = doc.find("version");
+    if (it == doc.end()) return;
+    if (it->is_number_integer() && *it == 1) {
+      detail::RuleAccess::set_version(set, "1");
+      return;
+    }
+    const bool ok = it->is_string() && !it->get<std::string>().empty() &&
+                    it->get<std::string>().size() <= kMaxVersionBytes &&
+                    printable(it->get<std::string>());
+    if (!ok) {
+      problem("/version", "expected a version string of 1-" + std::to_string(kMaxVersionBytes) +
+                              " printable characters (e.g. \"2026.12\"), got " +
+                              detail::describe_type(*it));
+      return;
+    }
+    detail::RuleAccess::set_version(set, it->get<std::string>());
+  }
+
+  // "experiments": the name patterns of the experiments the policy governs.
+  void parse_experiments(const json& doc, RuleSet& set) {
+    auto it = doc.find("experiments");
+    if (it == doc.end()) return;
+    if (!it->is_array() || it->empty() || it->size() > kMaxExperimentPatterns) {
+      problem("/experiments", "expected an array of 1-" + std::to_string(kMaxExperimentPatterns) +
+                                  " experiment name patterns, got " + detail::describe_type(*it));
+      return;
+    }
+    std::vector<std::string> patterns;
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const json& item = (*it)[i];
+      if (!item.is_string() || item.get<std::string>().empty() ||
+          item.get<std::string>().size() > kMaxPatternBytes) {
+        problem("/experiments/" + std::to_string(i),
+                "expected a non-empty pattern of at most " + std::to_string(kMaxPatternBytes) +
+                    " bytes (`*` matches any characters), got " + detail::describe_type(item));
+        continue;
+      }
+      patterns.push_back(item.get<std::string>());
+    }
+    detail::RuleAccess::set_experiments(set, std::move(patterns));
   }
 
   void parse_scoring(const json& node, ScoringOptions& scoring) {
@@ -227,6 +282,15 @@ class Parser {
       }
     }
     parse_when_missing(node, pointer, label, info);
+    if (auto it = node.find("enforcement"); it != node.end()) {
+      try {
+        if (!it->is_string()) throw InvalidArgument("");
+        info.mode = parse_rule_mode(it->get<std::string>());
+      } catch (const InvalidArgument&) {
+        problem(pointer + "/enforcement",
+                "expected \"enforce\" or \"audit\", got " + detail::describe_type(*it) + label);
+      }
+    }
     if (!entry) return;  // fields of an unknown kind cannot be checked
 
     RuleFields fields(node, pointer, source_, info.id, info.kind);
@@ -239,7 +303,8 @@ class Parser {
     }
     for (const auto& p : fields.problems()) problems_.push_back(p);
     std::set<std::string> known = fields.known_keys();
-    known.insert({"id", "kind", "description", "severity", "weight", "when_missing"});
+    known.insert(
+        {"id", "kind", "description", "severity", "weight", "when_missing", "enforcement"});
     check_keys(node, pointer, known, "a '" + info.kind + "' rule" + label);
     if (!rule && problems_.size() == problems_before) {
       problem(pointer, "rule kind '" + info.kind + "' produced no rule" + label);
@@ -291,6 +356,7 @@ std::vector<Problem> parse_into(std::string_view text, const std::string& source
   detail::RuleAccess::set_source(set, source);
   detail::RuleAccess::set_name(set, default_name);
   detail::RuleAccess::set_hash(set, content_hash(text));
+  detail::RuleAccess::set_text(set, std::string(text));
   Parser parser(source, registry);
   parser.parse_document(*doc, set);
   for (auto& p : parser.problems()) problems.push_back(std::move(p));
@@ -398,6 +464,10 @@ std::vector<std::shared_ptr<const Rule>> RuleSet::active_rules(Phase phase) cons
     if (phase == Phase::kAll || rule->phase() == phase) out.push_back(rule);
   }
   return out;
+}
+
+bool RuleSet::governs(std::string_view experiment) const noexcept {
+  return detail::matches_any(experiments_, experiment);
 }
 
 std::shared_ptr<const Rule> RuleSet::find(std::string_view id) const {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "vigil/rules/errors.h"
+#include "vigil/rules/policy.h"
 #include "vigil/tracker/store.h"
 
 namespace vigil::rules {
@@ -26,6 +27,14 @@ std::int64_t store_report(tracker::Store& store, const Report& report) {
     throw InvalidArgument("cannot store a report without a run id: expected a stored run");
   }
   return store.add_validation(to_validation_record(report));
+}
+
+std::int64_t store_report(tracker::Store& store, const Report& report, const RuleSet& rules) {
+  if (report.run_id.empty()) {
+    throw InvalidArgument("cannot store a report without a run id: expected a stored run");
+  }
+  store_policy(store, rules);
+  return store_report(store, report);
 }
 
 Report report_from_record(const tracker::ValidationRecord& record) {

@@ -59,12 +59,31 @@ constexpr std::array<std::pair<Enforcement, std::string_view>, 2> kEnforcementNa
     {Enforcement::kWarnOnly, "warn_only"},
 }};
 
+constexpr std::array<std::pair<RuleMode, std::string_view>, 2> kRuleModeNames{{
+    {RuleMode::kEnforce, "enforce"},
+    {RuleMode::kAudit, "audit"},
+}};
+
+tracker::Timestamp parse_report_time(const std::string& text, const char* what) {
+  try {
+    return tracker::parse_time(text);
+  } catch (const tracker::InvalidArgument& e) {
+    throw InvalidArgument(std::string(what) + ": " + e.what());
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(Severity severity) noexcept { return name_of(severity, kSeverityNames); }
 std::string_view to_string(Phase phase) noexcept { return name_of(phase, kPhaseNames); }
 std::string_view to_string(Verdict verdict) noexcept { return name_of(verdict, kVerdictNames); }
 std::string_view to_string(Decision decision) noexcept { return name_of(decision, kDecisionNames); }
+std::string_view to_string(RuleMode mode) noexcept { return name_of(mode, kRuleModeNames); }
+
+RuleMode parse_rule_mode(std::string_view text) {
+  return parse_enum(text, kRuleModeNames, "rule mode");
+}
+
 std::string_view to_string(Enforcement enforcement) noexcept {
   return name_of(enforcement, kEnforcementNames);
 }
@@ -108,7 +127,30 @@ void to_json(nlohmann::json& j, const Violation& violation) {
       {"not_evaluable", violation.not_evaluable},
       {"step", violation.step ? nlohmann::json(*violation.step) : nlohmann::json(nullptr)},
       {"decision", to_string(violation.decision)},
+      {"enforcement", to_string(violation.mode)},
+      {"waiver", violation.waiver ? nlohmann::json(*violation.waiver) : nlohmann::json(nullptr)},
   };
+}
+
+void to_json(nlohmann::json& j, const WaiverNote& note) {
+  j = nlohmann::json{
+      {"id", note.id},
+      {"reason", note.reason},
+      {"owner", note.owner},
+      {"until",
+       note.until ? nlohmann::json(tracker::format_time(*note.until)) : nlohmann::json(nullptr)},
+      {"experiment_wide", note.experiment_wide},
+  };
+}
+
+void from_json(const nlohmann::json& j, WaiverNote& note) {
+  note.id = j.at("id").get<std::int64_t>();
+  note.reason = j.at("reason").get<std::string>();
+  note.owner = j.at("owner").get<std::string>();
+  const auto& until = j.at("until");
+  note.until.reset();
+  if (!until.is_null()) note.until = parse_report_time(until.get<std::string>(), "waiver until");
+  note.experiment_wide = j.at("experiment_wide").get<bool>();
 }
 
 void from_json(const nlohmann::json& j, Violation& violation) {
@@ -125,6 +167,12 @@ void from_json(const nlohmann::json& j, Violation& violation) {
   violation.step =
       step.is_null() ? std::nullopt : std::optional<std::int64_t>(step.get<std::int64_t>());
   violation.decision = parse_decision(j.at("decision").get<std::string>());
+  // Reports stored before rule modes and waivers (issue 12) lack these two keys.
+  violation.mode = parse_rule_mode(j.value("enforcement", std::string("enforce")));
+  violation.waiver.reset();
+  if (auto it = j.find("waiver"); it != j.end() && !it->is_null()) {
+    violation.waiver = it->get<WaiverNote>();
+  }
 }
 
 void to_json(nlohmann::json& j, const SeverityCounts& counts) {
@@ -142,11 +190,14 @@ void to_json(nlohmann::json& j, const Report& report) {
       {"run_id", report.run_id},
       {"run_name", report.run_name},
       {"rules_name", report.rules_name},
+      {"rules_version", report.rules_version},
       {"rules_hash", report.rules_hash},
       {"phase", to_string(report.phase)},
       {"enforcement", to_string(report.enforcement)},
       {"violations", report.violations},
       {"counts", report.counts},
+      {"waived", report.waived},
+      {"audited", report.audited},
       {"rules_evaluated", report.rules_evaluated},
       {"passed_weight", report.passed_weight},
       {"total_weight", report.total_weight},
@@ -166,17 +217,17 @@ void from_json(const nlohmann::json& j, Report& report) {
   report.enforcement = parse_enforcement(j.at("enforcement").get<std::string>());
   report.violations = j.at("violations").get<std::vector<Violation>>();
   report.counts = j.at("counts").get<SeverityCounts>();
+  // Absent from reports stored before issue 12.
+  report.rules_version = j.value("rules_version", std::string());
+  report.waived = j.value("waived", 0);
+  report.audited = j.value("audited", 0);
   report.rules_evaluated = j.at("rules_evaluated").get<int>();
   report.passed_weight = j.at("passed_weight").get<double>();
   report.total_weight = j.at("total_weight").get<double>();
   report.score = j.at("score").get<double>();
   report.verdict = parse_verdict(j.at("verdict").get<std::string>());
   report.enforced_verdict = parse_verdict(j.at("enforced_verdict").get<std::string>());
-  try {
-    report.created_at = tracker::parse_time(j.at("created_at").get<std::string>());
-  } catch (const tracker::InvalidArgument& e) {
-    throw InvalidArgument(std::string("report created_at: ") + e.what());
-  }
+  report.created_at = parse_report_time(j.at("created_at").get<std::string>(), "report created_at");
 }
 
 }  // namespace vigil::rules

@@ -133,7 +133,7 @@ TEST(RuleSetParse, WrongTypesNameTheirPointer) {
   expect_one_problem(RuleSet::check(R"({"rules": [], "verdict": {"min_score": 101}})", "t.json"),
                      "/verdict/min_score", "expected a number in [0, 100]");
   expect_one_problem(RuleSet::check(R"({"rules": [], "version": 2})", "t.json"), "/version",
-                     "expected 1");
+                     "expected a version string");
   expect_one_problem(RuleSet::check(R"({"rules": [], "scoring": {"model": "linear"}})", "t.json"),
                      "/scoring/model", "expected \"penalty\" or \"weighted\"");
 }

@@ -31,7 +31,9 @@ TEST(Names, RoundTripAndRejectUnknown) {
 TEST(ReportJson, RoundTrips) {
   auto run = testing::make_run({{"lr", 0.5}});
   run.name = "abc";
-  auto report = evaluate(RuleSet::default_rules(), run, {Phase::kAll, nullptr, nullptr, 1.5e9});
+  EvaluationOptions options;
+  options.created_at = 1.5e9;
+  auto report = evaluate(RuleSet::default_rules(), run, options);
   ASSERT_EQ(report.violations.size(), 4u);
   nlohmann::json j = report;
   EXPECT_EQ(j.at("verdict"), "FAIL");

@@ -136,7 +136,8 @@ TEST_F(Schema, VersionOneStoreGainsRankTablesAndKeepsItsRuns) {
                     "00000000000000000000000000000001', 'kept', 1, 'finished', 1, 1, 2, 2, 'h', 1, "
                     "'c')");
   Store store = open();
-  EXPECT_EQ(testing::raw_query(path_, "PRAGMA user_version"), "2");
+  EXPECT_EQ(testing::raw_query(path_, "PRAGMA user_version"),
+            std::to_string(detail::kSchemaVersion));
   EXPECT_EQ(store.get_run("0000000000000000000000000000000").name, "kept");
   EXPECT_TRUE(store.ranks("00000000000000000000000000000001").empty());
   RankOptions rank;
@@ -145,6 +146,35 @@ TEST_F(Schema, VersionOneStoreGainsRankTablesAndKeepsItsRuns) {
   joined.finish();
   ASSERT_EQ(store.ranks(joined.id()).size(), 1u);
   EXPECT_EQ(store.get_run(joined.id()).status, RunStatus::kFinished);
+}
+
+TEST_F(Schema, Version2StoreGainsGovernanceTablesAndKeepsItsRuns) {
+  {
+    detail::Connection db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    detail::migrate(db, path_, 2);  // a store written before governance
+  }
+  testing::raw_exec(path_,
+                    "INSERT INTO experiments(name, created_at) VALUES('old', 1);"
+                    "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, "
+                    "heartbeat_at, host, pid, command) VALUES('0123456789abcdef0123456789abcdef', "
+                    "'from-v1', 1, 'finished', 1, 1, 1, 'h', 1, 'c')");
+  Store store = open();
+  EXPECT_EQ(testing::raw_query(path_, "PRAGMA user_version"), "3");
+  ASSERT_EQ(store.list_runs().size(), 1u);
+  EXPECT_EQ(store.list_runs()[0].name, "from-v1");
+  store.put_policy({"abc", "p", "1", "{}", 0.0});
+  EXPECT_TRUE(store.policy("abc"));
+  EXPECT_FALSE(store.audit_events().empty());
+}
+
+TEST_F(Schema, AuditRowsCannotBeUpdatedOrDeletedEvenBySql) {
+  Store store = open();
+  store.start_run().finish();
+  const std::string count = testing::raw_query(path_, "SELECT count(*) FROM audit");
+  EXPECT_NE(count, "0");
+  EXPECT_ANY_THROW(testing::raw_exec(path_, "UPDATE audit SET user = 'someone else'"));
+  EXPECT_ANY_THROW(testing::raw_exec(path_, "DELETE FROM audit"));
+  EXPECT_EQ(testing::raw_query(path_, "SELECT count(*) FROM audit"), count);
 }
 
 TEST_F(Schema, ConcurrentFirstOpensCreateOneSchema) {

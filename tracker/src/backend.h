@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "vigil/tracker/governance.h"
 #include "vigil/tracker/job.h"
 #include "vigil/tracker/query.h"
 #include "vigil/tracker/store.h"
@@ -241,6 +242,27 @@ class Backend {
   virtual std::vector<RankInfo> ranks(const std::string& run_id) = 0;
   /// The run's stop request, if a rank has stored one. One indexed read.
   virtual std::optional<StopRequest> stop_request(const std::string& run_id) = 0;
+
+  // --- governance: policies, waivers, the audit log -------------------------------------
+
+  /// Stores `policy` unless a policy with its hash is stored already (then nothing changes).
+  /// Returns whether it was stored now.
+  virtual bool put_policy(const PolicyRecord& policy) = 0;
+  /// The policy stored under `hash`, if any.
+  virtual std::optional<PolicyRecord> policy(const std::string& hash) = 0;
+  /// Appends `events` (their ids ignored; numbered anew, increasing) in one transaction. The
+  /// audit log is append-only: no backend call updates or deletes its rows (delete_runs and
+  /// import_run with replace keep them).
+  virtual void append_audit(const std::vector<AuditEvent>& events) = 0;
+  /// Events matching `query`, oldest first (with a limit: the newest `limit`, oldest first).
+  virtual std::vector<AuditEvent> audit_events(const AuditQuery& query) = 0;
+  /// Stores a waiver (its id ignored) and returns its new id.
+  virtual std::int64_t add_waiver(const Waiver& waiver) = 0;
+  /// Marks waiver `id` revoked by `by` at `at`; false when there is no such waiver or it was
+  /// revoked already (nothing changes then).
+  virtual bool revoke_waiver(std::int64_t id, const std::string& by, Timestamp at) = 0;
+  /// Waivers matching `query`, by id.
+  virtual std::vector<Waiver> waivers(const WaiverQuery& query) = 0;
 
   /// Visits up to `limit` chunks after `cursor` in (series_id, seq) order and advances the
   /// cursor past them. For each, `recode` gets the chunk's position and data and returns new data

@@ -101,6 +101,44 @@ CREATE TABLE stop_requests(
   message TEXT NOT NULL,
   requested_at REAL NOT NULL);
 )sql",
+    // 2 -> 3: governance (issue 12): policies kept once per hash, waivers, the audit log.
+    // The audit log is append-only: triggers refuse any UPDATE or DELETE of its rows, whoever
+    // writes to the file.
+    R"sql(
+CREATE TABLE policies(
+  hash TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  text TEXT NOT NULL,
+  stored_at REAL NOT NULL);
+CREATE TABLE waivers(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  experiment TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  until REAL,
+  revoked_at REAL,
+  revoked_by TEXT NOT NULL DEFAULT '');
+CREATE INDEX waivers_by_run ON waivers(run_id);
+CREATE INDEX waivers_by_experiment ON waivers(experiment);
+CREATE TABLE audit(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at REAL NOT NULL,
+  user TEXT NOT NULL,
+  host TEXT NOT NULL,
+  action TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  details TEXT NOT NULL);
+CREATE INDEX audit_by_run ON audit(run_id, id);
+CREATE INDEX audit_by_time ON audit(at);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql",
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

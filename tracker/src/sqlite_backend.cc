@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "schema.h"
+#include "sqlite_backend_tx.h"
 
 namespace vigil::tracker::detail {
 namespace {
@@ -340,36 +341,6 @@ SqliteBackend::SqliteBackend(std::string path, bool read_only)
 
 void SqliteBackend::require_writable() const {
   if (read_only_) throw Error("store " + path_ + " was opened read-only");
-}
-
-template <typename Body>
-auto SqliteBackend::write(const char* what, Body&& body) {
-  require_writable();
-  std::lock_guard<std::mutex> lock(write_mu_);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
-  for (;;) {
-    try {
-      Transaction transaction(writer_);
-      if constexpr (std::is_void_v<decltype(body())>) {
-        body();
-        transaction.commit();
-        return;
-      } else {
-        auto result = body();
-        transaction.commit();
-        return result;
-      }
-    } catch (const SqliteError& e) {
-      if (e.is_full()) {
-        throw StoreFull(std::string(what) + " failed in store " + path_ +
-                        ": the disk is full: " + e.what());
-      }
-      if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) {
-        throw Error(std::string(what) + " failed in store " + path_ + ": " + e.what());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
 }
 
 void SqliteBackend::create_run(const NewRun& run) {

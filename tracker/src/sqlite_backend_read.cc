@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "sqlite_backend.h"
+#include "sqlite_backend_tx.h"
 #include "vigil/tracker/json_limits.h"
 
 namespace vigil::tracker::detail {
@@ -71,22 +72,6 @@ void read_summary_columns(const Statement& stmt, int first, SeriesSummary& s) {
 }
 
 }  // namespace
-
-template <typename Body>
-auto SqliteBackend::read(const char* what, Body&& body) {
-  std::lock_guard<std::mutex> lock(read_mu_);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  for (;;) {
-    try {
-      return body();
-    } catch (const SqliteError& e) {
-      if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) {
-        throw Error(std::string(what) + " failed in store " + path_ + ": " + e.what());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-}
 
 std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
   return read("listing runs", [&] {

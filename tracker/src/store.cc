@@ -61,6 +61,23 @@ bool has_all_tags(const std::vector<std::string>& run_tags,
   return true;
 }
 
+// What `vigil audit` shows of a deleted run: enough to tell what was lost.
+nlohmann::json deletion_record(const RunInfo& run, std::size_t validations) {
+  std::int64_t points = 0;
+  for (const auto& series : run.metrics) points += series.count;
+  nlohmann::json record = {{"name", run.name},
+                           {"experiment", run.experiment},
+                           {"status", to_string(run.status)},
+                           {"created_at", format_time(run.created_at)},
+                           {"series", run.metrics.size()},
+                           {"points", points},
+                           {"tags", run.tags},
+                           {"validations", validations}};
+  if (run.verdict) record["verdict"] = *run.verdict;
+  if (run.score) record["score"] = *run.score;
+  return record;
+}
+
 }  // namespace
 
 namespace detail {
@@ -148,7 +165,10 @@ void derive_crashes(Backend& backend, const StoreOptions& options, std::vector<R
           backend.set_rank_crashed(run.id, rank.rank, rank.error, *rank.finished_at);
         }
       }
-      backend.set_status(run.id, RunStatus::kCrashed, run.error, *run.finished_at, true);
+      if (backend.set_status(run.id, RunStatus::kCrashed, run.error, *run.finished_at, true)) {
+        record_audit(backend, audit_action::kRunFinished, run.id,
+                     {{"status", to_string(RunStatus::kCrashed)}, {"error", run.error}});
+      }
     } catch (const std::exception& e) {
       logger()->debug("could not persist crashed status of run {}: {}", run.id, e.what());
     }
@@ -244,6 +264,11 @@ Run Store::start_run(const RunOptions& options) {
   detail::NewRun row = new_run_row(options, params);
   row.id = detail::random_run_id();
   backend.create_run(row);
+  detail::record_audit(backend, audit_action::kRunStarted, row.id,
+                       {{"name", row.name},
+                        {"experiment", row.experiment},
+                        {"pid", row.pid},
+                        {"command", row.command}});
   auto state = std::make_shared<detail::RunState>(row.id, row.name, row.experiment, params, writer_,
                                                   store_options.max_buffered_points);
   writer_->add_run(state);
@@ -294,12 +319,22 @@ std::optional<StopRequest> Store::stop_request(std::string_view run_id) const {
 
 void Store::add_tags(std::string_view run_id, const std::vector<std::string>& tags) {
   for (const auto& tag : tags) check_tag(tag, TagChange::kAdd);
-  backend_of(backend_).change_tags(resolve_run_id(run_id), tags, true);
+  change_tags(run_id, tags, true);
 }
 
 void Store::remove_tags(std::string_view run_id, const std::vector<std::string>& tags) {
   for (const auto& tag : tags) check_tag(tag, TagChange::kRemove);
-  backend_of(backend_).change_tags(resolve_run_id(run_id), tags, false);
+  change_tags(run_id, tags, false);
+}
+
+void Store::change_tags(std::string_view run_id, const std::vector<std::string>& tags, bool add) {
+  auto& backend = backend_of(backend_);
+  const std::string id = resolve_run_id(run_id);
+  backend.change_tags(id, tags, add);
+  for (const auto& tag : tags) {
+    detail::record_audit(backend, add ? audit_action::kTagAdded : audit_action::kTagRemoved, id,
+                         {{"tag", tag}});
+  }
 }
 
 namespace {
@@ -328,14 +363,29 @@ bool Store::is_store_file(const std::string& path) const {
 void Store::delete_runs(const std::vector<std::string>& run_ids) {
   std::vector<std::string> ids;
   for (const auto& id : run_ids) ids.push_back(resolve_run_id(id));  // all or nothing
-  backend_of(backend_).delete_runs(ids);
+  auto& backend = backend_of(backend_);
+  // What is deleted, for the audit log (the run's own rows go; its audit rows stay).
+  std::vector<nlohmann::json> deleted;
+  for (const auto& id : ids) {
+    deleted.push_back(deletion_record(get_run(id), backend.validations(id).size()));
+  }
+  backend.delete_runs(ids);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    detail::record_audit(backend, audit_action::kRunDeleted, ids[i], std::move(deleted[i]));
+  }
 }
 
 void Store::set_status(std::string_view run_id, RunStatus status, std::string_view error) {
   if (status == RunStatus::kRunning) {
     throw InvalidArgument("set_status: 'running' is not a terminal status");
   }
-  backend_of(backend_).set_status(resolve_run_id(run_id), status, error, now(), false);
+  auto& backend = backend_of(backend_);
+  const std::string id = resolve_run_id(run_id);
+  if (backend.set_status(id, status, error, now(), false)) {
+    nlohmann::json details = {{"status", to_string(status)}};
+    if (!error.empty()) details["error"] = std::string(error);
+    detail::record_audit(backend, detail::end_action(status), id, std::move(details));
+  }
 }
 
 namespace {
@@ -367,7 +417,16 @@ std::int64_t Store::add_validation(const ValidationRecord& record) {
   if (stored.created_at == 0.0) stored.created_at = now();
   if (stored.violations.is_null()) stored.violations = nlohmann::json::array();
   if (stored.report.is_null()) stored.report = nlohmann::json::object();
-  return backend_of(backend_).add_validation(stored, verdict_tag_ops(stored.verdict));
+  auto& backend = backend_of(backend_);
+  const std::int64_t id = backend.add_validation(stored, verdict_tag_ops(stored.verdict));
+  detail::record_audit(backend, audit_action::kValidation, stored.run_id,
+                       {{"validation_id", id},
+                        {"policy", stored.rules_name},
+                        {"policy_hash", stored.rules_hash},
+                        {"phase", stored.phase},
+                        {"verdict", stored.verdict},
+                        {"score", stored.score}});
+  return id;
 }
 
 std::vector<RunInfo> Store::list_runs(const RunFilter& filter) const {

@@ -41,6 +41,17 @@ void derive_crashes(Backend& backend, const StoreOptions& options, std::vector<R
 void complete_loaded_runs(Backend& backend, const StoreOptions& options,
                           std::vector<RunInfo>& runs);
 
+/// Appends one audit event by this process's actor (current_actor()). Best effort: the action
+/// it records has happened already, so a failure is logged as an error, never thrown.
+void record_audit(Backend& backend, std::string_view action, const std::string& run_id,
+                  nlohmann::json details = nlohmann::json::object()) noexcept;
+
+/// The audit events of a committed writer batch: run ends (final statuses) and tag changes.
+void audit_committed(Backend& backend, const WriteBatch& batch) noexcept;
+
+/// The audit action of a run that ended with `status` (refused, aborted, else finished).
+std::string_view end_action(RunStatus status) noexcept;
+
 /// Points of a series in a step range, whole or downsampled (see Store::points).
 std::vector<MetricPoint> read_points(Backend& backend, std::int64_t series_id,
                                      const PointsQuery& query);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "log.h"
+#include "store_internal.h"
 #include "vigil/tracker/errors.h"
 
 namespace vigil::tracker::detail {
@@ -283,6 +284,7 @@ bool Writer::round(bool heartbeat) {
     }
     report_success();
     note_reconnects();
+    audit_committed(*backend_, batch);
     for (std::size_t i = 0; i < batch.series.size(); ++i) {
       runs_[origins[i].run].series[origins[i].series].id = batch.series[i].series_id;
     }

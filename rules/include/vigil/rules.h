@@ -7,6 +7,7 @@
 #include "vigil/rules/format.h"
 #include "vigil/rules/monitor.h"
 #include "vigil/rules/path.h"
+#include "vigil/rules/policy.h"
 #include "vigil/rules/registry.h"
 #include "vigil/rules/rule.h"
 #include "vigil/rules/rule_set.h"

@@ -60,7 +60,9 @@ class RunAborted : public GuardError {
 ///
 ///   GuardOptions().rules_file("team.json")
 struct GuardOptions {
-  /// Rules file to load; empty = the shipped default policy. Ignored when rules() is set.
+  /// Rules file to load; empty = the policy bound to the run's experiment in
+  /// $VIGIL_POLICY_DIR (rules::policy_for_experiment), else the shipped default policy.
+  /// Ignored when rules() is set.
   TORCH_ARG(std::string, rules_file);
   /// An already loaded rule set; overrides rules_file. Default none.
   TORCH_ARG(std::optional<rules::RuleSet>, rules);

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "vigil/rules/rule.h"
 #include "vigil/rules/rule_set.h"
 #include "vigil/rules/types.h"
+#include "vigil/tracker/governance.h"
 #include "vigil/tracker/types.h"
 
 namespace vigil::tracker {
@@ -25,10 +27,21 @@ struct EvaluationOptions {
   const SeriesSource* series = nullptr;
   /// Report::created_at; default (nullopt) tracker::now().
   std::optional<tracker::Timestamp> created_at;
+  /// Waivers that may cover violations (those in force at created_at for the run's id or its
+  /// experiment apply). Default (nullopt): with a store, the store's waivers of the run and of
+  /// its experiment; without one, none.
+  std::optional<std::vector<tracker::Waiver>> waivers;
+  /// The run baseline rules compare with (see RunContext::baseline_run). Default none.
+  const tracker::RunInfo* baseline_run = nullptr;
+  /// Baseline rules search every PASS run of the experiment, not only earlier ones.
+  bool baseline_any_time = false;
 };
 
 /// Evaluates every active rule of `options.phase` against `run`, collects every violation, then
-/// scores and gives a verdict (see ScoringOptions, Enforcement). Never throws for a rule that
+/// scores and gives a verdict (see ScoringOptions, Enforcement). A violation of an audit-mode
+/// rule, or one covered by a waiver in force, is reported (Violation::mode, ::waiver) but not
+/// counted: it does not lower the score (weighted model: its weight counts as passed; audit
+/// rules carry no weight) and does not fail the verdict. Never throws for a rule that
 /// cannot be evaluated (that is a violation); a rule implementation throwing is reported as a
 /// not-evaluable violation carrying the exception message.
 ///

@@ -46,6 +46,17 @@ class RunContext {
   const tracker::Store* store() const noexcept { return store_; }
   /// May be null.
   const SeriesSource* series() const noexcept { return series_; }
+  /// The run baseline rules compare with, chosen by the caller (`vigil validate --baseline
+  /// RUN`); null: they look for the best PASS run of the experiment themselves.
+  const tracker::RunInfo* baseline_run() const noexcept { return baseline_run_; }
+  /// When baseline rules search themselves: also among runs created after this one
+  /// (`--baseline best`), not only earlier ones.
+  bool baseline_any_time() const noexcept { return baseline_any_time_; }
+  /// Sets the two above.
+  void set_baseline(const tracker::RunInfo* run, bool any_time) noexcept {
+    baseline_run_ = run;
+    baseline_any_time_ = any_time;
+  }
   std::optional<ResolvedValue> resolve(const PathAlternatives& paths) const {
     return rules::resolve(paths, run_);
   }
@@ -58,6 +69,8 @@ class RunContext {
   const tracker::RunInfo& run_;
   const tracker::Store* store_;
   const SeriesSource* series_;
+  const tracker::RunInfo* baseline_run_ = nullptr;
+  bool baseline_any_time_ = false;
 };
 
 /// The result of one rule check. The engine turns a non-passed outcome into a Violation,
@@ -113,6 +126,8 @@ struct RuleInfo {
   /// kOff means "skip" (nothing reported). Only warning/error missing notes are scored.
   /// Default kInfo: reported, not scored.
   Severity when_missing = Severity::kInfo;
+  /// "enforcement": enforce (default) or audit (reported, never counted; see RuleMode).
+  RuleMode mode = RuleMode::kEnforce;
 };
 
 /// A rule kind's implementation. Built by a RuleFactory from its JSON fields; immutable after

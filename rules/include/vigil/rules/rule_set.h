@@ -41,7 +41,10 @@ struct ScoringOptions {
 /// File format (JSON object; every key is checked, unknown keys are errors):
 ///
 ///   {
-///     "version": 1,                      // optional; must be 1
+///     "version": "2026.12",              // optional: the policy's version (a string of 1-64
+///                                        // printable characters; the integer 1 is accepted)
+///     "experiments": ["mnist*"],         // optional: experiments this policy governs
+///                                        // (`*` patterns, 1-64 of 1-256 bytes each)
 ///     "name": "default",                 // optional; default: file stem / parse() name
 ///     "description": "...",              // optional
 ///     "enforcement": "enforce",          // optional: enforce | warn_only (see Enforcement)
@@ -49,7 +52,8 @@ struct ScoringOptions {
 ///                 "penalties": {"error": 20, "warning": 10, "info": 0}},
 ///     "verdict": {"min_score": 70},      // optional
 ///     "rules": [ {"id": "lr-range", "kind": "range", "severity": "error", "weight": 1,
-///                 "when_missing": "info", "description": "...", ...kind fields...}, ... ]
+///                 "when_missing": "info", "enforcement": "enforce", "description": "...",
+///                 ...kind fields...}, ... ]
 ///   }
 ///
 /// Rule kinds (fields in brackets are optional). PATH is a path string or an array of
@@ -87,6 +91,8 @@ struct ScoringOptions {
 /// Every rule also takes "when_missing": skip | info | warning | error (default info): how a
 /// missing value (no path alternative present, no watched series) is reported; info and skip
 /// are not scored (see RuleInfo::when_missing). Not allowed on `required` rules.
+/// Every rule also takes "enforcement": enforce (default) | audit: an audit rule's violations
+/// are reported and stored but never counted, never refuse or stop a run (see RuleMode).
 /// A path key may be `*` (params/results only): the rule checks every match (see ValuePath).
 /// non_finite and divergence accept a list of metrics and `*` patterns ("*loss*").
 ///
@@ -127,6 +133,16 @@ class RuleSet {
   const ScoringOptions& scoring() const noexcept { return scoring_; }
   /// The parsed document, as written.
   const nlohmann::json& document() const noexcept { return document_; }
+  /// The policy's version: the file's "version" string ("2026.12"); "1" for the legacy
+  /// integer 1; "" when absent.
+  const std::string& version() const noexcept { return version_; }
+  /// The file's "experiments": name patterns (`*` matches any run of characters) of the
+  /// experiments this policy governs; empty = no binding (used only when given explicitly).
+  const std::vector<std::string>& experiments() const noexcept { return experiments_; }
+  /// Whether `experiment` matches one of experiments().
+  bool governs(std::string_view experiment) const noexcept;
+  /// The exact bytes the rule set was parsed from (what the store keeps under hash()).
+  const std::string& text() const noexcept { return text_; }
 
   /// All rules in file order, including those with severity off.
   const std::vector<std::shared_ptr<const Rule>>& rules() const noexcept { return rules_; }
@@ -144,6 +160,9 @@ class RuleSet {
   std::string description_;
   std::string source_;
   std::string hash_;
+  std::string version_;
+  std::vector<std::string> experiments_;
+  std::string text_;
   Enforcement enforcement_ = Enforcement::kEnforce;
   ScoringOptions scoring_;
   nlohmann::json document_;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "vigil/rules/rule_set.h"
 #include "vigil/rules/types.h"
 #include "vigil/tracker/query.h"
 
@@ -21,6 +22,10 @@ tracker::ValidationRecord to_validation_record(const Report& report);
 /// Throws InvalidArgument when report.run_id is empty; tracker errors (RunNotFound, ...) pass.
 /// Thread safety: as Store::add_validation.
 std::int64_t store_report(tracker::Store& store, const Report& report);
+
+/// store_policy(store, rules) (vigil/rules/policy.h), then store_report(store, report): the
+/// stored verdict can always be explained by the exact policy text that produced it.
+std::int64_t store_report(tracker::Store& store, const Report& report, const RuleSet& rules);
 
 /// The report stored in a record (from_json of record.report). Throws InvalidArgument when the
 /// record holds no valid report JSON.

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vigil/tracker/governance.h"
 #include "vigil/tracker/job.h"
 #include "vigil/tracker/query.h"
 #include "vigil/tracker/run.h"
@@ -245,6 +246,32 @@ class Store {
   /// path. Tools that write files (e.g. `vigil export --output`) refuse such a path.
   [[nodiscard]] bool is_store_file(const std::string& path) const;
 
+  // --- governance ----------------------------------------------------------------------
+  // Every write of the store (runs started and ended, validations, tags, deletions, waivers,
+  // policies) also appends an event to the store's audit log, naming the OS user and host.
+
+  /// Keeps `policy` (text, name, version) under its hash unless that hash is stored already;
+  /// a new policy is audited (policy.stored). Throws InvalidArgument for an empty hash or a
+  /// text over the rules file limit (1 MiB).
+  void put_policy(const PolicyRecord& policy);
+  /// The policy stored under `hash` (full hash), if any.
+  [[nodiscard]] std::optional<PolicyRecord> policy(std::string_view hash) const;
+
+  /// Grants a waiver for waiver.run_id (id, prefix or name: resolved like resolve_run) or, when
+  /// that is empty, for every run of waiver.experiment. created_at defaults to now, owner to
+  /// the OS user. Throws InvalidArgument when the rule id or reason is empty, neither or both
+  /// targets are given, a text is over kMaxWaiverTextBytes or `until` is not after now;
+  /// RunNotFound / AmbiguousRunId for the run. Returns the waiver's id.
+  std::int64_t add_waiver(Waiver waiver);
+  /// Revokes waiver `id` (by `by`, default the OS user). Throws Error (exit code 3) when there
+  /// is no such waiver or it is revoked already.
+  void revoke_waiver(std::int64_t id, std::string_view by = {});
+  /// Waivers matching `query`, by id.
+  [[nodiscard]] std::vector<Waiver> waivers(const WaiverQuery& query = {}) const;
+
+  /// Events of the audit log matching `query`, oldest first.
+  [[nodiscard]] std::vector<AuditEvent> audit_events(const AuditQuery& query = {}) const;
+
   // --- maintenance ---------------------------------------------------------------------
 
   /// Rewrites every metric chunk stored in an older format in the current one, in batches of
@@ -258,6 +285,7 @@ class Store {
 
  private:
   friend detail::Backend& detail::store_backend(const Store& store);
+  void change_tags(std::string_view run_id, const std::vector<std::string>& tags, bool add);
 
   std::string uri_;
   std::shared_ptr<detail::Backend> backend_;
