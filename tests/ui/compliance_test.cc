@@ -24,10 +24,18 @@ TEST(BucketStart, DayIsMidnightUtcAndWeekIsTheMondayBefore) {
 
 json engine_violation(const std::string& severity, const std::string& enforcement,
                       json waiver = nullptr) {
-  return {{"rule_id", "r"},      {"kind", "range"},         {"phase", "post"},
-          {"severity", severity}, {"path", "lr"},           {"message", "m"},
-          {"actual", 1},          {"expected", "in [0, 1]"}, {"not_evaluable", false},
-          {"step", nullptr},      {"decision", "continue"},  {"enforcement", enforcement},
+  return {{"rule_id", "r"},
+          {"kind", "range"},
+          {"phase", "post"},
+          {"severity", severity},
+          {"path", "lr"},
+          {"message", "m"},
+          {"actual", 1},
+          {"expected", "in [0, 1]"},
+          {"not_evaluable", false},
+          {"step", nullptr},
+          {"decision", "continue"},
+          {"enforcement", enforcement},
           {"waiver", std::move(waiver)}};
 }
 

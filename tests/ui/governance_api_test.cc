@@ -104,8 +104,8 @@ TEST_P(GovernanceApiTest, SummaryCountsLatestVerdictsScoresAndRules) {
 
   std::vector<std::string> order;
   for (const auto& rule : s.at("rules")) order.push_back(rule.at("rule_id").get<std::string>());
-  EXPECT_EQ(order, (std::vector<std::string>{"lr-range", "min-epochs", "nan-loss", "docs",
-                                             "new-rule"}));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"lr-range", "min-epochs", "nan-loss", "docs", "new-rule"}));
   const json& lr = rule_named(s, "lr-range");
   EXPECT_EQ(lr.at("counted"), 2);
   EXPECT_EQ(lr.at("waived"), 1);
@@ -267,8 +267,7 @@ TEST_P(GovernanceApiTest, MalformedParametersAreOneLine400sNamingThem) {
   EXPECT_EQ(res->status, 405);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, GovernanceApiTest,
-                         ::testing::ValuesIn(testing::test_backends()),
+INSTANTIATE_TEST_SUITE_P(Backends, GovernanceApiTest, ::testing::ValuesIn(testing::test_backends()),
                          [](const auto& info) { return info.param; });
 
 // Compliance over time needs runs created on different days: the fixture backdates them in a

@@ -12,49 +12,15 @@
 // with the reason printed) when Chromium or playwright-core is missing.
 
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
-const SKIP = 77;
-const TIMEOUT_MS = 15000;
+import { TIMEOUT_MS, check, failureCount, loadChromium, parseArgs } from './e2e_support.mjs';
 
-const args = { chromium: '/usr/bin/chromium', artifacts: path.join(os.tmpdir(), 'vigil-governance-e2e') };
-for (let i = 2; i < process.argv.length; i += 2) {
-  const key = process.argv[i].replace(/^--/, '');
-  if (!(key in { vigil: 1, fixture: 1, chromium: 1, artifacts: 1 }) || process.argv[i + 1] === undefined) {
-    console.error(`governance_e2e.mjs: bad argument ${process.argv[i]}`);
-    process.exit(2);
-  }
-  args[key] = process.argv[i + 1];
-}
-if (!args.vigil || !args.fixture) {
-  console.error('usage: node governance_e2e.mjs --vigil PATH --fixture PATH [--chromium PATH] [--artifacts DIR]');
-  process.exit(2);
-}
-if (!fs.existsSync(args.chromium)) {
-  console.log(`SKIP: no Chromium at ${args.chromium} (scripts/bootstrap.sh installs Debian's chromium)`);
-  process.exit(SKIP);
-}
-let chromium;
-try {
-  ({ chromium } = createRequire(import.meta.url)('playwright-core'));
-} catch (error) {
-  console.log(`SKIP: playwright-core not found (run npm ci in cli/ui/web): ${error.message}`);
-  process.exit(SKIP);
-}
-
-let failures = 0;
-function check(condition, name, detail = '') {
-  if (condition) {
-    console.log(`ok - ${name}`);
-  } else {
-    failures++;
-    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
-  }
-}
+const args = parseArgs('governance_e2e.mjs', 'vigil-governance-e2e');
+const chromium = loadChromium(args);
 
 /** Runs `command` and resolves with its first stdout line matching `pattern` (the process keeps running). */
 function firstLine(command, argv, pattern, processes) {
@@ -194,6 +160,7 @@ async function main() {
     for (const child of processes) if (child.exitCode === null) child.kill('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  const failures = failureCount();
   console.log(failures === 0 ? `PASS: governance e2e (screenshots in ${args.artifacts})` : `FAIL: ${failures} check(s) failed`);
   process.exit(failures === 0 ? 0 : 1);
 }

@@ -72,8 +72,8 @@ void put_policies(tracker::Store& store) {
     policy.hash = hash;
     policy.name = "team-policy";
     policy.version = version;
-    policy.text = std::string(R"({"name": "team-policy", "version": ")") + version +
-                  R"(", "rules": []})";
+    policy.text =
+        std::string(R"({"name": "team-policy", "version": ")") + version + R"(", "rules": []})";
     store.put_policy(policy);
   }
 }
@@ -95,15 +95,15 @@ void grant_waivers(tracker::Store& store, GovernanceRuns& ids) {
   auto experiment_wide = waiver("", "gov-b", "min-epochs", "short smoke runs", "bob");
   experiment_wide.until = tracker::parse_time("2099-01-01");
   ids.experiment_waiver = store.add_waiver(experiment_wide);
-  ids.revoked_waiver = store.add_waiver(waiver(ids.fail, "", "min-epochs", "granted by mistake", "alice"));
+  ids.revoked_waiver =
+      store.add_waiver(waiver(ids.fail, "", "min-epochs", "granted by mistake", "alice"));
   store.revoke_waiver(ids.revoked_waiver, "carol");
 }
 
 void backdate(const std::string& path, const std::string& run_id, const char* day) {
   const tracker::Timestamp at = tracker::parse_time(std::string(day) + "T10:00:00Z");
-  raw_exec(path, "UPDATE runs SET created_at = " + std::to_string(at) +
-                     ", started_at = " + std::to_string(at) +
-                     ", heartbeat_at = " + std::to_string(at + 600) +
+  raw_exec(path, "UPDATE runs SET created_at = " + std::to_string(at) + ", started_at = " +
+                     std::to_string(at) + ", heartbeat_at = " + std::to_string(at + 600) +
                      ", finished_at = " + std::to_string(at + 600) + " WHERE id = '" + run_id +
                      "'");
 }
@@ -153,8 +153,9 @@ GovernanceRuns add_governance_runs(const std::string& uri, bool backdate_runs) {
   }
   if (backdate_runs) {
     const std::vector<std::pair<const std::string*, const char*>> days = {
-        {&ids.pass, "2026-11-23"},   {&ids.fail, "2026-11-23"},   {&ids.waived, "2026-11-29"},
-        {&ids.audited, "2026-11-29"}, {&ids.b_fail, "2026-11-30"}, {&ids.unvalidated, "2026-11-30"}};
+        {&ids.pass, "2026-11-23"},   {&ids.fail, "2026-11-23"},
+        {&ids.waived, "2026-11-29"}, {&ids.audited, "2026-11-29"},
+        {&ids.b_fail, "2026-11-30"}, {&ids.unvalidated, "2026-11-30"}};
     for (const auto& [id, day] : days) backdate(uri, *id, day);
   }
   return ids;

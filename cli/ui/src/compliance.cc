@@ -5,8 +5,8 @@
 #include <set>
 #include <utility>
 
-#include "vigil/rules/types.h"
 #include "vigil/error.h"
+#include "vigil/rules/types.h"
 
 namespace vigil::ui {
 namespace {

@@ -75,8 +75,8 @@ nlohmann::json summary_of(const tracker::Store& store, const SummaryQuery& query
     }
   }
   auto out = summary.to_json();
-  out["experiment"] = query.filter.experiment ? nlohmann::json(*query.filter.experiment)
-                                              : nlohmann::json(nullptr);
+  out["experiment"] =
+      query.filter.experiment ? nlohmann::json(*query.filter.experiment) : nlohmann::json(nullptr);
   out["since"] = time_or_null(query.filter.created_since);
   out["until"] = time_or_null(query.filter.created_until);
   out["bucket"] = to_string(query.bucket);
@@ -89,9 +89,9 @@ nlohmann::json policy_of(const tracker::Store& store, const tracker::ValidationR
                          std::map<std::string, std::optional<tracker::PolicyRecord>>& known) {
   auto it = known.find(record.rules_hash);
   if (it == known.end()) {
-    it = known.emplace(record.rules_hash, record.rules_hash.empty()
-                                              ? std::nullopt
-                                              : store.policy(record.rules_hash))
+    it = known
+             .emplace(record.rules_hash,
+                      record.rules_hash.empty() ? std::nullopt : store.policy(record.rules_hash))
              .first;
   }
   if (it->second) {
@@ -100,10 +100,10 @@ nlohmann::json policy_of(const tracker::Store& store, const tracker::ValidationR
             {"version", it->second->version},
             {"stored", true}};
   }
-  const auto version = record.report.is_object() ? record.report.find("rules_version")
-                                                 : record.report.end();
-  const bool has_version = record.report.is_object() && version != record.report.end() &&
-                           version->is_string();
+  const auto version =
+      record.report.is_object() ? record.report.find("rules_version") : record.report.end();
+  const bool has_version =
+      record.report.is_object() && version != record.report.end() && version->is_string();
   return {{"hash", record.rules_hash},
           {"name", record.rules_name},
           {"version", has_version ? *version : nlohmann::json("")},

@@ -40,11 +40,13 @@ tracker::Timestamp time_param(const std::string& key, const std::string& text,
 
 std::size_t count_param(const std::string& key, const std::string& text, std::size_t min,
                         std::size_t max) {
-  const bool digits = !text.empty() && text.size() <= 9 &&
-                      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const bool digits =
+      !text.empty() && text.size() <= 9 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (!digits || std::stoul(text) < min || std::stoul(text) > max) {
-    throw HttpError(400, "parameter '" + key + "' is '" + text + "'; expected a whole number from " +
-                             std::to_string(min) + " to " + std::to_string(max));
+    throw HttpError(400, "parameter '" + key + "' is '" + text +
+                             "'; expected a whole number from " + std::to_string(min) + " to " +
+                             std::to_string(max));
   }
   return std::stoul(text);
 }

@@ -68,7 +68,7 @@ export class GovernanceView {
       el('div', { class: 'governance-charts' }, this.compliance.element, this.histogram.element),
       el('section', { class: 'card' }, el('h3', { text: 'Violations per rule' }), this.rules, this.ruleRuns),
       el('section', { class: 'card' }, el('h3', { text: 'Compliance per experiment' }), this.experiments),
-      el('section', { class: 'card' }, el('h3', { text: 'Waivers in force' }), this.waivers),
+      el('section', { class: 'card' }, el('h3', { text: 'Waivers in force (every experiment)' }), this.waivers),
       el('section', { class: 'card' }, el('h3', { text: `Recent audit events (latest ${AUDIT_EVENTS})` }), this.audit)));
     api('experiments').then((names) => {
       for (const name of names) this.inputs.experiment.append(el('option', { value: name, text: name }));
@@ -93,11 +93,9 @@ export class GovernanceView {
     for (const key of SUMMARY_KEYS) this.inputs[key].value = this.params.get(key) || (key === 'bucket' ? 'day' : '');
     const query = new URLSearchParams();
     for (const key of SUMMARY_KEYS) if (this.params.get(key)) query.set(key, this.params.get(key));
-    const waiverQuery = new URLSearchParams();
-    if (this.params.get('experiment')) waiverQuery.set('experiment', this.params.get('experiment'));
     try {
       const [summary, waivers, audit] = await Promise.all([
-        api(`governance/summary?${query}`), api(`waivers?${waiverQuery}`), api(`audit?limit=${AUDIT_EVENTS}`)]);
+        api(`governance/summary?${query}`), api('waivers'), api(`audit?limit=${AUDIT_EVENTS}`)]);
       if (seq !== this.seq) return;
       this.error.hidden = true;
       this.render(summary, waivers.waivers, audit.events);
