@@ -268,7 +268,7 @@ TEST_P(GovernanceApiTest, MalformedParametersAreOneLine400sNamingThem) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GovernanceApiTest, ::testing::ValuesIn(testing::test_backends()),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 // Compliance over time needs runs created on different days: the fixture backdates them in a
 // SQLite file; the PostgreSQL store gets them by copy (times and validations kept).
