@@ -678,7 +678,7 @@ TEST(ApiOnPostgres, AnswersAsOnTheSqliteStoreItWasCopiedFrom) {
   httplib::Client from_sqlite("127.0.0.1", a.port()), from_postgres("127.0.0.1", b.port());
   // /api/meta names the store, which differs; its other fields are compared below.
   std::vector<std::string> paths = {"/api/runs", "/api/runs?tag=baseline&sort=name",
-                                    "/api/experiments"};
+                                    "/api/experiments", "/api/governance/summary?bucket=week"};
   for (const std::string& id : {ids.baseline, ids.sgd, ids.failed, ids.crashed}) {
     for (const char* tail : {"", "/series", "/validations", "/points?metric=loss&max_points=50"}) {
       paths.push_back("/api/runs/" + id + tail);
