@@ -3,7 +3,9 @@
 # (scripts/test.sh runs this after the main GCC build; README "Fuzzing and sanitizers"):
 #   build-asan  tracker, rules, cli (incl. ui), their tests and the fuzz targets with
 #               AddressSanitizer + UndefinedBehaviorSanitizer; ctest runs the unit and CLI tests
-#               and each fuzz target for VIGIL_FUZZ_SECONDS (default 15) over its corpus
+#               and each fuzz target for VIGIL_FUZZ_SECONDS (default 10) over its corpus; the
+#               GoogleTest binaries run in 4 shards each (VIGIL_TEST_SHARDS), not one process
+#               per test case, which under ASan costs more than most test cases
 #   build-tsan  tracker and its tests with ThreadSanitizer; the tracker test binaries are run
 # Any sanitizer report fails the step (-fno-sanitize-recover, halt_on_error). -O1 with line
 # tables only: the sanitizers' cost stays small and the stack traces keep file:line.
@@ -41,7 +43,8 @@ timed() {  # timed LABEL COMMAND...: runs it and prints its wall time
 asan() {
   local dir=${VIGIL_ASAN_BUILD_DIR:-$root/build-asan}
   cmake -S "$root" -B "$dir" "${common[@]}" -DVIGIL_SANITIZERS=address,undefined \
-    -DVIGIL_BUILD_FUZZERS=ON -DVIGIL_FUZZ_SECONDS="${VIGIL_FUZZ_SECONDS:-15}" >/dev/null
+    -DVIGIL_BUILD_FUZZERS=ON -DVIGIL_FUZZ_SECONDS="${VIGIL_FUZZ_SECONDS:-10}" \
+    -DVIGIL_TEST_SHARDS=4 >/dev/null
   timed "asan+ubsan build" cmake --build "$dir" -j "$jobs"
   # The browser test drives the dashboard through Chromium and the package test reinstalls:
   # the GCC build runs both, and the JavaScript unit tests and lint (no C++ in them); here every

@@ -6,10 +6,16 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-"$root/scripts/bootstrap.sh"
+timed() {  # timed LABEL COMMAND...: runs it and prints its wall time (the 20-minute budget)
+  local label=$1 start=$SECONDS
+  shift
+  "$@"
+  echo "test.sh: $label took $((SECONDS - start)) s (total $SECONDS s)"
+}
+timed bootstrap "$root/scripts/bootstrap.sh"
 "$root/scripts/check_format.sh"
 werror=${VIGIL_WARNINGS_AS_ERRORS:-ON}
-"$root/scripts/build.sh" -DVIGIL_BUILD_TESTS=ON -DVIGIL_WARNINGS_AS_ERRORS=$werror
+timed build "$root/scripts/build.sh" -DVIGIL_BUILD_TESTS=ON -DVIGIL_WARNINGS_AS_ERRORS=$werror
 cd "${VIGIL_BUILD_DIR:-$root/build}"
-ctest --output-on-failure -j "${VIGIL_JOBS:-$(nproc)}" --timeout 600
-"$root/scripts/sanitize.sh"
+timed ctest ctest --output-on-failure -j "${VIGIL_JOBS:-$(nproc)}" --timeout 600
+timed sanitizers "$root/scripts/sanitize.sh"
