@@ -161,4 +161,26 @@ GovernanceRuns add_governance_runs(const std::string& uri, bool backdate_runs) {
   return ids;
 }
 
+std::size_t validate_every_run(const std::string& uri) {
+  tracker::Store store(uri, quiet_options());
+  const nlohmann::json note = {{"id", 1},
+                               {"reason", "load test"},
+                               {"owner", "bench"},
+                               {"until", nullptr},
+                               {"experiment_wide", true}};
+  const auto runs = store.list_runs();
+  const tracker::Timestamp t = tracker::now();
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const bool fail = i % 3 == 0;
+    nlohmann::json violations = nlohmann::json::array();
+    if (fail) {
+      violations = {violation("lr-range", "error"),
+                    violation("min-epochs", "warning", "enforce", note)};
+    }
+    validate(store, runs[i].id, false, fail ? "FAIL" : "PASS", static_cast<double>(i * 37 % 101),
+             std::move(violations), t);
+  }
+  return runs.size();
+}
+
 }  // namespace vigil::testing

@@ -3,6 +3,7 @@
 // A store with known governance records (policies, validations, waivers, audit events), for
 // the dashboard's governance API test and its browser end-to-end test.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -39,5 +40,10 @@ inline constexpr const char* kNewPolicyHash = "a11ce00000000002";
 /// file only), each run's creation, start and end are moved to its day above (10:00 UTC), so
 /// compliance over time has three days in two ISO weeks; otherwise every run is created now.
 GovernanceRuns add_governance_runs(const std::string& uri, bool backdate);
+
+/// Validates every run of the store at `uri` once (for load tests): every third run FAIL with
+/// a counted lr-range error and a waived min-epochs warning, the others PASS; scores spread
+/// over 0-100. Returns how many runs were validated.
+std::size_t validate_every_run(const std::string& uri);
 
 }  // namespace vigil::testing
