@@ -123,6 +123,24 @@ void get_json(benchmark::State& state, const std::string& path, Served& server =
   state.counters["response_bytes"] = static_cast<double>(bytes);
 }
 
+// GET `a` and `b` in turn: each request changes the key of a one-entry cache, so every one of
+// them misses it.
+void get_json_alternating(benchmark::State& state, const std::string& a, const std::string& b,
+                          Served& server = served()) {
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_read_timeout(60, 0);
+  int flip = 0;
+  for (auto _ : state) {
+    const std::string& path = flip++ % 2 ? b : a;
+    auto res = client.Get(path.c_str());
+    if (!res || res->status != 200) {
+      state.SkipWithError(("GET " + path + " failed").c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(res->body.data());
+  }
+}
+
 // What the runs page asks first: newest 50, with totals and column facets (snapshot cached,
 // as when paging or sorting).
 void BM_ApiRunsFirstPage(benchmark::State& state) {
@@ -134,19 +152,8 @@ BENCHMARK(BM_ApiRunsFirstPage)->Unit(benchmark::kMillisecond)->UseRealTime();
 // "name=" (an empty search, ignored by the filter) alternates the cache key, so every
 // iteration misses the one-entry snapshot cache while the store query stays the same.
 void BM_ApiRunsFirstPageUncached(benchmark::State& state) {
-  httplib::Client client("127.0.0.1", served().port());
-  client.set_read_timeout(60, 0);
-  int flip = 0;
-  for (auto _ : state) {
-    const std::string path = std::string("/api/runs?") + (flip++ % 2 ? "name=&" : "") +
-                             "sort=created_at&order=desc&offset=0&limit=50&facets=1";
-    auto res = client.Get(path.c_str());
-    if (!res || res->status != 200) {
-      state.SkipWithError(("GET " + path + " failed").c_str());
-      return;
-    }
-    benchmark::DoNotOptimize(res->body.data());
-  }
+  get_json_alternating(state, "/api/runs?sort=created_at&order=desc&offset=0&limit=50&facets=1",
+                       "/api/runs?name=&sort=created_at&order=desc&offset=0&limit=50&facets=1");
 }
 BENCHMARK(BM_ApiRunsFirstPageUncached)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -189,19 +196,8 @@ BENCHMARK(BM_ApiPointsZoomedRange)->Unit(benchmark::kMillisecond)->UseRealTime()
 // validation.
 void BM_ApiGovernanceSummaryUncached(benchmark::State& state) {
   static Served governance(governance_store());
-  httplib::Client client("127.0.0.1", governance.port());
-  client.set_read_timeout(60, 0);
-  int flip = 0;
-  for (auto _ : state) {
-    const std::string path =
-        std::string("/api/governance/summary?bucket=") + (flip++ % 2 ? "week" : "day");
-    auto res = client.Get(path.c_str());
-    if (!res || res->status != 200) {
-      state.SkipWithError(("GET " + path + " failed").c_str());
-      return;
-    }
-    benchmark::DoNotOptimize(res->body.data());
-  }
+  get_json_alternating(state, "/api/governance/summary?bucket=day",
+                       "/api/governance/summary?bucket=week", governance);
 }
 BENCHMARK(BM_ApiGovernanceSummaryUncached)->Unit(benchmark::kMillisecond)->UseRealTime();
 

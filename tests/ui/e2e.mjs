@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
-import { TIMEOUT_MS, check, failureCount, loadChromium, parseArgs } from './e2e_support.mjs';
+import { TIMEOUT_MS, check, failureCount, launchBrowser, loadChromium, parseArgs } from './e2e_support.mjs';
 
 const args = parseArgs('e2e.mjs', 'vigil-ui-e2e');
 const chromium = loadChromium(args);
@@ -332,11 +332,7 @@ async function main() {
     const base = server.match[1];
     check(Number(server.match[2]) > 0, 'vigil ui --port 0 prints the chosen port', base);
 
-    browser = await chromium.launch({
-      executablePath: args.chromium,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchBrowser(chromium, args);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(TIMEOUT_MS);
     const dialogs = [];

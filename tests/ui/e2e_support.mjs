@@ -48,6 +48,15 @@ export function loadChromium(args) {
   }
 }
 
+/** Debian's Chromium, headless, without anything that talks to the network by itself. */
+export function launchBrowser(chromium, args) {
+  return chromium.launch({
+    executablePath: args.chromium,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
 let failures = 0;
 
 /** Prints "ok - NAME" or "not ok - NAME: DETAIL" and counts the failure. */

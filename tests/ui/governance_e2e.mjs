@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
-import { TIMEOUT_MS, check, failureCount, loadChromium, parseArgs } from './e2e_support.mjs';
+import { TIMEOUT_MS, check, failureCount, launchBrowser, loadChromium, parseArgs } from './e2e_support.mjs';
 
 const args = parseArgs('governance_e2e.mjs', 'vigil-governance-e2e');
 const chromium = loadChromium(args);
@@ -142,11 +142,7 @@ async function main() {
   try {
     const ids = JSON.parse((await firstLine(args.fixture, [store, '--no-demo', '--governance'], /^\{.*\}$/, processes))[0]).governance;
     const base = (await firstLine(args.vigil, ['--store', store, 'ui', '--port', '0'], /at (http:\/\/127\.0\.0\.1:\d+\/)/, processes))[1];
-    browser = await chromium.launch({
-      executablePath: args.chromium,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchBrowser(chromium, args);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(TIMEOUT_MS);
     const consoleErrors = [];

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { TIMEOUT_MS, check, failureCount, loadChromium, parseArgs } from './e2e_support.mjs';
+import { TIMEOUT_MS, check, failureCount, launchBrowser, loadChromium, parseArgs } from './e2e_support.mjs';
 
 const args = parseArgs('report_e2e.mjs', 'vigil-report-e2e');
 const chromium = loadChromium(args);
@@ -45,11 +45,7 @@ async function main() {
     vigil(store, ['report', '--format', 'html', '--output', file, '--title', 'Q4 compliance']);
     check(fs.statSync(file).size > 1000, 'vigil report writes an HTML file');
 
-    browser = await chromium.launch({
-      executablePath: args.chromium,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchBrowser(chromium, args);
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.setDefaultTimeout(TIMEOUT_MS);
     const requests = [];
