@@ -125,6 +125,10 @@ async function checkScoreBarsAndHistory(page, base, ids) {
         'the waived violation is marked with its reason and owner', JSON.stringify(history[0].waived));
   check(await page.locator('.validation .verdict-line .scorebar[aria-valuenow="90"]').count() === 1,
         'the latest validation shows its score as a bar');
+  await page.locator('ol.validation-history > li').nth(1).locator('details.policy-details summary').click();
+  await page.waitForFunction(() => document.querySelectorAll('pre.policy-text')[1].textContent.includes('"version"'));
+  const policyText = await page.locator('pre.policy-text').nth(1).textContent();
+  check(policyText.includes('"version": "2026.11"'), 'the older verdict opens the exact policy text that produced it', policyText);
   await page.screenshot({ path: path.join(args.artifacts, 'validation_history.png'), fullPage: true });
 
   await page.goto(`${base}#/compare?run=${ids.pass}&run=${ids.b_fail}`);

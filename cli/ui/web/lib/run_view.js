@@ -69,6 +69,21 @@ export function outcomeText(outcomes) {
   return parts.length ? parts.join(', ') : 'no violations';
 }
 
+/** The policy's text as it was when it judged the run, fetched when opened. */
+function policyDetails(policy) {
+  const text = el('pre', { class: 'policy-text', text: 'Loading…' });
+  const details = el('details', { class: 'policy-details' },
+    el('summary', { text: `Policy ${policy.name} ${policy.version} (hash ${policy.hash})` }), text);
+  details.addEventListener('toggle', () => {
+    if (!details.open || details.dataset.loaded) return;
+    details.dataset.loaded = '1';
+    api(`policies/${encodeURIComponent(policy.hash)}`)
+      .then((stored) => { text.textContent = stored.text; })
+      .catch((error) => { text.textContent = `Cannot load the policy: ${error.message}`; });
+  });
+  return details;
+}
+
 /** One violation: rule, path, message, values; a waived one says by whom and why, an audit one says so. */
 function violationItem(v) {
   const outcome = v && typeof v.outcome === 'string' ? v.outcome : 'counted';
@@ -298,7 +313,8 @@ export class RunView {
            el('span', { class: 'muted', text: ` · phase ${v.phase} · ${formatTime(v.created_at)} · ${outcomeText(v.outcomes)}` })),
         list.length === 0 ? null : el('details', { open: i === 0 },
           el('summary', { text: `${list.length} violation(s)` }),
-          el('ul', { class: 'violations' }, list.map(violationItem))));
+          el('ul', { class: 'violations' }, list.map(violationItem))),
+        v.policy && v.policy.stored ? policyDetails(v.policy) : null);
     });
     replace(this.history, el('h3', { text: `Validation history (${validations.length})` }),
             el('ol', { class: 'validation-history' }, items));
