@@ -13,6 +13,7 @@
 
 #include "governance_fixture.h"
 #include "running_server.h"
+#include "store_options.h"
 #include "store_uris.h"
 #include "temp_dir.h"
 #include "vigil/tracker.h"
@@ -22,12 +23,6 @@ namespace {
 
 using nlohmann::json;
 using testing::GovernanceRuns;
-
-tracker::StoreOptions quiet_options() {
-  tracker::StoreOptions options;
-  options.handle_signals = false;
-  return options;
-}
 
 /// Serves `uri` and answers GETs as parsed JSON.
 class Client {
@@ -143,7 +138,7 @@ TEST_P(GovernanceApiTest, SummaryOfOneExperiment) {
 TEST_P(GovernanceApiTest, SummaryFollowsAValidationStoredAfterIt) {
   EXPECT_EQ(client_->get("/api/governance/summary").at("validated"), 5);
   {
-    tracker::Store store(uri_, quiet_options());
+    tracker::Store store(uri_, testing::quiet_store_options());
     tracker::ValidationRecord record;
     record.run_id = ids_.unvalidated;
     record.rules_name = "team-policy";
@@ -303,8 +298,8 @@ TEST(GovernanceOverTime, DaysAndWeeksOfRunCreationOnEveryBackend) {
   if (!testing::postgres_tests_enabled()) return;
   const std::string postgres = testing::fresh_store_uri("postgresql", dir, "store");
   {
-    tracker::Store from(sqlite, quiet_options());
-    tracker::Store to(postgres, quiet_options());
+    tracker::Store from(sqlite, testing::quiet_store_options());
+    tracker::Store to(postgres, testing::quiet_store_options());
     ASSERT_EQ(tracker::copy_runs(from, to, {}).size(), 6u);
   }
   Client on_postgres(postgres);

@@ -4,21 +4,16 @@
 #include <vector>
 
 #include "raw_sqlite.h"
+#include "store_options.h"
 #include "vigil/tracker.h"
 
 namespace vigil::testing {
 namespace {
 
-tracker::StoreOptions quiet_options() {
-  tracker::StoreOptions options;
-  options.handle_signals = false;
-  return options;
-}
-
 // A violation as the rule engine stores it (rules::Violation's JSON).
-nlohmann::json violation(const std::string& rule, const std::string& severity,
-                         const std::string& enforcement = "enforce",
-                         nlohmann::json waiver = nullptr) {
+nlohmann::json engine_violation(const std::string& rule, const std::string& severity,
+                                const std::string& enforcement = "enforce",
+                                nlohmann::json waiver = nullptr) {
   return {{"rule_id", rule},
           {"kind", "range"},
           {"phase", "post"},
@@ -34,9 +29,9 @@ nlohmann::json violation(const std::string& rule, const std::string& severity,
           {"waiver", std::move(waiver)}};
 }
 
-void validate(tracker::Store& store, const std::string& run_id, bool old_policy,
-              const std::string& verdict, double score, nlohmann::json violations,
-              tracker::Timestamp at) {
+void store_validation(tracker::Store& store, const std::string& run_id, bool old_policy,
+                      const std::string& verdict, double score, nlohmann::json violations,
+                      tracker::Timestamp at) {
   tracker::ValidationRecord record;
   record.run_id = run_id;
   record.rules_name = "team-policy";
@@ -78,8 +73,8 @@ void put_policies(tracker::Store& store) {
   }
 }
 
-tracker::Waiver waiver(std::string run_id, std::string experiment, std::string rule,
-                       std::string reason, std::string owner) {
+tracker::Waiver new_waiver(std::string run_id, std::string experiment, std::string rule,
+                           std::string reason, std::string owner) {
   tracker::Waiver w;
   w.run_id = std::move(run_id);
   w.experiment = std::move(experiment);
@@ -91,12 +86,12 @@ tracker::Waiver waiver(std::string run_id, std::string experiment, std::string r
 
 void grant_waivers(tracker::Store& store, GovernanceRuns& ids) {
   ids.run_waiver = store.add_waiver(
-      waiver(ids.waived, "", "lr-range", "lr sweep approved by the platform team", "alice"));
-  auto experiment_wide = waiver("", "gov-b", "min-epochs", "short smoke runs", "bob");
+      new_waiver(ids.waived, "", "lr-range", "lr sweep approved by the platform team", "alice"));
+  auto experiment_wide = new_waiver("", "gov-b", "min-epochs", "short smoke runs", "bob");
   experiment_wide.until = tracker::parse_time("2099-01-01");
   ids.experiment_waiver = store.add_waiver(experiment_wide);
   ids.revoked_waiver =
-      store.add_waiver(waiver(ids.fail, "", "min-epochs", "granted by mistake", "alice"));
+      store.add_waiver(new_waiver(ids.fail, "", "min-epochs", "granted by mistake", "alice"));
   store.revoke_waiver(ids.revoked_waiver, "carol");
 }
 
@@ -125,7 +120,7 @@ nlohmann::json GovernanceRuns::to_json() const {
 GovernanceRuns add_governance_runs(const std::string& uri, bool backdate_runs) {
   GovernanceRuns ids;
   {
-    tracker::Store store(uri, quiet_options());
+    tracker::Store store(uri, quiet_store_options());
     ids.pass = finished_run(store, "a-pass", "gov-a");
     ids.fail = finished_run(store, "a-fail-lr", "gov-a");
     ids.waived = finished_run(store, "a-waived", "gov-a");
@@ -135,21 +130,26 @@ GovernanceRuns add_governance_runs(const std::string& uri, bool backdate_runs) {
     put_policies(store);
     grant_waivers(store, ids);
     const tracker::Timestamp t = tracker::now();
-    validate(store, ids.pass, false, "PASS", 100, {violation("docs", "info")}, t);
-    validate(store, ids.fail, false, "FAIL", 40,
-             {violation("lr-range", "error"), violation("min-epochs", "warning")}, t);
-    validate(store, ids.waived, true, "FAIL", 50, {violation("lr-range", "error")}, t - 3600);
+    store_validation(store, ids.pass, false, "PASS", 100, {engine_violation("docs", "info")}, t);
+    store_validation(
+        store, ids.fail, false, "FAIL", 40,
+        {engine_violation("lr-range", "error"), engine_violation("min-epochs", "warning")}, t);
+    store_validation(store, ids.waived, true, "FAIL", 50, {engine_violation("lr-range", "error")},
+                     t - 3600);
     const nlohmann::json note = {{"id", ids.run_waiver},
                                  {"reason", "lr sweep approved by the platform team"},
                                  {"owner", "alice"},
                                  {"until", nullptr},
                                  {"experiment_wide", false}};
-    validate(store, ids.waived, false, "PASS", 90,
-             {violation("lr-range", "error", "enforce", note), violation("min-epochs", "warning")},
-             t);
-    validate(store, ids.audited, false, "PASS", 100, {violation("new-rule", "error", "audit")}, t);
-    validate(store, ids.b_fail, false, "FAIL", 20,
-             {violation("lr-range", "error"), violation("nan-loss", "error")}, t);
+    store_validation(store, ids.waived, false, "PASS", 90,
+                     {engine_violation("lr-range", "error", "enforce", note),
+                      engine_violation("min-epochs", "warning")},
+                     t);
+    store_validation(store, ids.audited, false, "PASS", 100,
+                     {engine_violation("new-rule", "error", "audit")}, t);
+    store_validation(store, ids.b_fail, false, "FAIL", 20,
+                     {engine_violation("lr-range", "error"), engine_violation("nan-loss", "error")},
+                     t);
   }
   if (backdate_runs) {
     const std::vector<std::pair<const std::string*, const char*>> days = {
@@ -162,7 +162,7 @@ GovernanceRuns add_governance_runs(const std::string& uri, bool backdate_runs) {
 }
 
 std::size_t validate_every_run(const std::string& uri) {
-  tracker::Store store(uri, quiet_options());
+  tracker::Store store(uri, quiet_store_options());
   const nlohmann::json note = {{"id", 1},
                                {"reason", "load test"},
                                {"owner", "bench"},
@@ -174,11 +174,11 @@ std::size_t validate_every_run(const std::string& uri) {
     const bool fail = i % 3 == 0;
     nlohmann::json violations = nlohmann::json::array();
     if (fail) {
-      violations = {violation("lr-range", "error"),
-                    violation("min-epochs", "warning", "enforce", note)};
+      violations = {engine_violation("lr-range", "error"),
+                    engine_violation("min-epochs", "warning", "enforce", note)};
     }
-    validate(store, runs[i].id, false, fail ? "FAIL" : "PASS", static_cast<double>(i * 37 % 101),
-             std::move(violations), t);
+    store_validation(store, runs[i].id, false, fail ? "FAIL" : "PASS",
+                     static_cast<double>(i * 37 % 101), std::move(violations), t);
   }
   return runs.size();
 }

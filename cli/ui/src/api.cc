@@ -239,7 +239,7 @@ nlohmann::json Api::governance_summary(const QueryParams& params) const {
 }
 
 nlohmann::json Api::waivers(const QueryParams& params) const {
-  const auto run = single_value(params, "run");
+  const auto run = optional_param(params, "run");
   return governance_.waivers(params, run ? resolve(*run) : std::string());
 }
 

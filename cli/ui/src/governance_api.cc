@@ -36,7 +36,7 @@ struct SummaryQuery {
 SummaryQuery parse_summary_query(const QueryParams& params) {
   check_known_params(params, {"experiment", "since", "until", "bucket"});
   SummaryQuery query;
-  if (auto experiment = single_value(params, "experiment"); experiment && !experiment->empty()) {
+  if (auto experiment = optional_param(params, "experiment"); experiment && !experiment->empty()) {
     if (experiment->size() > kMaxExperimentNameBytes) {
       throw HttpError(400, "parameter 'experiment' is " + std::to_string(experiment->size()) +
                                " bytes; expected an experiment name of at most " +
@@ -44,17 +44,17 @@ SummaryQuery parse_summary_query(const QueryParams& params) {
     }
     query.filter.experiment = *experiment;
   }
-  if (auto since = single_value(params, "since")) {
+  if (auto since = optional_param(params, "since")) {
     query.filter.created_since = time_param("since", *since, tracker::TimeBound::kStart);
   }
-  if (auto until = single_value(params, "until")) {
+  if (auto until = optional_param(params, "until")) {
     query.filter.created_until = time_param("until", *until, tracker::TimeBound::kEnd);
   }
   if (query.filter.created_since && query.filter.created_until &&
       *query.filter.created_since > *query.filter.created_until) {
     throw HttpError(400, "parameter 'since' is after 'until'; expected since <= until");
   }
-  if (auto bucket = single_value(params, "bucket")) {
+  if (auto bucket = optional_param(params, "bucket")) {
     if (*bucket != "day" && *bucket != "week") {
       throw HttpError(400, "parameter 'bucket' is '" + *bucket + "'; expected day or week");
     }
@@ -144,9 +144,9 @@ nlohmann::json GovernanceApi::waivers(const QueryParams& params, const std::stri
   check_known_params(params, {"all", "experiment", "run"});
   tracker::WaiverQuery query;
   const tracker::Timestamp at = tracker::now();
-  const auto all = single_value(params, "all");
+  const auto all = optional_param(params, "all");
   if (!(all && bool_param("all", *all))) query.in_force_at = at;
-  if (auto experiment = single_value(params, "experiment"); experiment && !experiment->empty()) {
+  if (auto experiment = optional_param(params, "experiment"); experiment && !experiment->empty()) {
     query.experiment = *experiment;
   }
   if (!run_id.empty()) query.run_id = run_id;
@@ -162,7 +162,7 @@ nlohmann::json GovernanceApi::waivers(const QueryParams& params, const std::stri
 nlohmann::json GovernanceApi::audit(const QueryParams& params) const {
   check_known_params(params, {"run", "since", "limit"});
   tracker::AuditQuery query;
-  if (auto run = single_value(params, "run")) {
+  if (auto run = optional_param(params, "run")) {
     // Ids only: a deleted run's events are found by the id it had.
     if (!is_run_id_prefix(*run)) {
       throw HttpError(400, "parameter 'run' is '" + *run +
@@ -170,10 +170,10 @@ nlohmann::json GovernanceApi::audit(const QueryParams& params) const {
     }
     query.run_id = *run;
   }
-  if (auto since = single_value(params, "since")) {
+  if (auto since = optional_param(params, "since")) {
     query.since = time_param("since", *since, tracker::TimeBound::kStart);
   }
-  const auto limit = single_value(params, "limit");
+  const auto limit = optional_param(params, "limit");
   query.limit = limit ? count_param("limit", *limit, 1, kMaxAuditEvents) : kDefaultAuditEvents;
   auto events = store_.audit_events(query);
   auto list = nlohmann::json::array();

@@ -19,7 +19,7 @@ void check_known_params(const QueryParams& params, std::initializer_list<std::st
   }
 }
 
-std::optional<std::string> single_value(const QueryParams& params, const std::string& key) {
+std::optional<std::string> optional_param(const QueryParams& params, const std::string& key) {
   const auto count = params.count(key);
   if (count == 0) return std::nullopt;
   if (count > 1) {

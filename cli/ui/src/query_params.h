@@ -19,7 +19,7 @@ namespace vigil::ui {
 void check_known_params(const QueryParams& params, std::initializer_list<std::string_view> known);
 
 /// The value of `key`, nullopt when absent; 400 when it is given more than once.
-std::optional<std::string> single_value(const QueryParams& params, const std::string& key);
+std::optional<std::string> optional_param(const QueryParams& params, const std::string& key);
 
 /// A date or time (tracker::parse_time_bound: `YYYY-MM-DD[THH:MM[:SS[.fff]]][Z]`, a date alone
 /// is the start or the end of that day); 400 naming `key` otherwise.
