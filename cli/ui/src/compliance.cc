@@ -70,13 +70,13 @@ ViolationOutcome violation_outcome(const nlohmann::json& violation) {
                                                    : ViolationOutcome::kCounted;
 }
 
-void ComplianceSummary::Tally::add(bool pass, double score) {
+void ComplianceTally::add(bool pass, double score) {
   ++validated;
   passed += pass ? 1 : 0;
   if (std::isfinite(score)) score_sum += score;
 }
 
-nlohmann::json ComplianceSummary::Tally::to_json() const {
+nlohmann::json ComplianceTally::to_json() const {
   const bool any = validated > 0;
   return {{"validated", validated},
           {"passed", passed},
@@ -106,12 +106,14 @@ void ComplianceSummary::add_violations(const tracker::RunInfo& run,
     }
     const auto rule = violation.at("rule_id").get<std::string>();
     const auto outcome = violation_outcome(violation);
-    ++rules_[rule].outcomes[static_cast<std::size_t>(outcome)];
+    RuleCompliance& tally = rules_[rule];
+    tally.rule_id = rule;
+    ++tally.outcomes[static_cast<std::size_t>(outcome)];
     auto [it, inserted] = per_rule.emplace(rule, outcome);
     if (!inserted) it->second = std::min(it->second, outcome);
   }
   for (const auto& [rule, outcome] : per_rule) {
-    RuleTally& tally = rules_[rule];
+    RuleCompliance& tally = rules_[rule];
     ++tally.run_count;
     if (tally.runs.size() >= kMaxRuleRuns) continue;
     tally.runs.push_back({{"id", run.id},
@@ -121,6 +123,15 @@ void ComplianceSummary::add_violations(const tracker::RunInfo& run,
                           {"score", number_or_null(latest.score)},
                           {"outcome", to_string(outcome)}});
   }
+}
+
+std::vector<RuleCompliance> ComplianceSummary::rules() const {
+  std::vector<RuleCompliance> list;
+  for (const auto& [id, rule] : rules_) list.push_back(rule);
+  std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+    return a.count(ViolationOutcome::kCounted) > b.count(ViolationOutcome::kCounted);
+  });
+  return list;
 }
 
 nlohmann::json ComplianceSummary::to_json() const {
@@ -137,19 +148,15 @@ nlohmann::json ComplianceSummary::to_json() const {
   for (std::size_t i = 0; i < histogram_.size(); ++i) {
     histogram.push_back({{"from", 10 * i}, {"to", 10 * (i + 1)}, {"runs", histogram_[i]}});
   }
-  std::vector<std::pair<std::string, const RuleTally*>> rules;
-  for (const auto& [id, tally] : rules_) rules.emplace_back(id, &tally);
-  std::stable_sort(rules.begin(), rules.end(), [](const auto& a, const auto& b) {
-    return a.second->outcomes[0] > b.second->outcomes[0];
-  });
   auto& rule_list = out["rules"] = nlohmann::json::array();
-  for (const auto& [id, tally] : rules) {
-    nlohmann::json rule = {{"rule_id", id}, {"run_count", tally->run_count}, {"runs", tally->runs}};
+  for (const auto& rule : rules()) {
+    nlohmann::json entry = {
+        {"rule_id", rule.rule_id}, {"run_count", rule.run_count}, {"runs", rule.runs}};
     for (auto outcome : {ViolationOutcome::kCounted, ViolationOutcome::kInfo,
                          ViolationOutcome::kWaived, ViolationOutcome::kAudited}) {
-      rule[std::string(to_string(outcome))] = tally->outcomes[static_cast<std::size_t>(outcome)];
+      entry[std::string(to_string(outcome))] = rule.count(outcome);
     }
-    rule_list.push_back(std::move(rule));
+    rule_list.push_back(std::move(entry));
   }
   auto& experiments = out["experiments"] = nlohmann::json::array();
   for (const auto& [name, tally] : experiments_) {

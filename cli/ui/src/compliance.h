@@ -47,17 +47,51 @@ std::string_view to_string(ViolationOutcome outcome) noexcept;
 /// counts as enforced and unwaived, by its "severity" when it has one.
 ViolationOutcome violation_outcome(const nlohmann::json& violation);
 
-/// Accumulates runs and their latest validations; to_json() is the summary.
+/// Validated runs and how many passed, with the sum of their scores.
+struct ComplianceTally {
+  int validated = 0;
+  int passed = 0;
+  double score_sum = 0.0;  ///< of the finite scores
+  void add(bool pass, double score);
+  double pass_rate() const { return validated == 0 ? 0.0 : 100.0 * passed / validated; }
+  double mean_score() const { return validated == 0 ? 0.0 : score_sum / validated; }
+  /// {"validated", "passed", "pass_rate", "mean_score"}; the rates null when none validated.
+  nlohmann::json to_json() const;
+};
+
+/// The violations of one rule in the latest validations.
+struct RuleCompliance {
+  std::string rule_id;
+  std::array<int, 4> outcomes{};     ///< violations by ViolationOutcome
+  std::size_t run_count = 0;         ///< runs with a violation of the rule
+  std::vector<nlohmann::json> runs;  ///< the first kMaxRuleRuns of them (see to_json)
+  int count(ViolationOutcome outcome) const { return outcomes[static_cast<std::size_t>(outcome)]; }
+};
+
+/// Compliance of a selection of runs, each judged by its latest validation and counted in the
+/// bucket of its creation time (UTC). The one place these counting rules live: the dashboard's
+/// Governance page and `vigil report` both use it.
 ///
 /// Thread safety: not thread-safe; one summary per request.
 class ComplianceSummary {
  public:
   explicit ComplianceSummary(Bucket bucket) : bucket_(bucket) {}
 
-  /// A run of the selection that was never validated (counted in `runs` only).
+  /// A run of the selection that was never validated (counted in runs() only).
   void add_unvalidated() { ++runs_; }
   /// A validated run and its latest validation record.
   void add(const tracker::RunInfo& run, const tracker::ValidationRecord& latest);
+
+  int runs() const { return runs_; }
+  const ComplianceTally& total() const { return total_; }
+  /// By bucket start, oldest first.
+  const std::map<tracker::Timestamp, ComplianceTally>& over_time() const { return over_time_; }
+  /// Runs per score range [0,10), [10,20), ..., [90,100].
+  const std::array<int, 10>& histogram() const { return histogram_; }
+  /// Every rule violated, the most counted violations first (then by rule id).
+  std::vector<RuleCompliance> rules() const;
+  /// By experiment name.
+  const std::map<std::string, ComplianceTally>& experiments() const { return experiments_; }
 
   /// {"runs", "validated", "passed", "pass_rate", "mean_score", "over_time": [{"start",
   /// "time", "validated", "passed", "pass_rate", "mean_score"}], "histogram": [{"from", "to",
@@ -67,27 +101,15 @@ class ComplianceSummary {
   nlohmann::json to_json() const;
 
  private:
-  struct Tally {
-    int validated = 0;
-    int passed = 0;
-    double score_sum = 0.0;
-    void add(bool pass, double score);
-    nlohmann::json to_json() const;
-  };
-  struct RuleTally {
-    std::array<int, 4> outcomes{};  // by ViolationOutcome
-    std::vector<nlohmann::json> runs;
-    std::size_t run_count = 0;
-  };
   void add_violations(const tracker::RunInfo& run, const tracker::ValidationRecord& latest);
 
   Bucket bucket_;
   int runs_ = 0;
-  Tally total_;
-  std::map<tracker::Timestamp, Tally> over_time_;
-  std::array<int, 10> histogram_{};  // [0,10), [10,20), ..., [90,100]
-  std::map<std::string, RuleTally> rules_;
-  std::map<std::string, Tally> experiments_;
+  ComplianceTally total_;
+  std::map<tracker::Timestamp, ComplianceTally> over_time_;
+  std::array<int, 10> histogram_{};
+  std::map<std::string, RuleCompliance> rules_;
+  std::map<std::string, ComplianceTally> experiments_;
 };
 
 }  // namespace vigil::ui
