@@ -154,7 +154,8 @@ void add_store_command(CLI::App& app, Context* context) {
       "of DST never see half a run. DST is created when missing. A run already in DST is "
       "skipped (--replace copies it again); running runs are skipped (their process is still "
       "writing). Point counts are read back from DST and compared (exit 1 on a difference). "
-      "SRC and DST must differ.");
+      "The runs' policies, waivers (also their experiments') and audit events go along, each "
+      "added only when DST lacks it. SRC and DST must differ.");
   copy->add_option("source", copy_options->source, "Store to copy from (URI or path)")
       ->required()
       ->type_name("SRC");

@@ -139,20 +139,6 @@ std::vector<std::string> replay_series(const tracker::RunInfo& run,
   return out;
 }
 
-std::string pointer_escape(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 void finalize(Report& report, const RuleSet& rules) {
   report.counts = {};
   report.waived = 0;

@@ -68,9 +68,6 @@ bool matches_any(const std::vector<std::string>& patterns, std::string_view name
 std::vector<std::string> replay_series(const tracker::RunInfo& run,
                                        const std::vector<std::string>& metrics);
 
-/// Escapes a key for a JSON pointer (~ -> ~0, / -> ~1).
-std::string pointer_escape(std::string_view key);
-
 /// Counts, score, verdicts of a report whose violations and weights are filled in.
 void finalize(Report& report, const RuleSet& rules);
 

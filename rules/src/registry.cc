@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "detail.h"
+#include "vigil/tracker/json_limits.h"
 
 namespace vigil::rules {
 
@@ -26,7 +27,7 @@ const nlohmann::json* RuleFields::find(std::string_view key) {
 }
 
 void RuleFields::problem(std::string_view key, std::string message) {
-  add_problem(key.empty() ? pointer_ : pointer_ + "/" + detail::pointer_escape(key),
+  add_problem(key.empty() ? pointer_ : pointer_ + "/" + tracker::pointer_escape(key),
               std::move(message));
 }
 
@@ -143,7 +144,7 @@ PathAlternatives RuleFields::paths(std::string_view key) {
     return {};
   }
   PathAlternatives out;
-  const std::string field_pointer = pointer_ + "/" + detail::pointer_escape(key);
+  const std::string field_pointer = pointer_ + "/" + tracker::pointer_escape(key);
   auto parse_one = [&](const nlohmann::json& item, const std::string& item_pointer) {
     if (!item.is_string()) {
       add_problem(item_pointer, wrong("a path string", item));

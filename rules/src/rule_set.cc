@@ -57,7 +57,7 @@ class Parser {
     for (auto it = object.begin(); it != object.end(); ++it) {
       if (known.count(it.key()) == 0) {
         problem(
-            pointer + "/" + detail::pointer_escape(it.key()),
+            pointer + "/" + tracker::pointer_escape(it.key()),
             "unknown field '" + it.key() + "' in " + what + " (expected one of: " + names + ")");
       }
     }

@@ -30,7 +30,9 @@ struct SeededRuns {
 
 class CliTest : public ::testing::Test {
  protected:
-  std::string store_path() const { return dir_.file("store.db"); }
+  /// The store tests seed and `vigil --store` opens: store_ when a backend-parameterised test
+  /// set it (store_uris.h), else an SQLite file in the test's directory.
+  std::string store_path() const { return store_.empty() ? dir_.file("store.db") : store_; }
 
   tracker::StoreOptions store_options() const {
     tracker::StoreOptions options;
@@ -139,6 +141,7 @@ class CliTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::string store_;  ///< see store_path()
 };
 
 /// Asserts the one-line error contract: exit code, exactly one stderr line "vigil: error: ...",

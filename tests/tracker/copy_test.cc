@@ -202,6 +202,86 @@ TEST_P(CopyTest, ReadersOfTheDestinationNeverSeeHalfARun) {
   EXPECT_EQ(reader.list_runs().size(), 1u);
 }
 
+std::vector<std::string> audit_actions(const Store& store, const std::string& run_id) {
+  AuditQuery query;
+  query.run_id = run_id;
+  std::vector<std::string> actions;
+  for (const AuditEvent& e : store.audit_events(query)) actions.push_back(e.action);
+  return actions;
+}
+
+TEST_P(CopyTest, PoliciesWaiversAndAuditEventsArriveOnceAndRevocationsFollow) {
+  RunOptions options;
+  options.name = "governed";
+  options.experiment = "mnist";
+  auto run = source_.start_run(options);
+  run.log_metric("loss", 0.5, 0);
+  run.finish();
+  const std::string id = run.id();
+  source_.put_policy({"00112233aabbccdd", "team", "2026.12", R"({"rules": []})", 0.0});
+  ValidationRecord record;
+  record.run_id = id;
+  record.rules_name = "team";
+  record.rules_hash = "00112233aabbccdd";
+  record.verdict = std::string(kFailVerdict);
+  source_.add_validation(record);
+  Waiver for_run;
+  for_run.run_id = id;
+  for_run.rule_id = "min-epochs";
+  for_run.reason = "smoke run";
+  const std::int64_t run_waiver = source_.add_waiver(for_run);
+  Waiver for_experiment;
+  for_experiment.experiment = "mnist";
+  for_experiment.rule_id = "final-accuracy";
+  for_experiment.reason = "dataset under review";
+  (void)source_.add_waiver(for_experiment);
+  for_experiment.experiment = "cifar";  // no copied run in it: stays behind
+  (void)source_.add_waiver(for_experiment);
+
+  auto first = copy_runs(source_, destination_, {});
+  ASSERT_EQ(first.size(), 1u);
+  const std::vector<std::string> expected = {"run.started", "run.finished", "validation",
+                                             "waiver.granted"};
+  EXPECT_EQ(audit_actions(source_, id), expected);
+  EXPECT_EQ(first[0].audit_events, 4);
+  EXPECT_EQ(audit_actions(destination_, id), expected);
+  AuditQuery query;
+  query.run_id = id;
+  EXPECT_EQ(destination_.audit_events(query).front().at, source_.audit_events(query).front().at);
+  auto policy = destination_.policy("00112233aabbccdd");
+  ASSERT_TRUE(policy);
+  EXPECT_EQ(policy->version, "2026.12");
+  EXPECT_EQ(policy->text, R"({"rules": []})");
+  auto waivers = destination_.waivers();
+  ASSERT_EQ(waivers.size(), 2u);
+  EXPECT_EQ(waivers[0].run_id, id);
+  EXPECT_EQ(waivers[0].reason, "smoke run");
+  EXPECT_EQ(waivers[1].experiment, "mnist");
+
+  // Twice: nothing new. After a revocation in the source: the revocation and its event.
+  auto second = copy_runs(source_, destination_, {});
+  EXPECT_EQ(second[0].outcome, CopyOutcome::kSkippedExisting);
+  EXPECT_EQ(second[0].audit_events, 0);
+  EXPECT_EQ(destination_.waivers().size(), 2u);
+  source_.revoke_waiver(run_waiver, "lead");
+  auto third = copy_runs(source_, destination_, {});
+  EXPECT_EQ(third[0].audit_events, 1);
+  ASSERT_EQ(destination_.waivers().size(), 2u);
+  EXPECT_EQ(destination_.waivers()[0].revoked_by, "lead");
+  WaiverQuery in_force;
+  in_force.in_force_at = now();
+  EXPECT_EQ(destination_.waivers(in_force).size(), 1u);
+  EXPECT_EQ(audit_actions(destination_, id), audit_actions(source_, id));
+
+  // Replacing the run keeps the destination's audit rows and adds none twice.
+  CopyOptions replace;
+  replace.replace = true;
+  auto replaced = copy_runs(source_, destination_, {}, replace);
+  EXPECT_EQ(replaced[0].outcome, CopyOutcome::kReplaced);
+  EXPECT_EQ(replaced[0].audit_events, 0);
+  EXPECT_EQ(audit_actions(destination_, id), audit_actions(source_, id));
+}
+
 std::vector<BackendPair> backend_pairs() {
   std::vector<BackendPair> pairs;
   for (const auto& from : testing::test_backends()) {

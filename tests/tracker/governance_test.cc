@@ -240,6 +240,38 @@ TEST_P(GovernanceTest, RevokingTwiceOrUnknownIsNotFound) {
   EXPECT_THROW(store_.revoke_waiver(id + 100), Error);
 }
 
+RankOptions rank_of(int rank, int world_size) {
+  RankOptions options;
+  options.job_id = "audited-job";
+  options.rank = rank;
+  options.world_size = world_size;
+  return options;
+}
+
+TEST_P(GovernanceTest, JobRunStartsAndEndsOnceInTheAuditLogWhateverItsRanks) {
+  RunOptions options;
+  options.name = "ddp";
+  options.experiment = "mnist";
+  tracker::Run rank1 = store_.join_run(options, rank_of(1, 3));  // creates the run
+  tracker::Run rank0 = store_.join_run(options, rank_of(0, 3));
+  tracker::Run rank2 = store_.join_run(options, rank_of(2, 3));
+  rank0.finish();
+  rank2.finish(RunStatus::kAborted, "diverged");
+  EXPECT_EQ(actions(rank0.id()), (std::vector<std::string>{"run.started"}));  // ranks still run
+  rank1.finish();
+  EXPECT_EQ(actions(rank0.id()), (std::vector<std::string>{"run.started", "run.aborted"}));
+  AuditQuery query;
+  query.run_id = rank0.id();
+  const auto events = store_.audit_events(query);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].details.at("world_size"), 3);
+  EXPECT_EQ(events[0].details.at("first_rank"), 1);
+  EXPECT_EQ(events[1].details.at("status"), "aborted");
+  EXPECT_EQ(events[1].details.at("error"), "rank 2: diverged");
+  EXPECT_EQ(events[1].details.at("last_rank"), 1);
+  EXPECT_EQ(store_.get_run(rank0.id()).status, RunStatus::kAborted);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, GovernanceTest, ::testing::ValuesIn(testing::test_backends()),
                          [](const auto& param_info) { return param_info.param; });
 

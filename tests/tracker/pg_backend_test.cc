@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pg_schema.h"
 #include "store_options.h"
 #include "store_uris.h"
 #include "temp_dir.h"
@@ -122,6 +123,50 @@ TEST_F(PgBackendTest, NewerSchemaIsRefusedAndLeftAlone) {
     EXPECT_NE(std::string(e.what()).find("upgrade vigil"), std::string::npos) << e.what();
   }
   EXPECT_EQ(testing::postgres_count("SELECT version FROM " + schema_ + ".vigil_schema"), 99);
+}
+
+TEST_F(PgBackendTest, AuditRowsCannotBeChangedEvenBySql) {
+  {
+    Store store(uri_, testing::quiet_store_options());
+    store.start_run({}).finish();
+  }
+  const std::string audit = schema_ + ".audit";
+  const long long count = testing::postgres_count("SELECT count(*) FROM " + audit);
+  EXPECT_EQ(count, 2);  // run.started, run.finished
+  for (const std::string& change : {"UPDATE " + audit + " SET \"user\" = 'someone else'",
+                                    "DELETE FROM " + audit, "TRUNCATE " + audit}) {
+    try {
+      testing::postgres_admin(change, "vigil_test");
+      ADD_FAILURE() << change << " changed the audit log";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("append-only"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(testing::postgres_count("SELECT count(*) FROM " + audit), count);
+}
+
+TEST_F(PgBackendTest, Version2StoreGainsGovernanceTablesAndKeepsItsRuns) {
+  std::string id;
+  {
+    Store store(uri_, testing::quiet_store_options());
+    auto run = store.start_run({});
+    run.finish();
+    id = run.id();
+  }
+  // Back to the tables of version 2 (before governance), as an older vigil left them.
+  testing::postgres_admin("SET search_path TO " + schema_ +
+                              "; DROP TABLE policies, waivers, audit; DROP FUNCTION "
+                              "vigil_audit_append_only(); UPDATE vigil_schema SET version = 2",
+                          "vigil_test");
+  Store store(uri_, testing::quiet_store_options());
+  EXPECT_EQ(testing::postgres_count("SELECT version FROM " + schema_ + ".vigil_schema"),
+            detail::kPgSchemaVersion);
+  EXPECT_EQ(store.get_run(id).status, RunStatus::kFinished);
+  EXPECT_TRUE(store.audit_events().empty());  // the old run's history was never recorded
+  store.put_policy({"abc", "p", "1", "{}", 0.0});
+  EXPECT_TRUE(store.policy("abc"));
+  ASSERT_EQ(store.audit_events().size(), 1u);
+  EXPECT_EQ(store.audit_events()[0].action, "policy.stored");
 }
 
 TEST_F(PgBackendTest, ReadOnlyOpenOfAnEmptyDatabaseSaysSoAndCreatesNothing) {

@@ -159,7 +159,8 @@ TEST_F(Schema, Version2StoreGainsGovernanceTablesAndKeepsItsRuns) {
                     "heartbeat_at, host, pid, command) VALUES('0123456789abcdef0123456789abcdef', "
                     "'from-v1', 1, 'finished', 1, 1, 1, 'h', 1, 'c')");
   Store store = open();
-  EXPECT_EQ(testing::raw_query(path_, "PRAGMA user_version"), "3");
+  EXPECT_EQ(testing::raw_query(path_, "PRAGMA user_version"),
+            std::to_string(detail::kSchemaVersion));
   ASSERT_EQ(store.list_runs().size(), 1u);
   EXPECT_EQ(store.list_runs()[0].name, "from-v1");
   store.put_policy({"abc", "p", "1", "{}", 0.0});

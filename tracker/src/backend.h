@@ -82,6 +82,10 @@ struct RunWrite {
   std::optional<RunStatus> final_status;  ///< ends the run (unless set_status ended it before)
   std::string error;
   Timestamp finished_at = 0.0;
+  /// Set by Backend::commit (on success) for a rank's final status that ended the job's run,
+  /// i.e. the last rank to end: the run's status and error (end_of_job). For the audit log,
+  /// which records a job's end once, not once per rank.
+  std::optional<std::pair<RunStatus, std::string>> job_end;
 };
 
 /// One transaction's worth of writer work.

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <system_error>
+#include <tuple>
 
 #include "backend.h"
 #include "vigil/tracker/errors.h"
@@ -91,6 +93,71 @@ std::int64_t verify_points(detail::Backend& destination, const detail::RunExport
   return total;
 }
 
+// The policies that judged a run, stored in the destination unless there already.
+void copy_policies(detail::Backend& source, detail::Backend& destination,
+                   const std::vector<ValidationRecord>& validations) {
+  std::set<std::string> hashes;
+  for (const ValidationRecord& v : validations) {
+    if (!v.rules_hash.empty()) hashes.insert(v.rules_hash);
+  }
+  for (const std::string& hash : hashes) {
+    if (auto policy = source.policy(hash)) (void)destination.put_policy(*policy);
+  }
+}
+
+bool same_waiver(const Waiver& a, const Waiver& b) {
+  return std::tie(a.run_id, a.experiment, a.rule_id, a.owner, a.reason, a.created_at) ==
+         std::tie(b.run_id, b.experiment, b.rule_id, b.owner, b.reason, b.created_at);
+}
+
+// The waivers matching `query` (one run's or one experiment's), added to the destination when
+// missing there, and revoked there when revoked in the source.
+void copy_waivers(detail::Backend& source, detail::Backend& destination, const WaiverQuery& query) {
+  const std::vector<Waiver> present = destination.waivers(query);
+  for (const Waiver& waiver : source.waivers(query)) {
+    auto found = std::find_if(present.begin(), present.end(),
+                              [&](const Waiver& w) { return same_waiver(w, waiver); });
+    if (found != present.end() && (found->revoked_at || !waiver.revoked_at)) continue;
+    const std::int64_t id = found != present.end() ? found->id : destination.add_waiver(waiver);
+    if (waiver.revoked_at) {
+      (void)destination.revoke_waiver(id, waiver.revoked_by, *waiver.revoked_at);
+    }
+  }
+}
+
+using AuditKey = std::tuple<Timestamp, std::string, std::string, std::string, std::string>;
+
+AuditKey audit_key(const AuditEvent& e) {
+  return {e.at, e.action, e.user, e.host, e.details.dump()};
+}
+
+// The run's audit events that the destination lacks, appended in their order. Returns how many.
+std::int64_t copy_audit(detail::Backend& source, detail::Backend& destination,
+                        const std::string& run_id) {
+  AuditQuery query;
+  query.run_id = run_id;
+  std::set<AuditKey> present;
+  for (const AuditEvent& e : destination.audit_events(query)) {
+    if (e.run_id == run_id) present.insert(audit_key(e));
+  }
+  std::vector<AuditEvent> missing;
+  for (AuditEvent& e : source.audit_events(query)) {
+    if (e.run_id == run_id && present.insert(audit_key(e)).second) missing.push_back(std::move(e));
+  }
+  destination.append_audit(missing);
+  return static_cast<std::int64_t>(missing.size());
+}
+
+// Policies, waivers and audit events of a run that is in the destination now.
+void copy_governance(detail::Backend& source, detail::Backend& destination, CopiedRun& copied,
+                     const std::vector<ValidationRecord>& validations) {
+  copy_policies(source, destination, validations);
+  WaiverQuery waivers;
+  waivers.run_id = copied.id;
+  copy_waivers(source, destination, waivers);
+  copied.audit_events = copy_audit(source, destination, copied.id);
+}
+
 CopiedRun copy_one(detail::Backend& source, detail::Backend& destination, const RunInfo& run,
                    const CopyOptions& options) {
   CopiedRun copied{run.id, run.name, run.experiment, CopyOutcome::kCopied, 0, 0, 0};
@@ -103,12 +170,14 @@ CopiedRun copy_one(detail::Backend& source, detail::Backend& destination, const 
       options.replace ? std::vector<std::string>() : destination.ids_with_prefix(run.id, 1);
   if (!present.empty() && present.front() == run.id) {
     copied.outcome = CopyOutcome::kSkippedExisting;
+    copy_governance(source, destination, copied, source.validations(run.id));
     return copied;
   }
   const detail::RunExport exported = export_run(source, run);
   switch (destination.import_run(exported, options.replace)) {
     case detail::ImportOutcome::kExists:
       copied.outcome = CopyOutcome::kSkippedExisting;
+      copy_governance(source, destination, copied, exported.validations);
       return copied;
     case detail::ImportOutcome::kReplaced:
       copied.outcome = CopyOutcome::kReplaced;
@@ -119,6 +188,7 @@ CopiedRun copy_one(detail::Backend& source, detail::Backend& destination, const 
   copied.series = static_cast<std::int64_t>(exported.series.size());
   copied.points = verify_points(destination, exported);
   copied.validations = static_cast<std::int64_t>(exported.validations.size());
+  copy_governance(source, destination, copied, exported.validations);
   return copied;
 }
 
@@ -137,8 +207,15 @@ std::vector<CopiedRun> copy_runs(const Store& source, Store& destination, const 
   std::vector<RunInfo> runs = source.list_runs(filter);
   std::reverse(runs.begin(), runs.end());  // oldest first
   std::vector<CopiedRun> result;
+  std::set<std::string> experiments;  // whose waivers were copied
   for (const RunInfo& run : runs) {
     result.push_back(copy_one(from, to, run, options));
+    if (result.back().outcome != CopyOutcome::kSkippedRunning &&
+        experiments.insert(run.experiment).second) {
+      WaiverQuery waivers;
+      waivers.experiment = run.experiment;
+      copy_waivers(from, to, waivers);
+    }
     if (progress) progress(result.back());
   }
   return result;

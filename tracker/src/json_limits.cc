@@ -54,20 +54,6 @@ std::size_t find_too_deep(std::string_view text, int max_depth) {
   return std::string_view::npos;
 }
 
-std::string pointer_escape(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 // Builds the document from nlohmann's SAX events with an explicit stack (nlohmann's own DOM
 // builders cannot report duplicate keys with their pointer and throw without a position).
 class DomBuilder {
@@ -236,6 +222,21 @@ void check_json_limits(const json& value, std::string_view what, const JsonLimit
                           " bytes of JSON, larger than the limit of " +
                           std::to_string(limits.max_bytes) + " bytes");
   }
+}
+
+std::string pointer_escape(std::string_view key) {
+  std::string out;
+  out.reserve(key.size());
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace vigil::tracker

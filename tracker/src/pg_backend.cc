@@ -150,8 +150,10 @@ std::int64_t ensure_series(PgConnection& c, const std::string& run_id, const Ser
 
 std::vector<RankInfo> read_pg_ranks(PgConnection& c, const std::string& run_id) {
   PgResult r = c.exec("reading ranks",
-                      "SELECT rank, world_size, local_rank, host, pid, device, status, started_at, "
-                      "heartbeat_at, finished_at, error FROM ranks WHERE run_id = $1 ORDER BY rank",
+                      // integer columns come back as int8: PgResult::int64 checks the type
+                      "SELECT rank::int8, world_size::int8, local_rank::int8, host, pid, device, "
+                      "status, started_at, heartbeat_at, finished_at, error FROM ranks "
+                      "WHERE run_id = $1 ORDER BY rank",
                       PgParams().add(run_id));
   std::vector<RankInfo> ranks;
   for (int i = 0; i < r.rows(); ++i) {
@@ -174,7 +176,7 @@ std::vector<RankInfo> read_pg_ranks(PgConnection& c, const std::string& run_id) 
 
 std::optional<StopRequest> read_pg_stop(PgConnection& c, const std::string& run_id) {
   PgResult r = c.exec("reading a stop request",
-                      "SELECT rank, step, value, message, requested_at FROM stop_requests "
+                      "SELECT rank::int8, step, value, message, requested_at FROM stop_requests "
                       "WHERE run_id = $1",
                       PgParams().add(run_id));
   if (r.rows() == 0) return std::nullopt;
@@ -188,19 +190,27 @@ std::optional<StopRequest> read_pg_stop(PgConnection& c, const std::string& run_
 }
 
 // Once every rank of a job has ended, ends its run (caller holds the run row locked).
-void end_pg_job_if_done(PgConnection& c, const std::string& run_id, Timestamp at) {
+// Returns how the run ended when this call ended it.
+std::optional<std::pair<RunStatus, std::string>> end_pg_job_if_done(PgConnection& c,
+                                                                    const std::string& run_id,
+                                                                    Timestamp at) {
   std::vector<RankInfo> ranks = read_pg_ranks(c, run_id);
-  if (ranks.empty()) return;
-  auto [status, error] = end_of_job(ranks, ranks.front().world_size, read_pg_stop(c, run_id));
-  if (status == RunStatus::kRunning) return;
-  c.exec("ending a job's run",
-         "UPDATE runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 AND "
-         "status = 'running'",
-         PgParams().add(to_string(status)).add(error).add(at).add(run_id));
+  if (ranks.empty()) return std::nullopt;
+  auto ended = end_of_job(ranks, ranks.front().world_size, read_pg_stop(c, run_id));
+  const auto& [status, error] = ended;
+  if (status == RunStatus::kRunning) return std::nullopt;
+  PgResult r = c.exec("ending a job's run",
+                      "UPDATE runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 "
+                      "AND status = 'running'",
+                      PgParams().add(to_string(status)).add(error).add(at).add(run_id));
+  if (r.affected() == 0) return std::nullopt;
+  return ended;
 }
 
-// The heartbeat and final status of one rank of a job.
-void apply_rank_write(PgConnection& c, const RunWrite& r) {
+// The heartbeat and final status of one rank of a job. Sets r.job_end when this rank's end
+// ended the job's run.
+void apply_rank_write(PgConnection& c, RunWrite& r) {
+  r.job_end.reset();  // a retried transaction starts over
   if (r.heartbeat_at) {
     c.exec("storing a rank's heartbeat",
            "UPDATE ranks SET heartbeat_at = $1 WHERE run_id = $2 AND rank = $3 AND "
@@ -224,10 +234,10 @@ void apply_rank_write(PgConnection& c, const RunWrite& r) {
                .add(r.finished_at)
                .add(r.run_id)
                .add(*r.rank));
-    end_pg_job_if_done(c, r.run_id, r.finished_at);
+    r.job_end = end_pg_job_if_done(c, r.run_id, r.finished_at);
   }
 }
-void apply_run_write(PgConnection& c, const RunWrite& r) {
+void apply_run_write(PgConnection& c, RunWrite& r) {
   if (r.params_json) {
     c.exec("storing params", "UPDATE runs SET params = $1 WHERE id = $2",
            PgParams().add(*r.params_json).add(r.run_id));
@@ -456,7 +466,7 @@ void PgBackend::commit(WriteBatch& batch) {
         }
         chunks.upsert(c);
         update_summaries(c, series_ids, summaries);
-        for (const RunWrite& r : batch.runs) apply_run_write(c, r);
+        for (RunWrite& r : batch.runs) apply_run_write(c, r);
         return series_ids;
       });
   for (std::size_t i = 0; i < ids.size(); ++i) batch.series[i].series_id = ids[i];

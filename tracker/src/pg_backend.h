@@ -57,6 +57,13 @@ class PgBackend final : public Backend {
   std::optional<StopRequest> stop_request(const std::string& run_id) override;
   std::uint64_t change_token() override;
   StoreInfo info() override;
+  bool put_policy(const PolicyRecord& policy) override;
+  std::optional<PolicyRecord> policy(const std::string& hash) override;
+  void append_audit(const std::vector<AuditEvent>& events) override;
+  std::vector<AuditEvent> audit_events(const AuditQuery& query) override;
+  std::int64_t add_waiver(const Waiver& waiver) override;
+  bool revoke_waiver(std::int64_t id, const std::string& by, Timestamp at) override;
+  std::vector<Waiver> waivers(const WaiverQuery& query) override;
   RecodeBatch recode_chunks(
       ChunkCursor& cursor, std::size_t limit,
       const std::function<std::optional<std::string>(const ChunkCursor&, std::string_view)>& recode)

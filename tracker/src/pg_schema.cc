@@ -1,6 +1,7 @@
 #include "pg_schema.h"
 
 #include "log.h"
+#include "schema.h"
 
 namespace vigil::tracker::detail {
 namespace {
@@ -103,10 +104,55 @@ CREATE TABLE stop_requests(
   message text NOT NULL,
   requested_at double precision NOT NULL);
 )sql",
+    // 2 -> 3: governance (schema.cc, version 3): policies kept once per hash, waivers, the
+    // audit log. The audit log is append-only: a trigger refuses UPDATE, DELETE and TRUNCATE,
+    // whoever connects.
+    R"sql(
+CREATE TABLE policies(
+  hash text COLLATE "C" PRIMARY KEY,
+  name text NOT NULL,
+  version text NOT NULL,
+  text text NOT NULL,
+  stored_at double precision NOT NULL);
+CREATE TABLE waivers(
+  id bigserial PRIMARY KEY,
+  run_id text COLLATE "C" NOT NULL,
+  experiment text COLLATE "C" NOT NULL,
+  rule_id text NOT NULL,
+  reason text NOT NULL,
+  owner text NOT NULL,
+  created_at double precision NOT NULL,
+  until double precision,
+  revoked_at double precision,
+  revoked_by text NOT NULL DEFAULT '');
+CREATE INDEX waivers_by_run ON waivers(run_id);
+CREATE INDEX waivers_by_experiment ON waivers(experiment);
+CREATE TABLE audit(
+  id bigserial PRIMARY KEY,
+  at double precision NOT NULL,
+  "user" text NOT NULL,
+  host text NOT NULL,
+  action text NOT NULL,
+  run_id text COLLATE "C" NOT NULL,
+  details text NOT NULL);
+CREATE INDEX audit_by_run ON audit(run_id, id);
+CREATE INDEX audit_by_time ON audit(at);
+CREATE FUNCTION vigil_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the audit log is append-only';
+END
+$$;
+CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
+  FOR EACH ROW EXECUTE FUNCTION vigil_audit_append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+  FOR EACH STATEMENT EXECUTE FUNCTION vigil_audit_append_only();
+)sql",
 };
 
 static_assert(sizeof(kPgMigrations) / sizeof(kPgMigrations[0]) == kPgSchemaVersion,
               "one migration per schema version");
+static_assert(kPgSchemaVersion == kSchemaVersion,
+              "both backends store the same tables: their schema versions move together");
 
 std::string too_new(const std::string& display, int version) {
   return "cannot open store " + display + ": it has schema version " + std::to_string(version) +

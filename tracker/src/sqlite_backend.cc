@@ -207,11 +207,15 @@ void insert_new_run(Connection& db, const NewRun& run) {
 }
 
 // Once every rank of a job has ended, ends its run (if still running) as end_of_job says.
-void end_job_if_done(Connection& db, const std::string& run_id, Timestamp at) {
+// Returns how the run ended when this call ended it.
+std::optional<std::pair<RunStatus, std::string>> end_job_if_done(Connection& db,
+                                                                 const std::string& run_id,
+                                                                 Timestamp at) {
   std::vector<RankInfo> ranks = read_ranks(db, run_id);
-  if (ranks.empty()) return;
-  auto [status, error] = end_of_job(ranks, ranks.front().world_size, read_stop(db, run_id));
-  if (status == RunStatus::kRunning) return;
+  if (ranks.empty()) return std::nullopt;
+  auto ended = end_of_job(ranks, ranks.front().world_size, read_stop(db, run_id));
+  const auto& [status, error] = ended;
+  if (status == RunStatus::kRunning) return std::nullopt;
   db.cached(
         "UPDATE runs SET status = ?1, error = ?2, finished_at = ?3 WHERE id = ?4 AND "
         "status = 'running'")
@@ -220,10 +224,14 @@ void end_job_if_done(Connection& db, const std::string& run_id, Timestamp at) {
       .bind(3, at)
       .bind(4, run_id)
       .run();
+  if (sqlite3_changes(db.get()) == 0) return std::nullopt;
+  return ended;
 }
 
 // The heartbeat and final status of one rank of a job (inside the commit's transaction).
-void write_rank(Connection& db, const RunWrite& r) {
+// Sets r.job_end when this rank's end ended the job's run.
+void write_rank(Connection& db, RunWrite& r) {
+  r.job_end.reset();  // a retried transaction starts over
   if (r.heartbeat_at) {
     db.cached(
           "UPDATE ranks SET heartbeat_at = ?1 WHERE run_id = ?2 AND rank = ?3 AND "
@@ -247,7 +255,7 @@ void write_rank(Connection& db, const RunWrite& r) {
         .bind(4, r.run_id)
         .bind(5, *r.rank)
         .run();
-    end_job_if_done(db, r.run_id, r.finished_at);
+    r.job_end = end_job_if_done(db, r.run_id, r.finished_at);
   }
 }
 
@@ -383,7 +391,7 @@ void SqliteBackend::commit(WriteBatch& batch) {
           .bind(7, id)
           .run();
     }
-    for (const RunWrite& r : batch.runs) {
+    for (RunWrite& r : batch.runs) {
       if (r.params_json) {
         writer_.cached("UPDATE runs SET params = ?1 WHERE id = ?2")
             .bind(1, *r.params_json)

@@ -160,12 +160,15 @@ void derive_crashes(Backend& backend, const StoreOptions& options, std::vector<R
                                        : derive_job_crash(run, ranks, options, now_time);
     if (!crashed || options.read_only) continue;
     try {  // persist, so other readers agree; best effort (the reading still holds)
+      // Audited by the reader that stored the crash (set_rank_crashed also ends the job's run).
+      bool stored = false;
       for (const RankInfo& rank : ranks) {
         if (rank.status == RunStatus::kCrashed && rank.finished_at) {
-          backend.set_rank_crashed(run.id, rank.rank, rank.error, *rank.finished_at);
+          stored |= backend.set_rank_crashed(run.id, rank.rank, rank.error, *rank.finished_at);
         }
       }
-      if (backend.set_status(run.id, RunStatus::kCrashed, run.error, *run.finished_at, true)) {
+      stored |= backend.set_status(run.id, RunStatus::kCrashed, run.error, *run.finished_at, true);
+      if (stored) {
         record_audit(backend, audit_action::kRunFinished, run.id,
                      {{"status", to_string(RunStatus::kCrashed)}, {"error", run.error}});
       }
@@ -286,7 +289,16 @@ Run Store::join_run(const RunOptions& options, const RankOptions& rank) {
   row.id = job_run_id(row.experiment, rank.job_id);
   detail::NewRank rank_row{rank.rank, rank.world_size, rank.local_rank, row.host,
                            row.pid,   rank.device,     row.created_at};
-  backend.join_run(row, rank_row);
+  if (backend.join_run(row, rank_row)) {  // the job's run starts once, with its first rank
+    detail::record_audit(backend, audit_action::kRunStarted, row.id,
+                         {{"name", row.name},
+                          {"experiment", row.experiment},
+                          {"pid", row.pid},
+                          {"command", row.command},
+                          {"job_id", rank.job_id},
+                          {"world_size", rank.world_size},
+                          {"first_rank", rank.rank}});
+  }
   auto state =
       std::make_shared<detail::RunState>(row.id, row.name, row.experiment, nlohmann::json::object(),
                                          writer_, store_options.max_buffered_points, rank.rank);

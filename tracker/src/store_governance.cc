@@ -68,10 +68,18 @@ void audit_committed(Backend& backend, const WriteBatch& batch) noexcept {
         add(added ? audit_action::kTagAdded : audit_action::kTagRemoved, run.run_id,
             {{"tag", tag}});
       }
-      if (!run.final_status) continue;
-      nlohmann::json details = {{"status", to_string(*run.final_status)}};
-      if (!run.error.empty()) details["error"] = clipped(run.error);
-      add(end_action(*run.final_status), run.run_id, std::move(details));
+      // A rank's end is not the run's: a job's run ends once, with its last rank.
+      std::optional<std::pair<RunStatus, std::string>> end;
+      if (run.rank) {
+        end = run.job_end;
+      } else if (run.final_status) {
+        end.emplace(*run.final_status, run.error);
+      }
+      if (!end) continue;
+      nlohmann::json details = {{"status", to_string(end->first)}};
+      if (!end->second.empty()) details["error"] = clipped(end->second);
+      if (run.rank) details["last_rank"] = *run.rank;
+      add(end_action(end->first), run.run_id, std::move(details));
     }
     backend.append_audit(events);
   } catch (const std::exception& e) {

@@ -46,7 +46,8 @@ void complete_loaded_runs(Backend& backend, const StoreOptions& options,
 void record_audit(Backend& backend, std::string_view action, const std::string& run_id,
                   nlohmann::json details = nlohmann::json::object()) noexcept;
 
-/// The audit events of a committed writer batch: run ends (final statuses) and tag changes.
+/// The audit events of a committed writer batch: run ends (final statuses; for a job's ranks
+/// only the end of the job's run, RunWrite::job_end) and tag changes.
 void audit_committed(Backend& backend, const WriteBatch& batch) noexcept;
 
 /// The audit action of a run that ended with `status` (refused, aborted, else finished).

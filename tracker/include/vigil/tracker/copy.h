@@ -34,12 +34,23 @@ struct CopiedRun {
   std::int64_t series = 0;       ///< series copied (0 when skipped)
   std::int64_t points = 0;       ///< points copied, verified in the destination
   std::int64_t validations = 0;  ///< validation records copied
+  /// Audit events of the run added to the destination (those it lacked; also for a run
+  /// skipped as existing).
+  std::int64_t audit_events = 0;
 };
 
 /// Copies the runs of `source` that match `filter` into `destination`, oldest first, with
 /// everything stored for them: params, results, tags, status and times, every series with
 /// all its points (the encoded chunks byte for byte), and validations (in order; the
 /// destination numbers them anew). Works between any two backends.
+///
+/// Governance records go along: the policies that judged each run (by hash), its waivers and
+/// the waivers of its experiment (revocations included), and its audit events. Each is added
+/// only when the destination lacks it (a policy by hash, a waiver by target, rule, owner,
+/// reason and creation time, an audit event by time, action, actor and details), also for a
+/// run skipped as existing: copying twice adds nothing, and a second copy brings over events
+/// and revocations that happened in the source since the first. The destination numbers
+/// waivers and audit events anew; the copy itself is not an audited event.
 ///
 /// - Each run is written in one transaction: a reader of the destination sees it whole or
 ///   not at all, and a failure leaves nothing of that run behind.

@@ -46,6 +46,10 @@ class JsonError : public InvalidArgument {
   int column_;
 };
 
+/// `key` as one reference token of a JSON pointer (RFC 6901): "~" becomes "~0", "/" becomes
+/// "~1" ("a/b" -> "a~1b"), so "/" + pointer_escape(key) appended to a pointer names its value.
+[[nodiscard]] std::string pointer_escape(std::string_view key);
+
 /// Called for every object key that repeats within its object, with the JSON pointer of the
 /// value ("/rules/2/min"). The parsed document keeps the last value (as nlohmann does).
 using DuplicateKeyHandler = std::function<void(const std::string& pointer, const std::string& key)>;
