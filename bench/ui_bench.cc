@@ -19,6 +19,7 @@
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
+#include "governance_fixture.h"
 #include "runs_query.h"
 #include "server.h"
 #include "ui_fixture.h"
@@ -61,9 +62,25 @@ const BenchStore& bench_store() {
   return store;
 }
 
+// 10,000 runs, each validated once ($VIGIL_UI_BENCH_GOVERNANCE_STORE, default
+// /tmp/vigil-ui-bench/governance.db; generated once, about a minute).
+const std::string& governance_store() {
+  static const std::string path = [] {
+    const char* env = std::getenv("VIGIL_UI_BENCH_GOVERNANCE_STORE");
+    const std::string result = env && *env ? env : "/tmp/vigil-ui-bench/governance.db";
+    std::filesystem::create_directories(std::filesystem::path(result).parent_path());
+    if (!std::filesystem::exists(result)) {
+      vigil::testing::add_bulk_runs(result, kRuns);
+      vigil::testing::validate_every_run(result);
+    }
+    return result;
+  }();
+  return path;
+}
+
 class Served {
  public:
-  Served() : server_(options()) {
+  explicit Served(const std::string& path) : server_(options(path)) {
     port_ = server_.bind();
     thread_ = std::thread([this] { server_.serve(); });
   }
@@ -74,9 +91,9 @@ class Served {
   int port() const { return port_; }
 
  private:
-  static vigil::ui::ServerOptions options() {
+  static vigil::ui::ServerOptions options(const std::string& path) {
     vigil::ui::ServerOptions o;
-    o.store_uri = bench_store().path;
+    o.store_uri = path;
     o.port = 0;
     return o;
   }
@@ -86,12 +103,12 @@ class Served {
 };
 
 Served& served() {
-  static Served instance;
+  static Served instance(bench_store().path);
   return instance;
 }
 
-void get_json(benchmark::State& state, const std::string& path) {
-  httplib::Client client("127.0.0.1", served().port());
+void get_json(benchmark::State& state, const std::string& path, Served& server = served()) {
+  httplib::Client client("127.0.0.1", server.port());
   client.set_read_timeout(60, 0);
   std::size_t bytes = 0;
   for (auto _ : state) {
@@ -106,6 +123,24 @@ void get_json(benchmark::State& state, const std::string& path) {
   state.counters["response_bytes"] = static_cast<double>(bytes);
 }
 
+// GET `a` and `b` in turn: each request changes the key of a one-entry cache, so every one of
+// them misses it.
+void get_json_alternating(benchmark::State& state, const std::string& a, const std::string& b,
+                          Served& server = served()) {
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_read_timeout(60, 0);
+  int flip = 0;
+  for (auto _ : state) {
+    const std::string& path = flip++ % 2 ? b : a;
+    auto res = client.Get(path.c_str());
+    if (!res || res->status != 200) {
+      state.SkipWithError(("GET " + path + " failed").c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(res->body.data());
+  }
+}
+
 // What the runs page asks first: newest 50, with totals and column facets (snapshot cached,
 // as when paging or sorting).
 void BM_ApiRunsFirstPage(benchmark::State& state) {
@@ -117,19 +152,8 @@ BENCHMARK(BM_ApiRunsFirstPage)->Unit(benchmark::kMillisecond)->UseRealTime();
 // "name=" (an empty search, ignored by the filter) alternates the cache key, so every
 // iteration misses the one-entry snapshot cache while the store query stays the same.
 void BM_ApiRunsFirstPageUncached(benchmark::State& state) {
-  httplib::Client client("127.0.0.1", served().port());
-  client.set_read_timeout(60, 0);
-  int flip = 0;
-  for (auto _ : state) {
-    const std::string path = std::string("/api/runs?") + (flip++ % 2 ? "name=&" : "") +
-                             "sort=created_at&order=desc&offset=0&limit=50&facets=1";
-    auto res = client.Get(path.c_str());
-    if (!res || res->status != 200) {
-      state.SkipWithError(("GET " + path + " failed").c_str());
-      return;
-    }
-    benchmark::DoNotOptimize(res->body.data());
-  }
+  get_json_alternating(state, "/api/runs?sort=created_at&order=desc&offset=0&limit=50&facets=1",
+                       "/api/runs?name=&sort=created_at&order=desc&offset=0&limit=50&facets=1");
 }
 BENCHMARK(BM_ApiRunsFirstPageUncached)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -166,6 +190,23 @@ void BM_ApiPointsZoomedRange(benchmark::State& state) {
                       "/points?metric=loss&max_points=2000&min_step=500000&max_step=509999");
 }
 BENCHMARK(BM_ApiPointsZoomedRange)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The Governance page's summary of 10,000 validated runs, rebuilt each time (the bucket
+// alternates, so the one-entry cache always misses): the run listing plus each run's latest
+// validation.
+void BM_ApiGovernanceSummaryUncached(benchmark::State& state) {
+  static Served governance(governance_store());
+  get_json_alternating(state, "/api/governance/summary?bucket=day",
+                       "/api/governance/summary?bucket=week", governance);
+}
+BENCHMARK(BM_ApiGovernanceSummaryUncached)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The same summary while the store is unchanged (cached by its change token).
+void BM_ApiGovernanceSummaryCached(benchmark::State& state) {
+  static Served governance(governance_store());
+  get_json(state, "/api/governance/summary", governance);
+}
+BENCHMARK(BM_ApiGovernanceSummaryCached)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Baseline without HTTP/JSON: the tracker query behind /api/runs.
 void BM_StoreListRunsAll(benchmark::State& state) {

@@ -1,5 +1,6 @@
 // Fuzzes the dashboard's request parsing (cli/ui/src) against a real store: the query string
-// of GET /api/runs and /api/runs/{id}/points, the JSON body of POST /api/runs/{id}/tags, and the
+// of GET /api/runs, /api/runs/{id}/points and the governance endpoints (/api/governance/summary,
+// /api/audit, /api/waivers), the JSON body of POST /api/runs/{id}/tags, and the
 // first line as a Range header against an asset. Input: "QUERY\nBODY". Refusals are
 // HttpError/tracker errors (all vigil::Error).
 #include <stdlib.h>
@@ -74,6 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   });
   vigil::fuzz::expect_vigil_errors_only([&] {
     (void)f.api->points(f.run_id, vigil::ui::parse_query_string("/x?" + std::string(query)));
+  });
+  // The Governance page's queries (summary, audit log, waivers) on the same text.
+  vigil::fuzz::expect_vigil_errors_only([&] {
+    const auto params = vigil::ui::parse_query_string("/x?" + std::string(query));
+    (void)f.api->governance_summary(params);
+    (void)f.api->audit(params);
+    (void)f.api->waivers(params);
   });
   // A Range header: the answer stays inside the representation, whatever it asks.
   for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{4096}}) {

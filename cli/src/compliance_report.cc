@@ -6,6 +6,7 @@
 #include <set>
 
 #include "ci_output.h"
+#include "compliance.h"
 #include "output.h"
 #include "vigil/rules/storage.h"
 
@@ -22,24 +23,34 @@ std::string fixed(double value, int decimals) {
   return buffer;
 }
 
-void count_run(ComplianceData& data, const ReportedRun& item,
-               std::map<std::string, ComplianceDay>& days, std::map<std::string, int>& per_rule) {
-  const rules::Report& r = item.report;
-  ++data.validated;
-  data.passed += r.passed() ? 1 : 0;
-  data.mean_score += r.score;
-  const auto bin = std::min<std::size_t>(9, static_cast<std::size_t>(std::max(0.0, r.score) / 10));
-  ++data.score_histogram[bin];
-  ComplianceDay& day = days[day_of(item.run.created_at)];
-  day.date = day_of(item.run.created_at);
-  ++day.validated;
-  day.passed += r.passed() ? 1 : 0;
-  day.score_sum += r.score;
-  for (const auto& v : r.violations) {
-    // Info notes (a value a rule did not find) cost nothing: only what lowered a score.
-    if (v.counts() && v.severity != rules::Severity::kInfo) ++per_rule[v.rule_id];
+// The report of a record; another tool's record gives its verdict and score only.
+rules::Report report_of(const tracker::ValidationRecord& record) {
+  try {
+    return rules::report_from_record(record);
+  } catch (const std::exception&) {
+    rules::Report report;
+    report.verdict = record.verdict == "PASS" ? rules::Verdict::kPass : rules::Verdict::kFail;
+    report.score = record.score;
+    report.rules_name = record.rules_name;
+    report.rules_hash = record.rules_hash;
+    return report;
   }
-  ++data.policy_runs[r.rules_hash];
+}
+
+// Totals, days, histogram and counted violations per rule, counted as the dashboard's
+// Governance page counts them (ui::ComplianceSummary).
+void fill_counts(ComplianceData& data, const ui::ComplianceSummary& summary) {
+  data.validated = summary.total().validated;
+  data.passed = summary.total().passed;
+  data.mean_score = summary.total().mean_score();
+  for (const auto& [start, tally] : summary.over_time()) {
+    data.days.push_back({day_of(start), tally.validated, tally.passed, tally.score_sum});
+  }
+  data.score_histogram = summary.histogram();
+  for (const auto& rule : summary.rules()) {
+    const int counted = rule.count(ui::ViolationOutcome::kCounted);
+    if (counted > 0) data.violations_per_rule.emplace_back(rule.rule_id, counted);
+  }
 }
 
 }  // namespace
@@ -51,31 +62,18 @@ ComplianceData gather_compliance(const tracker::Store& store,
   data.scope = std::move(scope);
   data.generated_at = tracker::now();
   data.runs = static_cast<int>(runs.size());
-  std::map<std::string, ComplianceDay> days;
-  std::map<std::string, int> per_rule;
+  ui::ComplianceSummary summary(ui::Bucket::kDay);
   std::vector<ReportedRun> reported;
   for (const auto& run : runs) {
     if (!run.verdict) continue;
     const auto record = store.latest_validation(run.id);
     if (!record) continue;
-    ReportedRun item{run, {}};
-    try {
-      item.report = rules::report_from_record(*record);
-    } catch (const std::exception&) {  // another tool's record: its verdict and score only
-      item.report.verdict =
-          record->verdict == "PASS" ? rules::Verdict::kPass : rules::Verdict::kFail;
-      item.report.score = record->score;
-      item.report.rules_name = record->rules_name;
-      item.report.rules_hash = record->rules_hash;
-    }
-    count_run(data, item, days, per_rule);
+    summary.add(run, *record);
+    ReportedRun item{run, report_of(*record)};
+    ++data.policy_runs[item.report.rules_hash];
     reported.push_back(std::move(item));
   }
-  if (data.validated > 0) data.mean_score /= data.validated;
-  for (auto& [date, day] : days) data.days.push_back(day);
-  data.violations_per_rule.assign(per_rule.begin(), per_rule.end());
-  std::stable_sort(data.violations_per_rule.begin(), data.violations_per_rule.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  fill_counts(data, summary);
   std::stable_sort(reported.begin(), reported.end(),
                    [](const auto& a, const auto& b) { return a.report.score < b.report.score; });
   for (auto& item : reported) {

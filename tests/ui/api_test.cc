@@ -14,6 +14,7 @@
 #include "api.h"
 #include "deep_json.h"
 #include "raw_sqlite.h"
+#include "running_server.h"
 #include "server.h"
 #include "store_uris.h"
 #include "temp_dir.h"
@@ -27,25 +28,6 @@ using nlohmann::json;
 using testing::DemoRuns;
 
 constexpr std::size_t kBulkRuns = 30;
-
-/// A Server serving on its own thread until destroyed.
-class RunningServer {
- public:
-  explicit RunningServer(ServerOptions options) : server_(std::move(options)) {
-    port_ = server_.bind();
-    thread_ = std::thread([this] { server_.serve(); });
-  }
-  ~RunningServer() {
-    server_.stop();
-    thread_.join();
-  }
-  int port() const { return port_; }
-
- private:
-  Server server_;
-  int port_ = -1;
-  std::thread thread_;
-};
 
 class ApiTest : public ::testing::Test {
  protected:
@@ -696,7 +678,7 @@ TEST(ApiOnPostgres, AnswersAsOnTheSqliteStoreItWasCopiedFrom) {
   httplib::Client from_sqlite("127.0.0.1", a.port()), from_postgres("127.0.0.1", b.port());
   // /api/meta names the store, which differs; its other fields are compared below.
   std::vector<std::string> paths = {"/api/runs", "/api/runs?tag=baseline&sort=name",
-                                    "/api/experiments"};
+                                    "/api/experiments", "/api/governance/summary?bucket=week"};
   for (const std::string& id : {ids.baseline, ids.sgd, ids.failed, ids.crashed}) {
     for (const char* tail : {"", "/series", "/validations", "/points?metric=loss&max_points=50"}) {
       paths.push_back("/api/runs/" + id + tail);

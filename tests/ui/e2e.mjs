@@ -9,55 +9,15 @@
 // when Chromium or playwright-core is missing.
 
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
-const SKIP = 77;
-const TIMEOUT_MS = 15000;
+import { TIMEOUT_MS, check, failureCount, launchBrowser, loadChromium, parseArgs } from './e2e_support.mjs';
 
-function parseArgs(argv) {
-  const args = { chromium: '/usr/bin/chromium', artifacts: path.join(os.tmpdir(), 'vigil-ui-e2e') };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '');
-    if (!(key in { vigil: 1, fixture: 1, chromium: 1, artifacts: 1 }) || argv[i + 1] === undefined) {
-      console.error(`e2e.mjs: bad argument ${argv[i]}`);
-      process.exit(2);
-    }
-    args[key] = argv[i + 1];
-  }
-  if (!args.vigil || !args.fixture) {
-    console.error('usage: node e2e.mjs --vigil PATH --fixture PATH [--chromium PATH] [--artifacts DIR]');
-    process.exit(2);
-  }
-  return args;
-}
-
-const args = parseArgs(process.argv.slice(2));
-if (!fs.existsSync(args.chromium)) {
-  console.log(`SKIP: no Chromium at ${args.chromium} (scripts/bootstrap.sh installs Debian's chromium)`);
-  process.exit(SKIP);
-}
-let chromium;
-try {
-  // createRequire honours NODE_PATH (ctest points it at cli/ui/web/node_modules).
-  ({ chromium } = createRequire(import.meta.url)('playwright-core'));
-} catch (error) {
-  console.log(`SKIP: playwright-core not found (run npm ci in cli/ui/web): ${error.message}`);
-  process.exit(SKIP);
-}
-
-let failures = 0;
-function check(condition, name, detail = '') {
-  if (condition) {
-    console.log(`ok - ${name}`);
-  } else {
-    failures++;
-    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
-  }
-}
+const args = parseArgs('e2e.mjs', 'vigil-ui-e2e');
+const chromium = loadChromium(args);
 
 /** Starts a process and resolves with it and its first stdout line matching `pattern`. */
 function startAndWaitFor(command, argv, pattern) {
@@ -401,11 +361,7 @@ async function main() {
     const base = server.match[1];
     check(Number(server.match[2]) > 0, 'vigil ui --port 0 prints the chosen port', base);
 
-    browser = await chromium.launch({
-      executablePath: args.chromium,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchBrowser(chromium, args);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(TIMEOUT_MS);
     const dialogs = [];
@@ -629,6 +585,7 @@ async function main() {
 }
 
 main().then(() => {
+  const failures = failureCount();
   console.log(failures === 0 ? `PASS: vigil ui e2e (screenshots in ${args.artifacts})` : `FAIL: ${failures} check(s) failed`);
   process.exit(failures === 0 ? 0 : 1);
 }, (error) => {

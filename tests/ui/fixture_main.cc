@@ -2,9 +2,11 @@
 // test (e2e.mjs) and the page benchmark (bench/ui_page_bench.mjs).
 //
 //   vigil_ui_fixture STORE [--bulk N] [--long-points N] [--mnist N] [--no-points] [--job]
-//                    [--live SECONDS] [--no-demo]
+//                    [--live SECONDS] [--no-demo] [--governance]
 //
-// Prints one JSON line with the run ids ({"baseline": ..., "long": ..., "live": ...}), then,
+// --governance adds the known governance records of governance_fixture.h (runs backdated to
+// fixed days, as "governance": {ids}). Prints one JSON line with the run ids ({"baseline": ...,
+// "long": ..., "live": ...}), then,
 // with --live, keeps a run "live-run" running and logging a point every 100 ms for SECONDS.
 #include <chrono>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "governance_fixture.h"
 #include "ui_fixture.h"
 #include "vigil/tracker.h"
 
@@ -33,7 +36,7 @@ int main(int argc, char** argv) {
   try {
     if (argc < 2) {
       std::cerr << "usage: vigil_ui_fixture STORE [--bulk N] [--long-points N] [--mnist N] "
-                   "[--no-points] [--job] [--live SECONDS] [--no-demo]\n";
+                   "[--no-points] [--job] [--live SECONDS] [--no-demo] [--governance]\n";
       return 2;
     }
     const std::string path = argv[1];
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
     bool no_points = false;
     bool job = false;
     bool demo = true;
+    bool governance = false;
     for (int i = 2; i < argc; ++i) {
       const std::string arg = argv[i];
       if (arg == "--bulk") {
@@ -60,6 +64,8 @@ int main(int argc, char** argv) {
         live_seconds = count_arg(argc, argv, i);
       } else if (arg == "--no-demo") {
         demo = false;
+      } else if (arg == "--governance") {
+        governance = true;
       } else {
         throw std::invalid_argument("unknown argument " + arg);
       }
@@ -76,6 +82,7 @@ int main(int argc, char** argv) {
     if (long_points > 0) ids["long"] = vigil::testing::add_long_series_run(path, long_points);
     if (mnist > 0) ids["mnist"] = vigil::testing::add_mnist_like_runs(path, mnist);
     if (no_points) ids.update(vigil::testing::add_runs_without_points(path));
+    if (governance) ids["governance"] = vigil::testing::add_governance_runs(path, true).to_json();
     if (live_seconds == 0) {
       std::cout << ids.dump() << std::endl;
       return 0;

@@ -11,49 +11,15 @@
 // with the reason printed) when Chromium or playwright-core is missing.
 
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const SKIP = 77;
-const TIMEOUT_MS = 15000;
+import { TIMEOUT_MS, check, failureCount, launchBrowser, loadChromium, parseArgs } from './e2e_support.mjs';
 
-const args = { chromium: '/usr/bin/chromium', artifacts: path.join(os.tmpdir(), 'vigil-report-e2e') };
-for (let i = 2; i < process.argv.length; i += 2) {
-  const key = process.argv[i].replace(/^--/, '');
-  if (!(key in { vigil: 1, fixture: 1, chromium: 1, artifacts: 1 }) || process.argv[i + 1] === undefined) {
-    console.error(`report_e2e.mjs: bad argument ${process.argv[i]}`);
-    process.exit(2);
-  }
-  args[key] = process.argv[i + 1];
-}
-if (!args.vigil || !args.fixture) {
-  console.error('usage: node report_e2e.mjs --vigil PATH --fixture PATH [--chromium PATH] [--artifacts DIR]');
-  process.exit(2);
-}
-if (!fs.existsSync(args.chromium)) {
-  console.log(`SKIP: no Chromium at ${args.chromium} (scripts/bootstrap.sh installs Debian's chromium)`);
-  process.exit(SKIP);
-}
-let chromium;
-try {
-  ({ chromium } = createRequire(import.meta.url)('playwright-core'));
-} catch (error) {
-  console.log(`SKIP: playwright-core not found (run npm ci in cli/ui/web): ${error.message}`);
-  process.exit(SKIP);
-}
-
-let failures = 0;
-function check(condition, name, detail = '') {
-  if (condition) {
-    console.log(`ok - ${name}`);
-  } else {
-    failures++;
-    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
-  }
-}
+const args = parseArgs('report_e2e.mjs', 'vigil-report-e2e');
+const chromium = loadChromium(args);
 
 /** Runs the vigil binary; returns stdout. Exit codes in `allowed` are fine. */
 function vigil(store, argv, allowed = [0]) {
@@ -79,11 +45,7 @@ async function main() {
     vigil(store, ['report', '--format', 'html', '--output', file, '--title', 'Q4 compliance']);
     check(fs.statSync(file).size > 1000, 'vigil report writes an HTML file');
 
-    browser = await chromium.launch({
-      executablePath: args.chromium,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchBrowser(chromium, args);
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.setDefaultTimeout(TIMEOUT_MS);
     const requests = [];
@@ -124,6 +86,7 @@ async function main() {
     if (browser) await browser.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  const failures = failureCount();
   console.log(failures === 0 ? `PASS: vigil report e2e (screenshot in ${args.artifacts})` : `FAIL: ${failures} check(s) failed`);
   process.exit(failures === 0 ? 0 : 1);
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "http_error.h"
+#include "query_params.h"
 #include "vigil/tracker/errors.h"
 #include "vigil/tracker/json_limits.h"
 #include "vigil/tracker/tags.h"
@@ -134,7 +135,9 @@ std::vector<std::string> tag_list(const nlohmann::json& body, const char* key,
 constexpr std::chrono::seconds kSnapshotMaxAge{10};
 
 Api::Api(const std::string& store_uri)
-    : reader_(store_uri, read_only_options()), runs_cache_(reader_, kSnapshotMaxAge) {}
+    : reader_(store_uri, read_only_options()),
+      runs_cache_(reader_, kSnapshotMaxAge),
+      governance_(reader_) {}
 
 const std::string& Api::store_uri() const { return reader_.uri(); }
 
@@ -228,11 +231,21 @@ nlohmann::json Api::points(const std::string& id, const QueryParams& params) con
 }
 
 nlohmann::json Api::validations(const std::string& id) const {
-  auto list = nlohmann::json::array();
-  for (const auto& record : reader_.validations(resolve(id)))
-    list.push_back(nlohmann::json(record));
-  return list;
+  return governance_.validations(resolve(id));
 }
+
+nlohmann::json Api::governance_summary(const QueryParams& params) const {
+  return governance_.summary(params);
+}
+
+nlohmann::json Api::waivers(const QueryParams& params) const {
+  const auto run = optional_param(params, "run");
+  return governance_.waivers(params, run ? resolve(*run) : std::string());
+}
+
+nlohmann::json Api::audit(const QueryParams& params) const { return governance_.audit(params); }
+
+nlohmann::json Api::policy(const std::string& hash) const { return governance_.policy(hash); }
 
 nlohmann::json Api::ranks(const std::string& id) const {
   auto list = nlohmann::json::array();

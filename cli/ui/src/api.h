@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "governance_api.h"
 #include "runs_cache.h"
 #include "runs_query.h"
 #include "vigil/tracker/store.h"
@@ -45,7 +46,8 @@ class Api {
   /// points of one series, in the step range [A, B] when given (only the chunks that overlap it
   /// are read), downsampled to max_points.
   nlohmann::json points(const std::string& id, const QueryParams& params) const;
-  /// GET /api/runs/{id}/validations: the run's validation records, oldest first.
+  /// GET /api/runs/{id}/validations: the run's validation records, oldest first, each with
+  /// its policy and the outcome of each violation (GovernanceApi::validations).
   nlohmann::json validations(const std::string& id) const;
   /// GET /api/runs/{id}/ranks: the ranks of a distributed job's run ([] for a run of one
   /// process), by rank, `crashed` derived as for runs.
@@ -56,6 +58,14 @@ class Api {
   /// tracker::kVerdictTags, "statuses": tracker::kRunStatuses, "verdicts": ["PASS", "FAIL"],
   /// "max_response_points": kMaxResponsePoints, "store": store_uri()}.
   nlohmann::json meta() const;
+  /// GET /api/governance/summary (GovernanceApi::summary).
+  nlohmann::json governance_summary(const QueryParams& params) const;
+  /// GET /api/waivers (GovernanceApi::waivers; `run` resolved like {id}).
+  nlohmann::json waivers(const QueryParams& params) const;
+  /// GET /api/audit (GovernanceApi::audit).
+  nlohmann::json audit(const QueryParams& params) const;
+  /// GET /api/policies/{hash} (GovernanceApi::policy).
+  nlohmann::json policy(const std::string& hash) const;
   /// POST /api/runs/{id}/tags with body {"add": [...], "remove": [...]}: the updated run.
   nlohmann::json update_tags(const std::string& id, const std::string& body);
 
@@ -64,6 +74,7 @@ class Api {
 
   tracker::Store reader_;
   mutable RunsCache runs_cache_;
+  GovernanceApi governance_;
   std::mutex writer_mu_;
   std::unique_ptr<tracker::Store> writer_;  // guarded by writer_mu_; opened on first write
 };

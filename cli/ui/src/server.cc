@@ -220,6 +220,10 @@ const std::vector<ApiRoute>& api_routes() {
       {std::regex("/api/runs/[^/]+/tags"), "POST"},
       {std::regex("/api/experiments"), "GET, HEAD"},
       {std::regex("/api/meta"), "GET, HEAD"},
+      {std::regex("/api/governance/summary"), "GET, HEAD"},
+      {std::regex("/api/waivers"), "GET, HEAD"},
+      {std::regex("/api/audit"), "GET, HEAD"},
+      {std::regex("/api/policies/[^/]+"), "GET, HEAD"},
   };
   return routes;
 }
@@ -319,6 +323,7 @@ void Server::install_routes() {
   http.Get("/api/meta", [this](const httplib::Request&, httplib::Response& res) {
     answer(res, [&] { return api_->meta(); });
   });
+  install_governance_routes();
   http.Post(run + "/tags", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] {
       // A JSON content type cannot be sent cross-origin without a CORS preflight, which this
@@ -390,6 +395,23 @@ void Server::install_routes() {
         logger()->error("vigil ui: {}", message);
         send_error(res, 500, message);
       });
+}
+
+// The Governance page's endpoints (GovernanceApi).
+void Server::install_governance_routes() {
+  auto& http = *http_;
+  http.Get("/api/governance/summary", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { return api_->governance_summary(parse_query_string(req.target)); });
+  });
+  http.Get("/api/waivers", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { return api_->waivers(parse_query_string(req.target)); });
+  });
+  http.Get("/api/audit", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { return api_->audit(parse_query_string(req.target)); });
+  });
+  http.Get("/api/policies/([^/]+)", [this](const httplib::Request& req, httplib::Response& res) {
+    answer(res, [&] { return api_->policy(req.matches[1]); });
+  });
 }
 
 int Server::bind() {

@@ -90,6 +90,7 @@ class Server {
 
  private:
   void install_routes();
+  void install_governance_routes();
 
   ServerOptions options_;
   std::unique_ptr<Api> api_;

@@ -6,12 +6,14 @@ import { RunsView } from './lib/runs_view.js';
 import { ExplorerView } from './lib/explorer_view.js';
 import { RunView } from './lib/run_view.js';
 import { CompareView } from './lib/compare_view.js';
+import { GovernanceView } from './lib/governance_view.js';
 
 const VIEWS = {
   runs: RunsView,
   explore: ExplorerView,
   run: RunView,
   compare: CompareView,
+  governance: GovernanceView,
 };
 
 const root = document.getElementById('app');

@@ -2,8 +2,8 @@
 // then their curves overlaid.
 
 import { fetchRuns } from './api.js';
-import { el, replace, statusBadge, verdictBadge } from './dom.js';
-import { flatten, foldText, formatDuration, formatNumber, formatTime, formatValue, naturalCompare, runLabel } from './format.js';
+import { el, replace, scoreBar, statusBadge, verdictBadge } from './dom.js';
+import { flatten, foldText, formatDuration, formatTime, formatValue, naturalCompare, runLabel } from './format.js';
 import { runColor } from './series.js';
 import { MetricsPanel, chartOptions } from './metrics_panel.js';
 import { navigate, withChanges } from './router.js';
@@ -80,7 +80,7 @@ export class CompareView {
       ['created', (r) => formatTime(r.created_at), (r) => r.created_at],
       ['duration', (r) => formatDuration(r.duration), (r) => r.duration],
       ['verdict', (r) => verdictBadge(r.verdict), (r) => r.verdict],
-      ['score', (r) => formatNumber(r.score), (r) => r.score],
+      ['score', (r) => scoreBar(r.score), (r) => r.score],
       ['tags', (r) => r.tags.join(', '), (r) => r.tags.join(',')],
     ];
     const flat = runs.map((run) => flatten(run.params));

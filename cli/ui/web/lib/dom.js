@@ -1,6 +1,8 @@
 // DOM helpers. Every string reaches the page as text (textContent / Text nodes), never as
 // markup: data from the store cannot inject HTML or script.
 
+import { scoreLevel } from './format.js';
+
 /**
  * Creates an element. `props`: class, text, on<event> (functions only), dataset, style
  * (object, applied through CSSOM so the CSP allows it), properties such as value/checked,
@@ -72,6 +74,20 @@ export function statusBadge(status) {
 export function verdictBadge(verdict) {
   if (!verdict) return el('span', { class: 'muted', text: '—' });
   return el('span', { class: `badge verdict-${verdict}`, text: verdict });
+}
+
+/**
+ * A validation score as a coloured bar 0-100 with its number beside it (green from 80, amber
+ * from 50, red below: scoreLevel in format.js); a meter for assistive technology. An em dash
+ * when never validated.
+ */
+export function scoreBar(score) {
+  const { level, width, text } = scoreLevel(score);
+  if (level === 'none') return el('span', { class: 'muted', text: '—' });
+  return el('span', { class: `scorebar score-${level}`, role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '100',
+                      'aria-valuenow': String(width), 'aria-label': `score ${text} of 100`, title: `score ${text} of 100` },
+    el('span', { class: 'scorebar-track' }, el('span', { class: 'scorebar-fill', style: { width: `${width}%` } })),
+    el('span', { class: 'scorebar-text', text }));
 }
 
 /** Saves `text` as a file named `name` through the browser's download. */

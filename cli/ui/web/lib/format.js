@@ -109,3 +109,17 @@ export function toCsv(rows) {
   };
   return rows.map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
 }
+
+/** Scores at or above this are shown as good (green), at or above FAIR_SCORE as fair (amber). */
+export const GOOD_SCORE = 80;
+export const FAIR_SCORE = 50;
+
+/**
+ * How a validation score (0-100) is shown: {level: 'good' | 'fair' | 'poor' | 'none', width:
+ * percent of the bar (clamped to 0-100), text}. Missing or non-numeric scores are 'none'.
+ */
+export function scoreLevel(score) {
+  if (typeof score !== 'number' || !Number.isFinite(score)) return { level: 'none', width: 0, text: '—' };
+  const level = score >= GOOD_SCORE ? 'good' : score >= FAIR_SCORE ? 'fair' : 'poor';
+  return { level, width: Math.min(100, Math.max(0, score)), text: formatNumber(Number(score.toFixed(1))) };
+}

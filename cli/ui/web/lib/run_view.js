@@ -3,8 +3,8 @@
 // report, and every metric as a small chart, grouped by metric family.
 
 import { ApiError, api, meta, runPath } from './api.js';
-import { el, replace, statusBadge, verdictBadge } from './dom.js';
-import { flatten, foldText, formatDuration, formatNumber, formatTime, formatValue, naturalCompare, runLabel } from './format.js';
+import { el, replace, scoreBar, statusBadge, verdictBadge } from './dom.js';
+import { flatten, foldText, formatDuration, formatTime, formatValue, naturalCompare, runLabel } from './format.js';
 import { LineChart, fetchPoints } from './charts.js';
 import { buildLines, runColor } from './series.js';
 import { routeHref } from './router.js';
@@ -57,6 +57,46 @@ export function metricFamily(name) {
   return slash > 0 ? name.slice(0, slash) : name;
 }
 
+/** "team-policy 2026.12" (the version when the policy file had one). */
+function policyText(validation) {
+  const policy = validation.policy || { name: validation.rules_name, version: '' };
+  return policy.version ? `${policy.name} ${policy.version}` : policy.name;
+}
+
+/** "1 counted, 1 waived" from a validation's outcome counts; "no violations" when all are 0. */
+export function outcomeText(outcomes) {
+  const parts = Object.entries(outcomes || {}).filter(([, n]) => n > 0).map(([name, n]) => `${n} ${name}`);
+  return parts.length ? parts.join(', ') : 'no violations';
+}
+
+/** The policy's text as it was when it judged the run, fetched when opened. */
+function policyDetails(policy) {
+  const text = el('pre', { class: 'policy-text', text: 'Loading…' });
+  const details = el('details', { class: 'policy-details' },
+    el('summary', { text: `Policy ${policy.name} ${policy.version} (hash ${policy.hash})` }), text);
+  details.addEventListener('toggle', () => {
+    if (!details.open || details.dataset.loaded) return;
+    details.dataset.loaded = '1';
+    api(`policies/${encodeURIComponent(policy.hash)}`)
+      .then((stored) => { text.textContent = stored.text; })
+      .catch((error) => { text.textContent = `Cannot load the policy: ${error.message}`; });
+  });
+  return details;
+}
+
+/** One violation: rule, path, message, values; a waived one says by whom and why, an audit one says so. */
+function violationItem(v) {
+  const outcome = v && typeof v.outcome === 'string' ? v.outcome : 'counted';
+  const waiver = v && v.waiver;
+  return el('li', { class: `outcome-${outcome}`, dataset: { outcome, rule: String(v.rule_id ?? '') } },
+    el('code', { text: String(v.rule_id ?? v.id ?? '?') }), ' ',
+    v.path ? el('span', { class: 'muted', text: `${v.path}: ` }) : null,
+    String(v.message ?? JSON.stringify(v)),
+    v.expected !== undefined ? el('span', { class: 'muted', text: ` (actual ${formatValue(v.actual)}, expected ${v.expected})` }) : null,
+    waiver ? el('span', { class: 'note', text: ` — waived: ${waiver.reason} (${waiver.owner}${waiver.until ? `, until ${formatTime(waiver.until)}` : ''})` }) : null,
+    outcome === 'audited' ? el('span', { class: 'note', text: ' — audit only' }) : null);
+}
+
 export class RunView {
   constructor(root) {
     this.root = root;
@@ -74,6 +114,7 @@ export class RunView {
     this.params = el('div', { class: 'params' });
     this.results = el('div', { class: 'results' });
     this.validation = el('div', { class: 'validation' });
+    this.history = el('section', { class: 'card validation-history', hidden: true });
     this.metrics = el('div', { class: 'metric-families' });
     this.ranks = el('section', { class: 'card', hidden: true });
     this.progress = el('div', { class: 'run-progress', hidden: true });
@@ -85,6 +126,7 @@ export class RunView {
       el('div', { class: 'two-columns' },
         el('section', { class: 'card' }, el('h3', { text: 'Run' }), this.meta),
         el('section', { class: 'card' }, el('h3', { text: 'Latest validation' }), this.validation)),
+      this.history,
       this.ranks,
       el('div', { class: 'two-columns' },
         el('section', { class: 'card' }, el('div', { class: 'card-head' }, el('h3', { text: 'Params' }), this.paramSearch), this.params),
@@ -236,6 +278,7 @@ export class RunView {
     }
     if (validations.length === 0) {
       replace(this.validation, el('p', { class: 'muted', text: 'Never validated (vigil validate RUN).' }));
+      this.history.hidden = true;
       return;
     }
     const latest = validations[validations.length - 1];
@@ -249,17 +292,32 @@ export class RunView {
     const order = [...SEVERITY_ORDER.filter((s) => bySeverity.has(s)),
                    ...[...bySeverity.keys()].filter((s) => !SEVERITY_ORDER.includes(s))];
     replace(this.validation,
-      el('p', { class: 'verdict-line' }, verdictBadge(latest.verdict), ' score ',
-         el('strong', { text: formatNumber(latest.score) }), ` · ${latest.rules_name} · phase ${latest.phase} · ${formatTime(latest.created_at)}`),
+      el('p', { class: 'verdict-line' }, verdictBadge(latest.verdict), ' ', scoreBar(latest.score),
+         ` · ${policyText(latest)} · phase ${latest.phase} · ${formatTime(latest.created_at)}`),
       violations.length === 0 ? el('p', { class: 'muted', text: 'No violations.' }) : null,
       order.map((severity) => el('div', { class: `severity severity-${severity}` },
         el('h4', { text: `${severity} (${bySeverity.get(severity).length})` }),
-        el('ul', { class: 'violations' }, bySeverity.get(severity).map((v) => el('li', {},
-          el('code', { text: String(v.rule_id ?? v.id ?? '?') }), ' ',
-          v.path ? el('span', { class: 'muted', text: `${v.path}: ` }) : null,
-          String(v.message ?? JSON.stringify(v)),
-          v.expected !== undefined ? el('span', { class: 'muted', text: ` (actual ${formatValue(v.actual)}, expected ${v.expected})` }) : null))))),
-      validations.length > 1 ? el('p', { class: 'muted', text: `${validations.length - 1} earlier validation(s).` }) : null);
+        el('ul', { class: 'violations' }, bySeverity.get(severity).map(violationItem)))),
+      validations.length > 1 ? el('p', { class: 'muted', text: `${validations.length - 1} earlier validation(s) below.` }) : null);
+    this.renderHistory(validations);
+  }
+
+  /** Every validation of the run, newest first: verdict, score, policy version, violations. */
+  renderHistory(validations) {
+    this.history.hidden = false;
+    const items = [...validations].reverse().map((v, i) => {
+      const list = Array.isArray(v.violations) ? v.violations : [];
+      return el('li', { dataset: { validationId: String(v.id), verdict: v.verdict } },
+        el('div', { class: 'verdict-line' }, verdictBadge(v.verdict), ' ', scoreBar(v.score), ' ',
+           el('span', { class: 'policy', title: `policy hash ${v.policy ? v.policy.hash : v.rules_hash}`, text: policyText(v) }),
+           el('span', { class: 'muted', text: ` · phase ${v.phase} · ${formatTime(v.created_at)} · ${outcomeText(v.outcomes)}` })),
+        list.length === 0 ? null : el('details', { open: i === 0 },
+          el('summary', { text: `${list.length} violation(s)` }),
+          el('ul', { class: 'violations' }, list.map(violationItem))),
+        v.policy && v.policy.stored ? policyDetails(v.policy) : null);
+    });
+    replace(this.history, el('h3', { text: `Validation history (${validations.length})` }),
+            el('ol', { class: 'validation-history' }, items));
   }
 
   async renderMetrics(run, series, seq) {

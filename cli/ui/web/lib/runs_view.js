@@ -3,7 +3,7 @@
 // export, live refresh while a run on the page is running.
 
 import { api, meta, runPath } from './api.js';
-import { debounce, downloadText, el, replace, statusBadge, verdictBadge } from './dom.js';
+import { debounce, downloadText, el, replace, scoreBar, statusBadge, verdictBadge } from './dom.js';
 import { formatDuration, formatNumber, formatTime, formatValue, getPath, runLabel, toCsv } from './format.js';
 import { PREFERRED_METRICS, PREFERRED_PARAMS } from './defaults.js';
 import { Poller } from './live.js';
@@ -363,7 +363,7 @@ export class RunsView {
         columns.metrics.map((m) => el('td', { class: 'num', dataset: { metric: m },
           text: run.metrics[m] && run.metrics[m].count > 0 ? formatNumber(run.metrics[m].last) : '—' })),
         el('td', {}, verdictBadge(run.verdict)),
-        el('td', { class: 'num', text: run.score === null || run.score === undefined ? '—' : formatNumber(run.score) }),
+        el('td', { class: 'num score' }, scoreBar(run.score)),
         el('td', { class: 'tags' }, run.tags.map((tag) => el('button', { type: 'button', class: 'tag', title: `Filter by tag ${tag}`,
           onclick: () => this.addTag(tag), text: tag }))));
     });

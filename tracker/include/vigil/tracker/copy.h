@@ -53,6 +53,14 @@ struct CopiedRun {
 /// and revocations that happened in the source since the first. The destination numbers
 /// waivers and audit events anew; the copy itself is not an audited event.
 ///
+/// Governance records go along: the policies that judged each run (by hash), its waivers and
+/// the waivers of its experiment (revocations included), and its audit events. Each is added
+/// only when the destination lacks it (a policy by hash, a waiver by target, rule, owner,
+/// reason and creation time, an audit event by time, action, actor and details), also for a
+/// run skipped as existing: copying twice adds nothing, and a second copy brings over events
+/// and revocations that happened in the source since the first. The destination numbers
+/// waivers and audit events anew; the copy itself is not an audited event.
+///
 /// - Each run is written in one transaction: a reader of the destination sees it whole or
 ///   not at all, and a failure leaves nothing of that run behind.
 /// - A run whose id is already in the destination is skipped, or replaced with
