@@ -136,7 +136,8 @@ TEST_F(Schema, VersionOneStoreGainsRankTablesAndKeepsItsRuns) {
                     "00000000000000000000000000000001', 'kept', 1, 'finished', 1, 1, 2, 2, 'h', 1, "
                     "'c')");
   Store store = open();
-  EXPECT_EQ(testing::raw_query(path_, "PRAGMA user_version"), "2");
+  EXPECT_EQ(testing::raw_query(path_, "PRAGMA user_version"),
+            std::to_string(detail::kSchemaVersion));
   EXPECT_EQ(store.get_run("0000000000000000000000000000000").name, "kept");
   EXPECT_TRUE(store.ranks("00000000000000000000000000000001").empty());
   RankOptions rank;

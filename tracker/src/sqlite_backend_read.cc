@@ -72,22 +72,6 @@ void read_summary_columns(const Statement& stmt, int first, SeriesSummary& s) {
 
 }  // namespace
 
-template <typename Body>
-auto SqliteBackend::read(const char* what, Body&& body) {
-  std::lock_guard<std::mutex> lock(read_mu_);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  for (;;) {
-    try {
-      return body();
-    } catch (const SqliteError& e) {
-      if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) {
-        throw Error(std::string(what) + " failed in store " + path_ + ": " + e.what());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-}
-
 std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
   return read("listing runs", [&] {
     std::vector<RunInfo> runs;
@@ -100,8 +84,8 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
 
     auto& stmt = reader_.cached(
         "SELECT r.id, r.name, e.name, r.status, r.created_at, r.started_at, r.finished_at, "
-        "r.heartbeat_at, r.host, r.pid, r.command, r.error, r.params, r.results "
-        "FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+        "r.heartbeat_at, r.host, r.pid, r.command, r.error, r.params, r.results, r.verdict, "
+        "r.score FROM runs r JOIN experiments e ON e.id = r.experiment_id "
         "WHERE (?1 IS NULL OR e.name = ?1) AND (?2 IS NULL OR r.created_at >= ?2) "
         "AND (?3 IS NULL OR r.created_at <= ?3) AND (?4 = 0 OR r.status = 'running') "
         "AND (?5 IS NULL OR r.id IN (SELECT value FROM json_each(?5))) "
@@ -133,6 +117,10 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
       run.error = stmt.column_text(11);
       run.params = parse_json_column(stmt.column_text(12), "params", run.id);
       run.results = parse_json_column(stmt.column_text(13), "results", run.id);
+      if (!stmt.is_null(14)) {
+        run.verdict = stmt.column_text(14);
+        run.score = stmt.column_double(15);  // NULL (a NaN score) reads as NaN
+      }
       runs.push_back(std::move(run));
     }
     stmt.reset();
@@ -204,19 +192,6 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
       for (auto& entry : list) runs[i].metrics.push_back(std::move(entry.second));
     }
 
-    auto& verdicts = reader_.cached(
-        "SELECT run_id, verdict, score FROM validations WHERE id IN (SELECT max(id) FROM "
-        "validations" +
-        restrict_to_ids + " GROUP BY run_id) ORDER BY run_id");
-    bind_ids(verdicts);
-    cursor = 0;
-    while (verdicts.step()) {
-      if (RunInfo* run = find_run(verdicts)) {
-        run->verdict = verdicts.column_text(1);
-        run->score = verdicts.column_double(2);
-      }
-    }
-    verdicts.reset();
     return runs;
   });
 }
