@@ -14,6 +14,7 @@
 #include "run_filter_options.h"
 #include "store_access.h"
 #include "validation_output.h"
+#include "vigil/rules/baseline.h"
 #include "vigil/rules/evaluate.h"
 #include "vigil/rules/rule_set.h"
 #include "vigil/rules/storage.h"
@@ -55,6 +56,9 @@ void run_validate(Context& context, const ValidateOptions& options) {
 
   rules::EvaluationOptions evaluation;
   evaluation.store = &store;
+  // Each experiment's PASS runs read once for every baseline rule, not once per run.
+  rules::BaselineRuns baselines(store);
+  evaluation.baselines = &baselines;
   int passed = 0;
   int failed = 0;
   int failing_at_level = 0;
@@ -66,6 +70,7 @@ void run_validate(Context& context, const ValidateOptions& options) {
   for (const tracker::RunInfo& run : runs) {
     rules::Report report = rules::evaluate(rule_set, run, evaluation);
     rules::store_report(store, report);
+    baselines.record(run, report.verdict == rules::Verdict::kPass);
     (report.passed() ? passed : failed) += 1;
     if (fails_at(report, options.fail_on)) ++failing_at_level;
     if (options.format == Format::kJson) {

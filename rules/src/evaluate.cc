@@ -58,7 +58,7 @@ Report evaluate(const RuleSet& rules, const tracker::RunInfo& run,
     store_series.emplace(*options.store, run);
     series = &*store_series;
   }
-  const RunContext ctx(run, options.store, series);
+  const RunContext ctx(run, options.store, series, options.baselines);
 
   for (const auto& rule : rules.active_rules(options.phase)) {
     ++report.rules_evaluated;

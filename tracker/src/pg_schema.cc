@@ -115,7 +115,7 @@ CREATE INDEX runs_by_experiment ON runs(experiment_id, created_at);
 CREATE INDEX runs_by_verdict ON runs(verdict, created_at);
 CREATE INDEX runs_by_score ON runs(score);
 CREATE INDEX tags_by_tag ON tags(tag, run_id);
-CREATE INDEX series_by_key ON series(name, context, last);
+CREATE INDEX series_by_key ON series(name, context, last, run_id);
 )sql",
 };
 

@@ -157,12 +157,14 @@ std::string metric_last(const Builder& b, const std::string& alias) {
 std::string metric_condition(Builder& b, const MetricCondition& c) {
   const std::string x = b.bind(c.value);
   const std::string last = metric_last(b, "s");
+  // A series without points has a NaN (SQLite: NULL) last value, which no comparison but
+  // != satisfies: only != needs the count. Otherwise series_by_key covers the subquery.
   const std::string test = c.op == CompareOp::kNotEqual
-                               ? "NOT COALESCE(" + last + " = " + x + ", FALSE)"
+                               ? "s.count > 0 AND NOT COALESCE(" + last + " = " + x + ", FALSE)"
                                : last + sql_operator(c.op) + x;
   return "r.id IN (SELECT s.run_id FROM series s WHERE s.name = " + b.bind(c.series.name) +
-         " AND s.context = " + b.bind(canonical_context(c.series.context)) +
-         " AND s.count > 0 AND " + test + ")";
+         " AND s.context = " + b.bind(canonical_context(c.series.context)) + " AND " + test +
+         ")";
 }
 
 // Runs stored `running` but found crashed count as crashed; so does a status text this

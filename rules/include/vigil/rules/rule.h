@@ -19,6 +19,8 @@ class Store;
 
 namespace vigil::rules {
 
+class BaselineRuns;
+
 namespace detail {
 struct RuleAccess;
 }  // namespace detail
@@ -39,13 +41,15 @@ class SeriesSource {
 class RunContext {
  public:
   RunContext(const tracker::RunInfo& run, const tracker::Store* store,
-             const SeriesSource* series) noexcept
-      : run_(run), store_(store), series_(series) {}
+             const SeriesSource* series, BaselineRuns* baselines = nullptr) noexcept
+      : run_(run), store_(store), series_(series), baselines_(baselines) {}
   const tracker::RunInfo& run() const noexcept { return run_; }
   /// May be null: rules that need it report themselves not evaluable.
   const tracker::Store* store() const noexcept { return store_; }
   /// May be null.
   const SeriesSource* series() const noexcept { return series_; }
+  /// May be null: baseline rules then list earlier PASS runs from store().
+  BaselineRuns* baselines() const noexcept { return baselines_; }
   std::optional<ResolvedValue> resolve(const PathAlternatives& paths) const {
     return rules::resolve(paths, run_);
   }
@@ -58,6 +62,7 @@ class RunContext {
   const tracker::RunInfo& run_;
   const tracker::Store* store_;
   const SeriesSource* series_;
+  BaselineRuns* baselines_;
 };
 
 /// The result of one rule check. The engine turns a non-passed outcome into a Violation,
