@@ -77,7 +77,8 @@ RunExport make_run(std::size_t i) {
   run.id = id;
   run.name = name;
   run.experiment = "exp-" + std::to_string(i % 20);
-  run.status = i % 10 == 9 ? vigil::tracker::RunStatus::kFailed : vigil::tracker::RunStatus::kFinished;
+  run.status =
+      i % 10 == 9 ? vigil::tracker::RunStatus::kFailed : vigil::tracker::RunStatus::kFinished;
   run.created_at = 1.7e9 + static_cast<double>(i) * 60;
   run.started_at = run.created_at;
   run.finished_at = run.created_at + 50;
@@ -159,8 +160,11 @@ void measure_api(const std::string& uri) {
   using Params = vigil::ui::QueryParams;
   report("Api: open the store + first page (dashboard's request)", [&] {
     vigil::ui::Api api(uri);
-    (void)api.list_runs({{"sort", "created_at"}, {"order", "desc"}, {"limit", "50"},
-                         {"offset", "0"}, {"facets", "1"}});
+    (void)api.list_runs({{"sort", "created_at"},
+                         {"order", "desc"},
+                         {"limit", "50"},
+                         {"offset", "0"},
+                         {"facets", "1"}});
   });
   vigil::ui::Api api(uri);
   const std::vector<std::pair<std::string, Params>> pages = {
@@ -168,7 +172,8 @@ void measure_api(const std::string& uri) {
       {"page 1,000 (offset 49,950), newest first", {{"offset", "49950"}}},
       {"tag=group-7 (2 %)", {{"tag", "group-7"}}},
       {"status=failed", {{"status", "failed"}}},
-      {"verdict=PASS, sort=score desc", {{"verdict", "PASS"}, {"sort", "score"}, {"order", "desc"}}},
+      {"verdict=PASS, sort=score desc",
+       {{"verdict", "PASS"}, {"sort", "score"}, {"order", "desc"}}},
       {"experiment=exp-3, name=run-01", {{"experiment", "exp-3"}, {"name", "run-01"}}},
       {"sort=name asc, offset 50,000", {{"sort", "name"}, {"offset", "50000"}}},
       {"param=optimizer.lr < 0.005", {{"param", "optimizer.lr < 0.005"}}},

@@ -30,15 +30,29 @@ std::vector<tracker::RunInfo>& BaselineRuns::pass_runs(const std::string& experi
   return pass_.emplace(experiment, store_.list_runs(filter)).first->second;
 }
 
-void BaselineRuns::append(Index& index, bool maximize, const tracker::RunInfo& run) {
-  const auto value = index.value_of(run);
-  if (!value) return;
-  index.entries.push_back({run.created_at, *value, run.id, run_label(run)});
-  const std::size_t i = index.entries.size() - 1;
-  const bool better =
-      index.best.empty() ||
-      at_least_as_good(*value, index.entries[index.best.back()].value, maximize);
-  index.best.push_back(better ? i : index.best.back());
+void BaselineRuns::update(Index& index, bool maximize, const tracker::RunInfo& run, bool add) {
+  auto& entries = index.entries;
+  auto at = std::lower_bound(entries.begin(), entries.end(), run.created_at,
+                             [](const Entry& e, tracker::Timestamp t) { return e.created_at < t; });
+  while (at != entries.end() && at->created_at == run.created_at && at->id < run.id) ++at;
+  const bool present = at != entries.end() && at->id == run.id;
+  if (add == present) return;
+  if (add) {
+    const auto value = index.value_of(run);
+    if (!value) return;
+    at = entries.insert(at, {run.created_at, *value, run.id, run_label(run)});
+  } else {
+    at = entries.erase(at);
+  }
+  // Only the prefix maxima from the changed position on move: cheap for the newest runs,
+  // which is where an oldest-first validation changes them.
+  const auto from = static_cast<std::size_t>(at - entries.begin());
+  index.best.resize(entries.size());
+  for (std::size_t i = from; i < entries.size(); ++i) {
+    const bool better =
+        i == 0 || at_least_as_good(entries[i].value, entries[index.best[i - 1]].value, maximize);
+    index.best[i] = better ? i : index.best[i - 1];
+  }
 }
 
 BaselineRuns::Index& BaselineRuns::index(const tracker::RunInfo& run, const std::string& rule_key,
@@ -48,7 +62,7 @@ BaselineRuns::Index& BaselineRuns::index(const tracker::RunInfo& run, const std:
   if (found != indexes_.end()) return found->second;
   Index& built = indexes_[key];
   built.value_of = value_of;
-  for (const auto& candidate : pass_runs(run.experiment)) append(built, maximize, candidate);
+  for (const auto& candidate : pass_runs(run.experiment)) update(built, maximize, candidate, true);
   return built;
 }
 
@@ -71,7 +85,8 @@ std::optional<BaselineRuns::Best> BaselineRuns::best_before(const tracker::RunIn
       idx.entries.begin(), idx.entries.end(), run.created_at,
       [](const Entry& entry, tracker::Timestamp at) { return entry.created_at < at; });
   if (end == idx.entries.begin()) return std::nullopt;
-  const Entry& best = idx.entries[idx.best[static_cast<std::size_t>(end - idx.entries.begin()) - 1]];
+  const Entry& best =
+      idx.entries[idx.best[static_cast<std::size_t>(end - idx.entries.begin()) - 1]];
   return Best{best.value, best.label};
 }
 
@@ -82,23 +97,13 @@ void BaselineRuns::record(const tracker::RunInfo& run, bool pass) {
   const auto it = std::find_if(runs.begin(), runs.end(),
                                [&](const tracker::RunInfo& r) { return r.id == run.id; });
   if ((it != runs.end()) == pass) return;  // no change
-  const bool newest = runs.empty() || !older(run, runs.back());
   if (pass) {
     runs.insert(std::upper_bound(runs.begin(), runs.end(), run, older), run);
   } else {
     runs.erase(it);
   }
-  // A new newest PASS run (oldest-first validation) extends the indexes; any other change
-  // rebuilds them on next use.
-  for (auto index = indexes_.begin(); index != indexes_.end();) {
-    if (std::get<0>(index->first) != run.experiment) {
-      ++index;
-    } else if (pass && newest) {
-      append(index->second, std::get<2>(index->first), run);
-      ++index;
-    } else {
-      index = indexes_.erase(index);
-    }
+  for (auto& [key, index] : indexes_) {
+    if (std::get<0>(key) == run.experiment) update(index, std::get<2>(key), run, pass);
   }
 }
 

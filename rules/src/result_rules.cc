@@ -150,8 +150,9 @@ class BaselineRule : public Rule {
       const auto number = value_of(candidate);
       if (!number) continue;
       if (!best || (maximize_ ? *number > best->value : *number < best->value)) {
-        best = BaselineRuns::Best{
-            *number, candidate.id.substr(0, 8) + (candidate.name.empty() ? "" : " " + candidate.name)};
+        best =
+            BaselineRuns::Best{*number, candidate.id.substr(0, 8) +
+                                            (candidate.name.empty() ? "" : " " + candidate.name)};
       }
     }
     return best;

@@ -180,7 +180,9 @@ TEST(BaselineRunsTest, FollowsRecordedVerdicts) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Lookup, BaselineTest, ::testing::Values(false, true),
-                         [](const auto& param_info) { return param_info.param ? "Cached" : "Listed"; });
+                         [](const auto& param_info) {
+                           return param_info.param ? "Cached" : "Listed";
+                         });
 
 }  // namespace
 }  // namespace vigil::rules

@@ -156,11 +156,12 @@ TEST_P(Listing, ParamConditionsMatchTheInMemorySemantics) {
   }
   std::vector<ParamCondition> conditions;
   for (const char* text :
-       {"x < 2", "x <= 1", "x > 1", "x >= 2.5", "x == 1", "x != 1", "x == \"1\"", "x != \"1\"",
-        "x == true", "x != true", "b == true", "b != true", "b == false", "s == adam",
-        "s != adam", "s == 3", "s != 3", "o.k == 2", "o.k != 2", "o.k == v", "o.k > 1",
-        "n == 1", "n != 1", "x > 1e300", "x < -1e300", "x != 1e300", "missing == 1",
-        "missing != 1", "o.k.deeper == 1", "s != \"a b\""}) {
+       {"x < 2",      "x <= 1",       "x > 1",        "x >= 2.5",        "x == 1",
+        "x != 1",     "x == \"1\"",   "x != \"1\"",   "x == true",       "x != true",
+        "b == true",  "b != true",    "b == false",   "s == adam",       "s != adam",
+        "s == 3",     "s != 3",       "o.k == 2",     "o.k != 2",        "o.k == v",
+        "o.k > 1",    "n == 1",       "n != 1",       "x > 1e300",       "x < -1e300",
+        "x != 1e300", "missing == 1", "missing != 1", "o.k.deeper == 1", "s != \"a b\""}) {
     conditions.push_back(ParamCondition::parse(text));
   }
   // Forms only a program builds: ordering strings, comparing with null.
@@ -233,11 +234,13 @@ TEST_P(Listing, MigrationBackfillsTheSummaryOfAnOlderStore) {
                         "DROP INDEX runs_by_score; DROP INDEX runs_by_name; "
                         "DROP INDEX tags_by_tag; DROP INDEX series_by_key; "
                         "ALTER TABLE runs DROP COLUMN verdict; ALTER TABLE runs DROP COLUMN score; "
-                        "PRAGMA user_version = " + previous
+                        "PRAGMA user_version = " +
+                            previous
                       : "DROP INDEX runs_by_experiment; DROP INDEX tags_by_tag; "
                         "DROP INDEX series_by_key; "
                         "ALTER TABLE runs DROP COLUMN verdict, DROP COLUMN score; "
-                        "UPDATE vigil_schema SET version = " + previous);
+                        "UPDATE vigil_schema SET version = " +
+                            previous);
   store_.emplace(open());
   RunFilter pass;
   pass.verdict = "PASS";

@@ -122,8 +122,8 @@ void attach_series(PgConnection& c, std::vector<RunInfo>& runs,
 }
 
 void attach_tags(PgConnection& c, std::vector<RunInfo>& runs,
-                              const std::unordered_map<std::string_view, std::size_t>& index,
-                              bool all_runs, const PgParams& ids) {
+                 const std::unordered_map<std::string_view, std::size_t>& index, bool all_runs,
+                 const PgParams& ids) {
   PgResult tags =
       c.exec("listing runs",
              per_run("SELECT run_id, tag", "FROM tags", all_runs, " ORDER BY run_id, tag"), ids);

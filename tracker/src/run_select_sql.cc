@@ -64,10 +64,10 @@ class Builder {
 // (NULL when missing), its number (stored non-finite objects decoded; NaN is NULL), its text
 // (strings, and the stored JSON of objects and arrays for sorting) and its boolean.
 struct JsonAccess {
-  std::string type;     ///< SQLite json_type names; PostgreSQL's mapped to them below
-  std::string number;   ///< a number, or NULL
-  std::string text;     ///< a string's value, or NULL
-  std::string compound; ///< stored JSON text of an object or array, or NULL
+  std::string type;      ///< SQLite json_type names; PostgreSQL's mapped to them below
+  std::string number;    ///< a number, or NULL
+  std::string text;      ///< a string's value, or NULL
+  std::string compound;  ///< stored JSON text of an object or array, or NULL
 };
 
 JsonAccess sqlite_json(Builder& b, const std::string& path) {
@@ -83,9 +83,10 @@ JsonAccess sqlite_json(Builder& b, const std::string& path) {
   JsonAccess a;
   a.type = "json_type(r.params, " + p + ")";
   const std::string value = "json_extract(r.params, " + p + ")";
-  a.number = "(CASE WHEN " + a.type + " IN ('integer', 'real') THEN " + value + " WHEN " + a.type +
-             " = 'object' THEN (CASE json_extract(r.params, " + p +
-             " || '.\"$numberDouble\"') WHEN 'Infinity' THEN 9e999 WHEN '-Infinity' THEN -9e999 END) END)";
+  a.number =
+      "(CASE WHEN " + a.type + " IN ('integer', 'real') THEN " + value + " WHEN " + a.type +
+      " = 'object' THEN (CASE json_extract(r.params, " + p +
+      " || '.\"$numberDouble\"') WHEN 'Infinity' THEN 9e999 WHEN '-Infinity' THEN -9e999 END) END)";
   a.text = "(CASE WHEN " + a.type + " = 'text' THEN " + value + " END)";
   a.compound = "(CASE WHEN " + a.type + " IN ('object', 'array') THEN " + value + " END)";
   return a;
@@ -95,12 +96,13 @@ JsonAccess sqlite_json(Builder& b, const std::string& path) {
 JsonAccess postgres_json(const std::string& j) {
   JsonAccess a;
   a.type = "(CASE jsonb_typeof(" + j + ") WHEN 'number' THEN 'real' WHEN 'string' THEN 'text' " +
-           "WHEN 'boolean' THEN (CASE WHEN " + j + " = 'true'::jsonb THEN 'true' ELSE 'false' END) " +
-           "ELSE jsonb_typeof(" + j + ") END)";
+           "WHEN 'boolean' THEN (CASE WHEN " + j +
+           " = 'true'::jsonb THEN 'true' ELSE 'false' END) " + "ELSE jsonb_typeof(" + j + ") END)";
   a.number = "(CASE jsonb_typeof(" + j + ") WHEN 'number' THEN (" + j + ")::float8 WHEN 'object' " +
              "THEN (CASE " + j + "->>'$numberDouble' WHEN 'Infinity' THEN 'Infinity'::float8 " +
              "WHEN '-Infinity' THEN '-Infinity'::float8 END) END)";
-  a.text = "(CASE WHEN jsonb_typeof(" + j + ") = 'string' THEN (" + j + " #>> '{}') COLLATE \"C\" END)";
+  a.text =
+      "(CASE WHEN jsonb_typeof(" + j + ") = 'string' THEN (" + j + " #>> '{}') COLLATE \"C\" END)";
   a.compound = "(CASE WHEN jsonb_typeof(" + j + ") IN ('object', 'array') THEN (" + j +
                ")::text COLLATE \"C\" END)";
   return a;
@@ -163,8 +165,7 @@ std::string metric_condition(Builder& b, const MetricCondition& c) {
                                ? "s.count > 0 AND NOT COALESCE(" + last + " = " + x + ", FALSE)"
                                : last + sql_operator(c.op) + x;
   return "r.id IN (SELECT s.run_id FROM series s WHERE s.name = " + b.bind(c.series.name) +
-         " AND s.context = " + b.bind(canonical_context(c.series.context)) + " AND " + test +
-         ")";
+         " AND s.context = " + b.bind(canonical_context(c.series.context)) + " AND " + test + ")";
 }
 
 // Runs stored `running` but found crashed count as crashed; so does a status text this
@@ -241,9 +242,8 @@ std::vector<std::string> sort_keys(Builder& b, const RunSort& sort, std::string&
       return {"r.score"};
     case RunSort::Key::kMetric:
       return {"(SELECT " + metric_last(b, "m") + " FROM series m WHERE m.run_id = r.id AND " +
-              "m.name = " + b.bind(sort.metric.name) +
-              " AND m.context = " + b.bind(canonical_context(sort.metric.context)) +
-              " AND m.count > 0)"};
+              "m.name = " + b.bind(sort.metric.name) + " AND m.context = " +
+              b.bind(canonical_context(sort.metric.context)) + " AND m.count > 0)"};
     case RunSort::Key::kParam:
       if (!b.postgres()) return param_sort_keys(sqlite_json(b, sort.param));
       from += " CROSS JOIN LATERAL " + param_source(b, sort.param, "ps");

@@ -358,8 +358,8 @@ namespace {
 // Only what load_runs evaluates itself: one read of the page (or of whole tables), no id list.
 bool plain_listing(const RunFilter& f) {
   return !f.name_contains && f.tags.empty() && f.statuses.empty() && f.params.empty() &&
-         f.metrics.empty() && !f.verdict && f.offset == 0 &&
-         f.sort.key == RunSort::Key::kCreated && f.sort.descending;
+         f.metrics.empty() && !f.verdict && f.offset == 0 && f.sort.key == RunSort::Key::kCreated &&
+         f.sort.descending;
 }
 
 // Runs stored `running` whose process is gone: stored `crashed` now (unless read-only), and

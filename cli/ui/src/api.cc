@@ -200,8 +200,8 @@ nlohmann::json Api::list_runs(const QueryParams& params) const {
     const auto runs = reader_.list_runs(filter);
     for (const auto& run : runs) list.push_back(nlohmann::json(run));
     // A short page that is not past the end holds the last match: it tells the total.
-    const bool complete = query.limit == 0 || (runs.size() < query.limit &&
-                                               (query.offset == 0 || !runs.empty()));
+    const bool complete =
+        query.limit == 0 || (runs.size() < query.limit && (query.offset == 0 || !runs.empty()));
     result["total"] = complete ? query.offset + runs.size() : reader_.count_runs(filter);
     if (query.facets) {
       result["facets"] = runs_cache_

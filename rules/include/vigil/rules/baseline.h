@@ -15,8 +15,9 @@ namespace vigil::rules {
 /// The PASS runs that `baseline` rules compare with, for a caller that validates many runs of
 /// one store in turn (`vigil validate`): each experiment's PASS runs are read once, kept up to
 /// date through record() as verdicts are stored, and the best earlier value of each rule is
-/// found by a binary search over a prefix maximum, so validating N runs costs O(N log N)
-/// instead of one listing of every PASS run per run (O(N^2)).
+/// found by a binary search over a prefix maximum. A changed verdict moves only the prefix
+/// maxima after the run, so validating runs oldest first costs about O(N log N) instead of
+/// one listing of every PASS run per run (O(N^2)).
 ///
 /// Pass it as EvaluationOptions::baselines; without one, a baseline rule lists the PASS runs
 /// itself. Not thread-safe.
@@ -52,7 +53,7 @@ class BaselineRuns {
   };
   struct Index {
     ValueOf value_of;
-    std::vector<Entry> entries;    // oldest first
+    std::vector<Entry> entries;     // oldest first
     std::vector<std::size_t> best;  // best[i]: entry of the best value among entries[0..i]
   };
   using IndexKey = std::tuple<std::string, std::string, bool>;  // experiment, rule, maximize
@@ -60,7 +61,8 @@ class BaselineRuns {
   std::vector<tracker::RunInfo>& pass_runs(const std::string& experiment);
   Index& index(const tracker::RunInfo& run, const std::string& rule_key, bool maximize,
                const ValueOf& value_of);
-  static void append(Index& index, bool maximize, const tracker::RunInfo& run);
+  /// Adds (`add`) or removes `run` in `index`, keeping it sorted and its prefix maxima right.
+  static void update(Index& index, bool maximize, const tracker::RunInfo& run, bool add);
 
   const tracker::Store& store_;
   std::map<std::string, std::vector<tracker::RunInfo>> pass_;  // oldest first

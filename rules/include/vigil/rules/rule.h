@@ -40,8 +40,8 @@ class SeriesSource {
 /// Non-owning; everything referenced must outlive the context.
 class RunContext {
  public:
-  RunContext(const tracker::RunInfo& run, const tracker::Store* store,
-             const SeriesSource* series, BaselineRuns* baselines = nullptr) noexcept
+  RunContext(const tracker::RunInfo& run, const tracker::Store* store, const SeriesSource* series,
+             BaselineRuns* baselines = nullptr) noexcept
       : run_(run), store_(store), series_(series), baselines_(baselines) {}
   const tracker::RunInfo& run() const noexcept { return run_; }
   /// May be null: rules that need it report themselves not evaluable.
