@@ -6,6 +6,7 @@
 #include "cli_fixture.h"
 #include "format1.h"
 #include "raw_sqlite.h"
+#include "schema.h"
 #include "store_uris.h"
 
 namespace vigil::testing {
@@ -183,7 +184,10 @@ TEST_P(StoreCommand, InfoShowsBackendCountsAndSize) {
   seed_source();
   ProcessResult table = run({"store", "info", source_});
   ASSERT_EQ(table.exit_code, 0) << table.err;
-  EXPECT_NE(table.out.find("schema version  2\n"), std::string::npos) << table.out;
+  EXPECT_NE(
+      table.out.find("schema version  " + std::to_string(tracker::detail::kSchemaVersion) + "\n"),
+      std::string::npos)
+      << table.out;
   EXPECT_NE(table.out.find("runs            3\n"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("series          4\n"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("points          18\n"), std::string::npos) << table.out;

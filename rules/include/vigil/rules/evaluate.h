@@ -21,13 +21,13 @@ struct EvaluationOptions {
   /// id RunInfo::id. Default none: baseline rules and during-training replays are then not
   /// evaluable (reported as violations).
   const tracker::Store* store = nullptr;
-  /// Earlier PASS runs for baseline rules, kept by a caller that validates many runs (see
-  /// BaselineRuns); default none: a baseline rule lists them from `store` itself.
-  BaselineRuns* baselines = nullptr;
   /// Source of points for during-training replay; overrides `store`. Default none.
   const SeriesSource* series = nullptr;
   /// Report::created_at; default (nullopt) tracker::now().
   std::optional<tracker::Timestamp> created_at;
+  /// Earlier PASS runs for baseline rules, kept by a caller that validates many runs (see
+  /// BaselineRuns); default none: a baseline rule lists them from `store` itself.
+  BaselineRuns* baselines = nullptr;
 };
 
 /// Evaluates every active rule of `options.phase` against `run`, collects every violation, then
