@@ -18,6 +18,7 @@
 #include "run_filter_options.h"
 #include "store_access.h"
 #include "validation_output.h"
+#include "vigil/rules/baseline.h"
 #include "vigil/rules/evaluate.h"
 #include "vigil/rules/policy.h"
 #include "vigil/rules/rule_set.h"
@@ -151,6 +152,9 @@ void run_validate(Context& context, const ValidateOptions& options) {
     baseline = store.get_run(store.resolve_run(options.baseline).id);
     evaluation.baseline_run = &*baseline;
   }
+  // Each experiment's PASS runs read once for every baseline rule, not once per run.
+  rules::BaselineRuns baselines(store);
+  evaluation.baselines = &baselines;
   int failing_at_level = 0;
   std::vector<ValidatedRun> validated;
   for (const tracker::RunInfo& run : select_runs(store, options, baseline)) {
@@ -162,6 +166,7 @@ void run_validate(Context& context, const ValidateOptions& options) {
     }
     rules::Report report = rules::evaluate(rule_set, run, evaluation);
     rules::store_report(store, report, rule_set);
+    baselines.record(run, report.verdict == rules::Verdict::kPass);
     if (fails_at(report, options.fail_on)) ++failing_at_level;
     if (options.format == Format::kTable) {
       print_report(std::cout, report);

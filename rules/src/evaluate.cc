@@ -88,7 +88,7 @@ Report evaluate(const RuleSet& rules, const tracker::RunInfo& run,
     store_series.emplace(*options.store, run);
     series = &*store_series;
   }
-  RunContext ctx(run, options.store, series);
+  RunContext ctx(run, options.store, series, options.baselines);
   ctx.set_baseline(options.baseline_run, options.baseline_any_time);
   const std::vector<tracker::Waiver> waivers = candidate_waivers(run, options, report.created_at);
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "detail.h"
+#include "vigil/rules/baseline.h"
 #include "vigil/tracker/store.h"
 
 namespace vigil::rules::detail {
@@ -81,36 +82,10 @@ class BaselineRule : public Rule {
       return Outcome::not_evaluable(
           found->path, "no store to look up baseline runs (evaluate with a Store)", found->value);
     }
+    const auto best_run = best_baseline(ctx);
+    const std::optional<double> best =
+        best_run ? std::optional<double>(best_run->value) : std::nullopt;
     const auto& run = ctx.run();
-    tracker::RunFilter filter;
-    filter.experiment = run.experiment;
-    filter.verdict = "PASS";
-    std::vector<tracker::RunInfo> candidates;
-    if (ctx.baseline_run() != nullptr) {
-      candidates.push_back(*ctx.baseline_run());  // chosen by the caller: whatever its verdict
-    } else {
-      candidates = ctx.store()->list_runs(filter);
-    }
-    std::optional<double> best;
-    std::string best_run;
-    for (const auto& candidate : candidates) {
-      if (candidate.id == run.id) continue;
-      // Only runs created before this one (unless asked for any time); a run without
-      // created_at compares with all.
-      const bool earlier = candidate.created_at < run.created_at;
-      if (ctx.baseline_run() == nullptr && !ctx.baseline_any_time() && run.created_at > 0 &&
-          !earlier) {
-        continue;
-      }
-      auto other = rules::resolve(paths_, candidate);
-      if (!other) continue;
-      auto number = as_number(other->value);
-      if (!number || !std::isfinite(*number)) continue;
-      if (!best || (maximize_ ? *number > *best : *number < *best)) {
-        best = *number;
-        best_run = candidate.id.substr(0, 8) + (candidate.name.empty() ? "" : " " + candidate.name);
-      }
-    }
     if (!best) {
       const std::string message =
           ctx.baseline_run() != nullptr
@@ -130,7 +105,7 @@ class BaselineRule : public Rule {
     const double needed = maximize_ ? std::max(absolute, relative) : std::min(absolute, relative);
     const bool ok = maximize_ ? *value >= needed : *value <= needed;
     const std::string expected = (maximize_ ? ">= " : "<= ") + number_text(needed) + " (baseline " +
-                                 number_text(*best) + " of run " + best_run + ")";
+                                 number_text(*best) + " of run " + best_run->run + ")";
     if (ok) return Outcome::passed();
     return Outcome::failed(found->path,
                            found->path + " = " + number_text(*value) + ", expected " + expected,
@@ -152,6 +127,53 @@ class BaselineRule : public Rule {
   }
 
  private:
+  // A candidate's finite number at the rule's paths.
+  std::optional<double> value_of(const tracker::RunInfo& candidate) const {
+    auto other = rules::resolve(paths_, candidate);
+    if (!other) return std::nullopt;
+    auto number = as_number(other->value);
+    if (!number || !std::isfinite(*number)) return std::nullopt;
+    return number;
+  }
+
+  static BaselineRuns::Best best_of(const tracker::RunInfo& candidate, double value) {
+    return {value,
+            candidate.id.substr(0, 8) + (candidate.name.empty() ? "" : " " + candidate.name)};
+  }
+
+  // What the run is compared with: the caller's baseline run (whatever its verdict), else the
+  // best value among the PASS runs of the run's experiment created before it (among all of
+  // them with baseline_any_time, or when the run has no creation time), with the run that has
+  // it; the newest on ties.
+  std::optional<BaselineRuns::Best> best_baseline(const RunContext& ctx) const {
+    const auto& run = ctx.run();
+    if (const tracker::RunInfo* chosen = ctx.baseline_run()) {
+      const auto number = value_of(*chosen);
+      if (!number) return std::nullopt;
+      return best_of(*chosen, *number);
+    }
+    const bool earlier_only = !ctx.baseline_any_time() && run.created_at > 0;
+    if (ctx.baselines() != nullptr && !ctx.baseline_any_time()) {
+      return ctx.baselines()->best_before(run, describe(paths_), maximize_,
+                                          [this](const auto& c) { return value_of(c); });
+    }
+    tracker::RunFilter filter;
+    filter.experiment = run.experiment;
+    filter.verdict = std::string(tracker::kPassVerdict);
+    if (earlier_only) filter.created_until = run.created_at;
+    std::optional<BaselineRuns::Best> best;
+    for (const auto& candidate : ctx.store()->list_runs(filter)) {  // newest first
+      if (candidate.id == run.id) continue;
+      if (earlier_only && !(candidate.created_at < run.created_at)) continue;
+      const auto number = value_of(candidate);
+      if (!number) continue;
+      if (!best || (maximize_ ? *number > best->value : *number < best->value)) {
+        best = best_of(candidate, *number);
+      }
+    }
+    return best;
+  }
+
   PathAlternatives paths_;
   bool maximize_;
   double min_improvement_;

@@ -151,6 +151,81 @@ TEST_P(ListRuns, FiltersCombineWithAnd) {
   EXPECT_EQ(names(filter), (Names{"baseline-b"}));
 }
 
+RunFilter sorted(RunSort::Key key, bool descending) {
+  RunFilter filter;
+  filter.sort.key = key;
+  filter.sort.descending = descending;
+  return filter;
+}
+
+TEST_P(ListRuns, SortsByCreationAndNameBytewise) {
+  EXPECT_EQ(names(sorted(RunSort::Key::kCreated, false)),
+            (Names{"Baseline-A", "baseline-b", "sweep-1", "other"}));
+  EXPECT_EQ(names(sorted(RunSort::Key::kName, false)),
+            (Names{"Baseline-A", "baseline-b", "other", "sweep-1"}));
+  EXPECT_EQ(names(sorted(RunSort::Key::kName, true)),
+            (Names{"sweep-1", "other", "baseline-b", "Baseline-A"}));
+}
+
+TEST_P(ListRuns, SortsByScoreWithTiesNewestFirstAndMissingLast) {
+  // baseline-b and sweep-1 both scored 90; the others were never validated.
+  const Names expected{"sweep-1", "baseline-b", "other", "Baseline-A"};
+  EXPECT_EQ(names(sorted(RunSort::Key::kScore, true)), expected);
+  EXPECT_EQ(names(sorted(RunSort::Key::kScore, false)), expected);
+}
+
+TEST_P(ListRuns, SortsByAMetricsLastValue) {
+  RunFilter filter = sorted(RunSort::Key::kMetric, false);
+  filter.sort.metric = SeriesKey::parse("loss{subset=val}");
+  EXPECT_EQ(names(filter), (Names{"sweep-1", "baseline-b", "other", "Baseline-A"}));
+  filter.sort.descending = true;
+  filter.sort.metric = SeriesKey::parse("loss");
+  EXPECT_EQ(names(filter), (Names{"Baseline-A", "other", "baseline-b", "sweep-1"}));
+  filter.sort.metric = SeriesKey::parse("accuracy");  // nobody has it: newest first
+  EXPECT_EQ(names(filter), (Names{"other", "sweep-1", "baseline-b", "Baseline-A"}));
+}
+
+TEST_P(ListRuns, SortsByAParamNumbersBeforeStringsMissingLast) {
+  RunFilter filter = sorted(RunSort::Key::kParam, true);
+  filter.sort.param = "optimizer.lr";
+  EXPECT_EQ(names(filter), (Names{"Baseline-A", "other", "baseline-b", "sweep-1"}));
+  filter.sort.param = "optimizer.name";
+  filter.sort.descending = false;
+  EXPECT_EQ(names(filter), (Names{"sweep-1", "baseline-b", "other", "Baseline-A"}));
+  RunOptions options;
+  options.name = "numeric-name";
+  options.params = {{"optimizer", {{"name", 7}}}};
+  store_->start_run(options).finish();
+  store_->start_run({}).finish();  // no params: last in both directions
+  EXPECT_EQ(names(filter).front(), "numeric-name");
+  EXPECT_EQ(names(filter).back(), "");
+  filter.sort.descending = true;
+  EXPECT_EQ(names(filter).front(), "other");  // "sgd" is the largest string
+  EXPECT_EQ(names(filter).at(4), "numeric-name");
+  EXPECT_EQ(names(filter).back(), "");
+}
+
+TEST_P(ListRuns, OffsetPagesAndCountIgnoresPaging) {
+  RunFilter filter;
+  filter.offset = 1;
+  filter.limit = 2;
+  EXPECT_EQ(names(filter), (Names{"sweep-1", "baseline-b"}));
+  EXPECT_EQ(store_->count_runs(filter), 4u);
+  filter.offset = 3;
+  EXPECT_EQ(names(filter), (Names{"Baseline-A"}));
+  filter.offset = 4;
+  EXPECT_TRUE(names(filter).empty());
+  filter = sorted(RunSort::Key::kName, false);
+  filter.experiment = "mnist";
+  filter.offset = 1;
+  EXPECT_EQ(names(filter), (Names{"baseline-b", "sweep-1"}));
+  EXPECT_EQ(store_->count_runs(filter), 3u);
+  filter.tags = {"gpu"};
+  EXPECT_EQ(store_->count_runs(filter), 1u);
+  filter.ids = {"ffffffffffffffffffffffffffffffff"};
+  EXPECT_EQ(store_->count_runs(filter), 0u);
+}
+
 TEST_P(ListRuns, AmbiguousIdPrefixInFilterThrows) {
   for (int i = 0; i < 13; ++i) store_->start_run().finish();  // 17 runs: a shared first digit
   std::map<char, int> first;

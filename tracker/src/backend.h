@@ -157,6 +157,14 @@ struct RunQuery {
   std::size_t limit = 0;      ///< 0 = all
 };
 
+/// A whole RunFilter for the database to evaluate (Backend::select_runs / count_runs).
+struct RunSelection {
+  RunFilter filter;  ///< ids already resolved to full ids (an empty list: any run)
+  /// Runs stored `running` that crash detection found gone (persisted or, on a read-only
+  /// store, not): the status filter treats them as `crashed`.
+  std::vector<std::string> crashed_ids;
+};
+
 /// A store backend. Implementations are safe for concurrent use from multiple threads and
 /// serialise writers of several processes themselves (never surfacing "busy" errors).
 class Backend {
@@ -229,6 +237,12 @@ class Backend {
   /// Runs with params, results, tags, metric summaries and latest verdict/score; status as
   /// stored (no crash detection); newest first.
   virtual std::vector<RunInfo> load_runs(const RunQuery& query) = 0;
+  /// Ids of the runs matching `selection`, in its sort order, its offset and limit applied,
+  /// all in the database (the SQL is built by run_select_sql.h; InvalidArgument for a
+  /// filter it cannot express).
+  virtual std::vector<std::string> select_runs(const RunSelection& selection) = 0;
+  /// The number of runs matching `selection` (sort, offset and limit ignored).
+  virtual std::size_t count_runs(const RunSelection& selection) = 0;
   /// Ids starting with `prefix`, at most `limit` of them, sorted.
   virtual std::vector<std::string> ids_with_prefix(std::string_view prefix, std::size_t limit) = 0;
   /// Runs whose id starts with `id_prefix` (none when it is empty) or whose name equals `name`

@@ -284,6 +284,9 @@ std::int64_t insert_validation(PgConnection& c, const ValidationRecord& record) 
           .add(record.violations.dump())
           .add(record.report.dump())
           .add(record.created_at));
+  // The run row's summary follows its latest validation (ids increase: this one).
+  c.exec("storing a validation", "UPDATE runs SET verdict = $1, score = $2 WHERE id = $3",
+         PgParams().add(record.verdict).add(record.score).add(record.run_id));
   return r.int64(0, 0);
 }
 

@@ -43,6 +43,8 @@ class PgBackend final : public Backend {
   bool request_stop(const std::string& run_id, const StopRequest& request) override;
 
   std::vector<RunInfo> load_runs(const RunQuery& query) override;
+  std::vector<std::string> select_runs(const RunSelection& selection) override;
+  std::size_t count_runs(const RunSelection& selection) override;
   std::vector<std::string> ids_with_prefix(std::string_view prefix, std::size_t limit) override;
   std::vector<RunRef> find_runs(std::string_view id_prefix, std::string_view name,
                                 std::size_t limit) override;

@@ -53,6 +53,10 @@ RunInfo read_run_row(const PgResult& r, int i) {
   run.error = r.text(i, 11);
   run.params = parse_json_column(r.bytes(i, 12), "params", run.id);
   run.results = parse_json_column(r.bytes(i, 13), "results", run.id);
+  if (!r.is_null(i, 14)) {
+    run.verdict = r.text(i, 14);
+    run.score = r.float8(i, 15);
+  }
   return run;
 }
 
@@ -117,25 +121,15 @@ void attach_series(PgConnection& c, std::vector<RunInfo>& runs,
   }
 }
 
-void attach_tags_and_verdicts(PgConnection& c, std::vector<RunInfo>& runs,
-                              const std::unordered_map<std::string_view, std::size_t>& index,
-                              bool all_runs, const PgParams& ids) {
+void attach_tags(PgConnection& c, std::vector<RunInfo>& runs,
+                 const std::unordered_map<std::string_view, std::size_t>& index, bool all_runs,
+                 const PgParams& ids) {
   PgResult tags =
       c.exec("listing runs",
              per_run("SELECT run_id, tag", "FROM tags", all_runs, " ORDER BY run_id, tag"), ids);
   for (int i = 0; i < tags.rows(); ++i) {
     auto found = index.find(tags.bytes(i, 0));
     if (found != index.end()) runs[found->second].tags.push_back(tags.text(i, 1));
-  }
-  PgResult verdicts = c.exec("listing runs",
-                             per_run("SELECT DISTINCT ON (run_id) run_id, verdict, score",
-                                     "FROM validations", all_runs, " ORDER BY run_id, id DESC"),
-                             ids);
-  for (int i = 0; i < verdicts.rows(); ++i) {
-    auto found = index.find(verdicts.bytes(i, 0));
-    if (found == index.end()) continue;
-    runs[found->second].verdict = verdicts.text(i, 1);
-    runs[found->second].score = verdicts.float8(i, 2);
   }
 }
 
@@ -170,8 +164,8 @@ std::vector<RunInfo> PgBackend::load_runs(const RunQuery& query) {
     PgResult rows = c.exec(
         "listing runs",
         "SELECT r.id, r.name, e.name, r.status, r.created_at, r.started_at, r.finished_at, "
-        "r.heartbeat_at, r.host, r.pid, r.command, r.error, r.params, r.results "
-        "FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+        "r.heartbeat_at, r.host, r.pid, r.command, r.error, r.params, r.results, r.verdict, "
+        "r.score FROM runs r JOIN experiments e ON e.id = r.experiment_id "
         "WHERE ($1::text IS NULL OR e.name = $1) AND ($2::float8 IS NULL OR r.created_at >= $2) "
         "AND ($3::float8 IS NULL OR r.created_at <= $3) AND (NOT $4 OR r.status = 'running') "
         "AND ($5::text[] IS NULL OR r.id = ANY($5)) "
@@ -193,7 +187,7 @@ std::vector<RunInfo> PgBackend::load_runs(const RunQuery& query) {
                           !query.created_until && !query.running_only && query.limit == 0;
     PgParams id_param;
     if (!all_runs) id_param.add_array(ids);
-    attach_tags_and_verdicts(c, runs, index, all_runs, id_param);
+    attach_tags(c, runs, index, all_runs, id_param);
     attach_series(c, runs, index, all_runs, id_param);
     return runs;
   });

@@ -147,6 +147,20 @@ CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
 CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
   FOR EACH STATEMENT EXECUTE FUNCTION vigil_audit_append_only();
 )sql",
+    // 3 -> 4: listings at scale (schema.cc, version 4): the latest verdict and score on the
+    // run row, and the indexes of Backend::select_runs.
+    R"sql(
+ALTER TABLE runs ADD COLUMN verdict text COLLATE "C", ADD COLUMN score double precision;
+UPDATE runs r SET verdict = v.verdict, score = v.score
+  FROM (SELECT DISTINCT ON (run_id) run_id, verdict, score FROM validations
+        ORDER BY run_id, id DESC) v
+  WHERE v.run_id = r.id;
+CREATE INDEX runs_by_experiment ON runs(experiment_id, created_at);
+CREATE INDEX runs_by_verdict ON runs(verdict, created_at);
+CREATE INDEX runs_by_score ON runs(score);
+CREATE INDEX tags_by_tag ON tags(tag, run_id);
+CREATE INDEX series_by_key ON series(name, context, last, run_id);
+)sql",
 };
 
 static_assert(sizeof(kPgMigrations) / sizeof(kPgMigrations[0]) == kPgSchemaVersion,

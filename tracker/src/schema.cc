@@ -139,6 +139,22 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql",
+    // 3 -> 4: listings at scale. The run row is the run's summary for listings: besides its
+    // status it carries the latest validation's verdict and score (set by every validation
+    // insert, in its transaction); series rows carry each series' aggregates. The indexes
+    // let the database filter, sort and page runs (Backend::select_runs).
+    R"sql(
+ALTER TABLE runs ADD COLUMN verdict TEXT;
+ALTER TABLE runs ADD COLUMN score REAL;
+UPDATE runs SET (verdict, score) = (SELECT v.verdict, v.score FROM validations v
+  WHERE v.run_id = runs.id ORDER BY v.id DESC LIMIT 1);
+CREATE INDEX runs_by_experiment ON runs(experiment_id, created_at);
+CREATE INDEX runs_by_verdict ON runs(verdict, created_at);
+CREATE INDEX runs_by_score ON runs(score);
+CREATE INDEX runs_by_name ON runs(name);
+CREATE INDEX tags_by_tag ON tags(tag, run_id);
+CREATE INDEX series_by_key ON series(name, context, last, run_id);
+)sql",
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

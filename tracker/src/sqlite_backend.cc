@@ -134,7 +134,14 @@ std::int64_t insert_validation(Connection& db, const ValidationRecord& record) {
       .bind(8, record.report.dump())
       .bind(9, record.created_at)
       .run();
-  return sqlite3_last_insert_rowid(db.get());
+  const std::int64_t id = sqlite3_last_insert_rowid(db.get());
+  // The run row's summary follows its latest validation (ids increase: this one).
+  db.cached("UPDATE runs SET verdict = ?1, score = ?2 WHERE id = ?3")
+      .bind(1, record.verdict)
+      .bind(2, record.score)
+      .bind(3, record.run_id)
+      .run();
+  return id;
 }
 
 void insert_run_row(Connection& db, const RunInfo& run) {

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "backend.h"
 #include "sqlite_util.h"
@@ -44,6 +46,8 @@ class SqliteBackend final : public Backend {
   bool request_stop(const std::string& run_id, const StopRequest& request) override;
 
   std::vector<RunInfo> load_runs(const RunQuery& query) override;
+  std::vector<std::string> select_runs(const RunSelection& selection) override;
+  std::size_t count_runs(const RunSelection& selection) override;
   std::vector<std::string> ids_with_prefix(std::string_view prefix, std::size_t limit) override;
   std::vector<RunRef> find_runs(std::string_view id_prefix, std::string_view name,
                                 std::size_t limit) override;
@@ -86,5 +90,21 @@ class SqliteBackend final : public Backend {
   std::mutex read_mu_;
   Connection reader_;  // guarded by read_mu_
 };
+
+template <typename Body>
+auto SqliteBackend::read(const char* what, Body&& body) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    try {
+      return body();
+    } catch (const SqliteError& e) {
+      if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) {
+        throw Error(std::string(what) + " failed in store " + path_ + ": " + e.what());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
 
 }  // namespace vigil::tracker::detail

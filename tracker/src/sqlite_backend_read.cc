@@ -83,18 +83,21 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
       ~EndRead() { sqlite3_exec(c.get(), "COMMIT", nullptr, nullptr, nullptr); }
     } end_read{reader_};
 
-    auto& stmt = reader_.cached(
+    // Only the conditions that are set: SQLite cannot use an index for "?5 IS NULL OR r.id
+    // IN (...)", so a page of ids or the running runs would cost a scan of every run.
+    std::string sql =
         "SELECT r.id, r.name, e.name, r.status, r.created_at, r.started_at, r.finished_at, "
-        "r.heartbeat_at, r.host, r.pid, r.command, r.error, r.params, r.results "
-        "FROM runs r JOIN experiments e ON e.id = r.experiment_id "
-        "WHERE (?1 IS NULL OR e.name = ?1) AND (?2 IS NULL OR r.created_at >= ?2) "
-        "AND (?3 IS NULL OR r.created_at <= ?3) AND (?4 = 0 OR r.status = 'running') "
-        "AND (?5 IS NULL OR r.id IN (SELECT value FROM json_each(?5))) "
-        "ORDER BY r.created_at DESC, r.id DESC LIMIT ?6");
+        "r.heartbeat_at, r.host, r.pid, r.command, r.error, r.params, r.results, r.verdict, "
+        "r.score FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE 1";
+    if (query.experiment) sql += " AND e.name = ?1";
+    if (query.created_since) sql += " AND r.created_at >= ?2";
+    if (query.created_until) sql += " AND r.created_at <= ?3";
+    if (query.running_only) sql += " AND r.status = 'running'";
+    if (!query.ids.empty()) sql += " AND r.id IN (SELECT value FROM json_each(?5))";
+    auto& stmt = reader_.cached(sql + " ORDER BY r.created_at DESC, r.id DESC LIMIT ?6");
     if (query.experiment) stmt.bind(1, *query.experiment);
     if (query.created_since) stmt.bind(2, *query.created_since);
     if (query.created_until) stmt.bind(3, *query.created_until);
-    stmt.bind(4, query.running_only ? 1 : 0);
     if (!query.ids.empty()) stmt.bind(5, nlohmann::json(query.ids).dump());
     stmt.bind(6, query.limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(query.limit));
     while (stmt.step()) {
@@ -118,6 +121,10 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
       run.error = stmt.column_text(11);
       run.params = parse_json_column(stmt.column_text(12), "params", run.id);
       run.results = parse_json_column(stmt.column_text(13), "results", run.id);
+      if (!stmt.is_null(14)) {
+        run.verdict = stmt.column_text(14);
+        run.score = stmt.column_double(15);  // NULL (a NaN score) reads as NaN
+      }
       runs.push_back(std::move(run));
     }
     stmt.reset();
@@ -189,19 +196,6 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
       for (auto& entry : list) runs[i].metrics.push_back(std::move(entry.second));
     }
 
-    auto& verdicts = reader_.cached(
-        "SELECT run_id, verdict, score FROM validations WHERE id IN (SELECT max(id) FROM "
-        "validations" +
-        restrict_to_ids + " GROUP BY run_id) ORDER BY run_id");
-    bind_ids(verdicts);
-    cursor = 0;
-    while (verdicts.step()) {
-      if (RunInfo* run = find_run(verdicts)) {
-        run->verdict = verdicts.column_text(1);
-        run->score = verdicts.column_double(2);
-      }
-    }
-    verdicts.reset();
     return runs;
   });
 }

@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <system_error>
+#include <unordered_map>
 
 #include "backend.h"
 #include "json_numbers.h"
@@ -42,23 +42,6 @@ void validate(const StoreOptions& options) {
   if (options.heartbeat_interval.count() <= 0 || options.stale_after.count() <= 0) {
     throw InvalidArgument("StoreOptions::heartbeat_interval and stale_after must be > 0 seconds");
   }
-}
-
-bool contains_case_insensitive(const std::string& haystack, const std::string& needle) {
-  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                        [](char a, char b) {
-                          return std::tolower(static_cast<unsigned char>(a)) ==
-                                 std::tolower(static_cast<unsigned char>(b));
-                        });
-  return it != haystack.end();
-}
-
-bool has_all_tags(const std::vector<std::string>& run_tags,
-                  const std::vector<std::string>& wanted) {
-  for (const auto& tag : wanted) {
-    if (std::find(run_tags.begin(), run_tags.end(), tag) == run_tags.end()) return false;
-  }
-  return true;
 }
 
 // What `vigil audit` shows of a deleted run: enough to tell what was lost.
@@ -441,46 +424,93 @@ std::int64_t Store::add_validation(const ValidationRecord& record) {
   return id;
 }
 
-std::vector<RunInfo> Store::list_runs(const RunFilter& filter) const {
-  auto& backend = backend_of(backend_);
+namespace {
+
+// Only what load_runs evaluates itself: one read of the page (or of whole tables), no id list.
+bool plain_listing(const RunFilter& f) {
+  return !f.name_contains && f.tags.empty() && f.statuses.empty() && f.params.empty() &&
+         f.metrics.empty() && !f.verdict && f.offset == 0 && f.sort.key == RunSort::Key::kCreated &&
+         f.sort.descending;
+}
+
+// Runs stored `running` whose process is gone: stored `crashed` now (unless read-only), and
+// named to the selection, so a status filter sees what a listing would show.
+std::vector<std::string> crashed_running_ids(detail::Backend& backend,
+                                             const StoreOptions& options) {
+  detail::RunQuery running;
+  running.running_only = true;
+  std::vector<RunInfo> runs = backend.load_runs(running);
+  detail::derive_crashes(backend, options, runs);
+  std::vector<std::string> ids;
+  for (const RunInfo& run : runs) {
+    if (run.status != RunStatus::kRunning) ids.push_back(run.id);
+  }
+  return ids;
+}
+
+// The runs of `ids` (read in one batch), in that order; ids deleted meanwhile are skipped.
+std::vector<RunInfo> load_in_order(detail::Backend& backend, std::vector<std::string> ids) {
+  if (ids.empty()) return {};
   detail::RunQuery query;
+  query.ids = ids;
+  std::vector<RunInfo> loaded = backend.load_runs(query);
+  std::unordered_map<std::string_view, std::size_t> position(ids.size() * 2);
+  for (std::size_t i = 0; i < ids.size(); ++i) position.emplace(ids[i], i);
+  std::vector<std::optional<RunInfo>> ordered(ids.size());
+  for (RunInfo& run : loaded) {
+    auto found = position.find(run.id);
+    if (found != position.end()) ordered[found->second] = std::move(run);
+  }
+  std::vector<RunInfo> runs;
+  runs.reserve(ordered.size());
+  for (auto& run : ordered) {
+    if (run) runs.push_back(std::move(*run));
+  }
+  return runs;
+}
+
+}  // namespace
+
+std::optional<detail::RunSelection> Store::selection(const RunFilter& filter) const {
+  detail::RunSelection selection;
+  selection.filter = filter;
+  selection.filter.ids.clear();
   for (const auto& id : filter.ids) {
     try {
-      query.ids.push_back(resolve_run_id(id));
+      selection.filter.ids.push_back(resolve_run_id(id));
     } catch (const RunNotFound&) {  // no such run: it simply matches nothing
     }
   }
-  if (!filter.ids.empty() && query.ids.empty()) return {};
-  query.experiment = filter.experiment;
-  query.created_since = filter.created_since;
-  query.created_until = filter.created_until;
-  const bool post_filters = filter.name_contains || !filter.tags.empty() ||
-                            !filter.statuses.empty() || !filter.params.empty() ||
-                            !filter.metrics.empty() || filter.verdict;
-  query.limit = post_filters ? 0 : filter.limit;
-  std::vector<RunInfo> runs = backend.load_runs(query);
-  detail::complete_loaded_runs(backend, writer_->options(), runs);
-  if (!post_filters) return runs;
-
-  std::vector<RunInfo> out;
-  for (auto& run : runs) {
-    if (filter.name_contains && !contains_case_insensitive(run.name, *filter.name_contains)) {
-      continue;
-    }
-    if (!has_all_tags(run.tags, filter.tags)) continue;
-    if (!filter.statuses.empty() && std::find(filter.statuses.begin(), filter.statuses.end(),
-                                              run.status) == filter.statuses.end()) {
-      continue;
-    }
-    if (filter.verdict && run.verdict != filter.verdict) continue;
-    bool ok = true;
-    for (const auto& condition : filter.params) ok = ok && condition.matches(run.params);
-    for (const auto& condition : filter.metrics) ok = ok && condition.matches(run.metrics);
-    if (!ok) continue;
-    out.push_back(std::move(run));
-    if (filter.limit != 0 && out.size() >= filter.limit) break;
+  if (!filter.ids.empty() && selection.filter.ids.empty()) return std::nullopt;
+  if (!filter.statuses.empty()) {
+    selection.crashed_ids = crashed_running_ids(backend_of(backend_), writer_->options());
   }
-  return out;
+  return selection;
+}
+
+std::vector<RunInfo> Store::list_runs(const RunFilter& filter) const {
+  auto& backend = backend_of(backend_);
+  const auto selected = selection(filter);
+  if (!selected) return {};
+  std::vector<RunInfo> runs;
+  if (plain_listing(filter)) {
+    detail::RunQuery query;
+    query.ids = selected->filter.ids;
+    query.experiment = filter.experiment;
+    query.created_since = filter.created_since;
+    query.created_until = filter.created_until;
+    query.limit = filter.limit;
+    runs = backend.load_runs(query);
+  } else {
+    runs = load_in_order(backend, backend.select_runs(*selected));
+  }
+  detail::complete_loaded_runs(backend, writer_->options(), runs);
+  return runs;
+}
+
+std::size_t Store::count_runs(const RunFilter& filter) const {
+  const auto selected = selection(filter);
+  return selected ? backend_of(backend_).count_runs(*selected) : 0;
 }
 
 std::string Store::resolve_run_id(std::string_view id_or_prefix) const {

@@ -150,33 +150,83 @@ std::string Api::resolve(const std::string& id) const {
   return reader_.resolve_run_id(id);
 }
 
+namespace {
+
+// Facets describe the newest matching runs, at most this many (reading every match would
+// make each page cost O(all runs)).
+constexpr std::size_t kFacetSample = 500;
+
+// The store's sort for a dashboard sort key; nullopt for the fields the database does not
+// sort by (experiment, status, duration, verdict, tags), which page from a snapshot.
+std::optional<tracker::RunSort> store_sort(const RunsQuery& query) {
+  tracker::RunSort sort;
+  if (!query.sort) return sort;  // newest first
+  sort.descending = query.descending;
+  const SortKey& key = *query.sort;
+  switch (key.kind) {
+    case SortKey::Kind::kParam:
+      sort.key = tracker::RunSort::Key::kParam;
+      sort.param = key.name;
+      return sort;
+    case SortKey::Kind::kMetric:
+      try {
+        sort.metric = tracker::SeriesKey::parse(key.name);
+      } catch (const tracker::InvalidArgument&) {
+        return std::nullopt;  // no series has that name: the snapshot's order says so
+      }
+      sort.key = tracker::RunSort::Key::kMetric;
+      return sort;
+    case SortKey::Kind::kField:
+      break;
+  }
+  if (key.name == "created_at") return sort;
+  if (key.name == "name") sort.key = tracker::RunSort::Key::kName;
+  if (key.name == "score") sort.key = tracker::RunSort::Key::kScore;
+  if (sort.key == tracker::RunSort::Key::kCreated) return std::nullopt;
+  return sort;
+}
+
+}  // namespace
+
 nlohmann::json Api::list_runs(const QueryParams& params) const {
   const auto query = parse_runs_query(params);
   nlohmann::json result = nlohmann::json::object();
   auto& list = result["runs"] = nlohmann::json::array();
   result["offset"] = query.offset;
   result["limit"] = query.limit;
-  if (!query.sort && query.offset == 0 && !query.facets) {
-    // `vigil runs ls` semantics: the store's own limit (newest first) is enough. The total is
-    // known only when the page came back short.
+  if (const auto sort = store_sort(query)) {
+    // The database filters, sorts and pages; the total is counted unless the page shows it.
     auto filter = query.filter;
+    filter.sort = *sort;
+    filter.offset = query.offset;
     filter.limit = query.limit;
     const auto runs = reader_.list_runs(filter);
     for (const auto& run : runs) list.push_back(nlohmann::json(run));
-    const bool complete = query.limit == 0 || runs.size() < query.limit;
-    result["total"] = complete ? nlohmann::json(runs.size()) : nlohmann::json(nullptr);
+    // A short page that is not past the end holds the last match: it tells the total.
+    const bool complete =
+        query.limit == 0 || (runs.size() < query.limit && (query.offset == 0 || !runs.empty()));
+    result["total"] = complete ? query.offset + runs.size() : reader_.count_runs(filter);
+    if (query.facets) {
+      result["facets"] = runs_cache_
+                             .get(filter_key(params),
+                                  [&] {
+                                    auto sample = query.filter;
+                                    sample.limit = kFacetSample;
+                                    return reader_.list_runs(sample);
+                                  })
+                             ->facets;
+    }
     return result;
   }
-  // Sorting, paging and facets need every match; the snapshot is reused across pages.
-  const auto snapshot = runs_cache_.get(filter_key(params), [&] {
+  // Sorting by a field the database does not sort by needs every match; the snapshot is
+  // reused across pages.
+  const auto snapshot = runs_cache_.get(filter_key(params) + "\x1d" + "all", [&] {
     auto filter = query.filter;
     filter.limit = 0;
     return reader_.list_runs(filter);
   });
   const auto& runs = snapshot->runs;
-  const SortKey newest{SortKey::Kind::kField, "created_at"};
-  const auto order = query.sort ? sorted_order(runs, *query.sort, query.descending)
-                                : sorted_order(runs, newest, true);
+  const auto order = sorted_order(runs, *query.sort, query.descending);
   const std::size_t begin = std::min(query.offset, runs.size());
   const std::size_t end =
       query.limit == 0 ? runs.size() : std::min(runs.size(), begin + query.limit);

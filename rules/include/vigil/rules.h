@@ -2,6 +2,7 @@
 
 // Umbrella header of vigil::rules: governance rules applied before, during and after training.
 
+#include "vigil/rules/baseline.h"
 #include "vigil/rules/errors.h"
 #include "vigil/rules/evaluate.h"
 #include "vigil/rules/format.h"

@@ -35,6 +35,9 @@ struct EvaluationOptions {
   const tracker::RunInfo* baseline_run = nullptr;
   /// Baseline rules search every PASS run of the experiment, not only earlier ones.
   bool baseline_any_time = false;
+  /// Earlier PASS runs for baseline rules, kept by a caller that validates many runs (see
+  /// BaselineRuns); default none: a baseline rule lists them from `store` itself.
+  BaselineRuns* baselines = nullptr;
 };
 
 /// Evaluates every active rule of `options.phase` against `run`, collects every violation, then

@@ -19,6 +19,8 @@ class Store;
 
 namespace vigil::rules {
 
+class BaselineRuns;
+
 namespace detail {
 struct RuleAccess;
 }  // namespace detail
@@ -38,9 +40,9 @@ class SeriesSource {
 /// Non-owning; everything referenced must outlive the context.
 class RunContext {
  public:
-  RunContext(const tracker::RunInfo& run, const tracker::Store* store,
-             const SeriesSource* series) noexcept
-      : run_(run), store_(store), series_(series) {}
+  RunContext(const tracker::RunInfo& run, const tracker::Store* store, const SeriesSource* series,
+             BaselineRuns* baselines = nullptr) noexcept
+      : run_(run), store_(store), series_(series), baselines_(baselines) {}
   const tracker::RunInfo& run() const noexcept { return run_; }
   /// May be null: rules that need it report themselves not evaluable.
   const tracker::Store* store() const noexcept { return store_; }
@@ -57,6 +59,8 @@ class RunContext {
     baseline_run_ = run;
     baseline_any_time_ = any_time;
   }
+  /// May be null: baseline rules then list earlier PASS runs from store().
+  BaselineRuns* baselines() const noexcept { return baselines_; }
   std::optional<ResolvedValue> resolve(const PathAlternatives& paths) const {
     return rules::resolve(paths, run_);
   }
@@ -69,6 +73,8 @@ class RunContext {
   const tracker::RunInfo& run_;
   const tracker::Store* store_;
   const SeriesSource* series_;
+  BaselineRuns* baselines_;
+
   const tracker::RunInfo* baseline_run_ = nullptr;
   bool baseline_any_time_ = false;
 };

@@ -49,6 +49,24 @@ struct MetricCondition {
   bool matches(const std::vector<SeriesSummary>& metrics) const;
 };
 
+/// The order of list_runs. Runs lacking the value (no score, no such series or a NaN last
+/// value, no such param or a null one) come last in both directions; ties are newest first.
+/// The database sorts, through an index where the key has one (created_at, name, score).
+struct RunSort {
+  enum class Key {
+    kCreated,  ///< created_at (the default, newest first)
+    kName,     ///< run name, bytewise
+    kScore,    ///< score of the latest validation
+    kMetric,   ///< last value of `metric`
+    kParam,    ///< value at dotted `param`: numbers and booleans (0/1) numerically, before
+               ///< strings (bytewise), before other JSON (by its stored text)
+  };
+  Key key = Key::kCreated;
+  bool descending = true;
+  SeriesKey metric;   ///< kMetric: the series
+  std::string param;  ///< kParam: dotted path into the params object
+};
+
 /// Which runs list_runs returns. Every set field must match (logical AND).
 struct RunFilter {
   std::vector<std::string> ids;              ///< exact ids or unique prefixes; empty = any
@@ -61,7 +79,9 @@ struct RunFilter {
   std::vector<ParamCondition> params;
   std::vector<MetricCondition> metrics;
   std::optional<std::string> verdict;  ///< "PASS" or "FAIL" (latest validation)
-  std::size_t limit = 0;               ///< at most this many runs, newest first; 0 = all
+  RunSort sort;                        ///< order of the runs (default: newest first)
+  std::size_t offset = 0;              ///< matching runs skipped, in `sort` order (paging)
+  std::size_t limit = 0;               ///< at most this many runs after `offset`; 0 = all
 };
 
 /// One stored validation of a run against a rule set (written by vigil::rules).

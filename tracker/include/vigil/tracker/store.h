@@ -25,6 +25,7 @@ class Store;
 namespace detail {
 class Backend;
 class Writer;
+struct RunSelection;
 /// The backend behind `store`, for tracker functions beside Store (copy_runs). Throws Error
 /// for a moved-from Store.
 Backend& store_backend(const Store& store);
@@ -181,9 +182,17 @@ class Store {
 
   // --- reading -------------------------------------------------------------------------
 
-  /// Runs matching `filter`, newest first, with params, results, tags, metric summaries,
-  /// and the latest verdict/score.
+  /// Runs matching `filter`, in `filter.sort` order (newest first by default), the page
+  /// `filter.offset` / `filter.limit`, with params, results, tags, metric summaries and the
+  /// latest verdict/score. The database filters, sorts and pages (indexed: a page costs
+  /// about the same whatever the number of runs, unless a param condition or sort reads every
+  /// run's params). Runs stored `running` whose process is gone are reported (and, unless
+  /// read-only, stored) `crashed` before the status filter applies.
   std::vector<RunInfo> list_runs(const RunFilter& filter = {}) const;
+
+  /// The number of runs matching `filter`, ignoring its sort, offset and limit (the total a
+  /// paged listing shows). Same matching rules as list_runs.
+  [[nodiscard]] std::size_t count_runs(const RunFilter& filter) const;
 
   /// Full id of the run whose id is `id_or_prefix` or starts with it.
   /// Throws RunNotFound or AmbiguousRunId (listing the candidates).
@@ -286,6 +295,9 @@ class Store {
  private:
   friend detail::Backend& detail::store_backend(const Store& store);
   void change_tags(std::string_view run_id, const std::vector<std::string>& tags, bool add);
+  /// `filter` for the backend: ids resolved (nullopt when none of several exists), and the
+  /// runs found crashed when it filters by status.
+  std::optional<detail::RunSelection> selection(const RunFilter& filter) const;
 
   std::string uri_;
   std::shared_ptr<detail::Backend> backend_;

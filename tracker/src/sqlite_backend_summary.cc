@@ -1,0 +1,56 @@
+// SqliteBackend: run selection in the database (filters, sort, paging, counts), with the SQL
+// of run_select_sql.h. The run row carries the listing's summary (status, latest verdict and
+// score, kept by the writes that change them); series rows carry each series' aggregates.
+
+#include <type_traits>
+
+#include "run_select_sql.h"
+#include "sqlite_backend.h"
+
+namespace vigil::tracker::detail {
+namespace {
+
+void bind_all(Statement& stmt, const std::vector<SqlValue>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const int index = static_cast<int>(i + 1);
+    std::visit(
+        [&](const auto& value) {
+          using T = std::decay_t<decltype(value)>;
+          if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            stmt.bind(index, nlohmann::json(value).dump());
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            stmt.bind(index, std::string_view(value));
+          } else {
+            stmt.bind(index, value);
+          }
+        },
+        values[i]);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> SqliteBackend::select_runs(const RunSelection& selection) {
+  const SqlQuery query = select_runs_sql(selection, SqlDialect::kSqlite);
+  return read("listing runs", [&] {
+    auto& stmt = reader_.cached(query.sql);
+    bind_all(stmt, query.values);
+    std::vector<std::string> ids;
+    while (stmt.step()) ids.push_back(stmt.column_text(0));
+    stmt.reset();
+    return ids;
+  });
+}
+
+std::size_t SqliteBackend::count_runs(const RunSelection& selection) {
+  const SqlQuery query = count_runs_sql(selection, SqlDialect::kSqlite);
+  return read("counting runs", [&] {
+    auto& stmt = reader_.cached(query.sql);
+    bind_all(stmt, query.values);
+    const std::int64_t count = stmt.step() ? stmt.column_int64(0) : 0;
+    stmt.reset();
+    return static_cast<std::size_t>(count);
+  });
+}
+
+}  // namespace vigil::tracker::detail
