@@ -225,11 +225,15 @@ TEST_F(PgBackendTest, Version2StoreGainsGovernanceTablesAndKeepsItsRuns) {
     run.finish();
     id = run.id();
   }
-  // Back to the tables of version 2 (before governance), as an older vigil left them.
-  testing::postgres_admin("SET search_path TO " + schema_ +
-                              "; DROP TABLE policies, waivers, audit; DROP FUNCTION "
-                              "vigil_audit_append_only(); UPDATE vigil_schema SET version = 2",
-                          "vigil_test");
+  // Back to the tables of version 2 (before governance and the listing columns of version 4),
+  // as an older vigil left them.
+  testing::postgres_admin(
+      "SET search_path TO " + schema_ +
+          "; DROP TABLE policies, waivers, audit; DROP FUNCTION vigil_audit_append_only(); "
+          "DROP INDEX runs_by_experiment, runs_by_verdict, runs_by_score, tags_by_tag, "
+          "series_by_key; ALTER TABLE runs DROP COLUMN verdict, DROP COLUMN score; "
+          "UPDATE vigil_schema SET version = 2",
+      "vigil_test");
   Store store(uri_, testing::quiet_store_options());
   EXPECT_EQ(testing::postgres_count("SELECT version FROM " + schema_ + ".vigil_schema"),
             detail::kPgSchemaVersion);

@@ -12,10 +12,6 @@
 namespace vigil::tracker::detail {
 namespace {
 
-constexpr unsigned kInt8Oid = 20;
-constexpr unsigned kTextOid = 25;
-constexpr unsigned kFloat8Oid = 701;
-
 // A stored details column that cannot be read back shows as {} with a warning (as in SQLite).
 nlohmann::json parse_details(std::string_view text, std::int64_t id) {
   try {

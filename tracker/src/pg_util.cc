@@ -10,16 +10,6 @@
 namespace vigil::tracker::detail {
 namespace {
 
-// Type OIDs of the binary values we send and read (pg_type.dat; fixed since PostgreSQL 7).
-constexpr unsigned kBoolOid = 16;
-constexpr unsigned kByteaOid = 17;
-constexpr unsigned kInt8Oid = 20;
-constexpr unsigned kTextOid = 25;
-constexpr unsigned kFloat8Oid = 701;
-constexpr unsigned kTextArrayOid = 1009;
-constexpr unsigned kByteaArrayOid = 1001;
-constexpr unsigned kInt8ArrayOid = 1016;
-constexpr unsigned kFloat8ArrayOid = 1022;
 
 void put_be32(std::string& out, std::uint32_t v) {
   const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),

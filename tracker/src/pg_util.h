@@ -16,6 +16,17 @@
 
 namespace vigil::tracker::detail {
 
+// Type OIDs of the binary values we send and read (pg_type.dat; fixed since PostgreSQL 7).
+inline constexpr unsigned kBoolOid = 16;
+inline constexpr unsigned kByteaOid = 17;
+inline constexpr unsigned kInt8Oid = 20;
+inline constexpr unsigned kTextOid = 25;
+inline constexpr unsigned kFloat8Oid = 701;
+inline constexpr unsigned kTextArrayOid = 1009;
+inline constexpr unsigned kByteaArrayOid = 1001;
+inline constexpr unsigned kInt8ArrayOid = 1016;
+inline constexpr unsigned kFloat8ArrayOid = 1022;
+
 /// A libpq call failed. `sqlstate()` is the server's SQLSTATE ("" when the failure happened
 /// on the client side, e.g. a lost connection).
 class PgError : public Error {

@@ -91,20 +91,4 @@ class SqliteBackend final : public Backend {
   Connection reader_;  // guarded by read_mu_
 };
 
-template <typename Body>
-auto SqliteBackend::read(const char* what, Body&& body) {
-  std::lock_guard<std::mutex> lock(read_mu_);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  for (;;) {
-    try {
-      return body();
-    } catch (const SqliteError& e) {
-      if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) {
-        throw Error(std::string(what) + " failed in store " + path_ + ": " + e.what());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-}
-
 }  // namespace vigil::tracker::detail

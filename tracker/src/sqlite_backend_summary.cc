@@ -6,6 +6,7 @@
 
 #include "run_select_sql.h"
 #include "sqlite_backend.h"
+#include "sqlite_backend_tx.h"
 
 namespace vigil::tracker::detail {
 namespace {
