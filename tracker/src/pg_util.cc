@@ -10,7 +10,6 @@
 namespace vigil::tracker::detail {
 namespace {
 
-
 void put_be32(std::string& out, std::uint32_t v) {
   const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
                          static_cast<char>(v >> 8), static_cast<char>(v)};
