@@ -4,8 +4,8 @@
 //       each), stop when the job's stop request appears; finish
 //   vigil_job_test_child STORE JOB RANK WORLD nan STEP      as train (without end), but the
 //       value of step STEP is NaN: request the job's stop, end aborted
-//   vigil_job_test_child STORE JOB RANK WORLD hold          print "ready ID", then finish once
-//       the file STORE.go exists (or the job's stop request appears)
+//   vigil_job_test_child STORE JOB RANK WORLD hold GO_FILE  print "ready ID", then finish once
+//       the file GO_FILE exists (or the job's stop request appears)
 // Rank 0 logs `loss`, the others `loss{rank=N}`. Exit codes as run_main: 0 finished,
 // 4 aborted (stopped by the job's stop request or by the NaN), 1 error.
 #include <unistd.h>
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
     Run run = store.join_run(options, rank);
     if (mode == "train") return train(run, rank.rank, std::stol(argv[6]), -1);
     if (mode == "nan") return train(run, rank.rank, 1000000, std::stol(argv[6]));
-    if (mode == "hold") return hold(run, store_uri + ".go");
+    if (mode == "hold" && argc > 6) return hold(run, argv[6]);
     std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
     return 2;
   } catch (const std::exception& e) {
