@@ -87,7 +87,7 @@ TEST(ComplianceSummary, TalliesRatesHistogramRulesAndExperiments) {
   lr["rule_id"] = "lr";
   summary.add(run("a1", "a", "2026-11-23T10:00:00Z"), record("PASS", 95.0, json::array()));
   summary.add(run("a2", "a", "2026-11-29T10:00:00Z"), record("FAIL", 45.0, {lr, lr}));
-  summary.add(run("b1", "b", "2026-11-30T10:00:00Z"), record("FAIL", 5.0, {lr}));
+  summary.add(run("b1", "b", "2026-11-30T10:00:00Z"), record("FAIL", 5.0, json::array({lr})));
   summary.add_unvalidated();
   const json out = summary.to_json();
   EXPECT_EQ(out.at("runs"), 4);
@@ -131,7 +131,7 @@ TEST(ComplianceSummary, ListsAtMostTheCapOfRunsPerRuleButCountsAll) {
   const json violation = {{"rule_id", "r"}, {"severity", "error"}};
   for (std::size_t i = 0; i < kMaxRuleRuns + 5; ++i) {
     summary.add(run(std::to_string(i), "e", "2026-11-23T00:00:00Z"),
-                record("FAIL", 0.0, {violation}));
+                record("FAIL", 0.0, json::array({violation})));
   }
   const json rule = summary.to_json().at("rules").at(0);
   EXPECT_EQ(rule.at("run_count"), kMaxRuleRuns + 5);

@@ -30,8 +30,8 @@ nlohmann::json engine_violation(const std::string& rule, const std::string& seve
 }
 
 void store_validation(tracker::Store& store, const std::string& run_id, bool old_policy,
-                      const std::string& verdict, double score, nlohmann::json violations,
-                      tracker::Timestamp at) {
+                      const std::string& verdict, double score,
+                      std::vector<nlohmann::json> violations, tracker::Timestamp at) {
   tracker::ValidationRecord record;
   record.run_id = run_id;
   record.rules_name = "team-policy";
@@ -39,7 +39,9 @@ void store_validation(tracker::Store& store, const std::string& run_id, bool old
   record.phase = "all";
   record.verdict = verdict;
   record.score = score;
-  record.violations = std::move(violations);
+  // An array whatever the count: a braced single json would be copied, not wrapped, by clang.
+  record.violations = nlohmann::json::array();
+  for (auto& violation : violations) record.violations.push_back(std::move(violation));
   record.report = {{"rules_version", old_policy ? "2026.11" : "2026.12"},
                    {"verdict", verdict},
                    {"score", score}};
@@ -172,7 +174,7 @@ std::size_t validate_every_run(const std::string& uri) {
   const tracker::Timestamp t = tracker::now();
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const bool fail = i % 3 == 0;
-    nlohmann::json violations = nlohmann::json::array();
+    std::vector<nlohmann::json> violations;
     if (fail) {
       violations = {engine_violation("lr-range", "error"),
                     engine_violation("min-epochs", "warning", "enforce", note)};

@@ -1,5 +1,6 @@
 #include "governance_api.h"
 
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <utility>
@@ -23,13 +24,15 @@ struct SummaryQuery {
   tracker::RunFilter filter;
   Bucket bucket = Bucket::kDay;
 
-  // The request in one canonical string, to recognise the same summary.
+  // The request in one canonical string, to recognise the same summary. Built by hand, not
+  // as JSON: the experiment is the caller's bytes, not necessarily UTF-8 (the fuzzer found that
+  // dumping it threw). The experiment goes last, so no other field can run into it.
   std::string key() const {
-    return nlohmann::json{{"e", filter.experiment.value_or("\x01")},
-                          {"s", filter.created_since.value_or(-1)},
-                          {"u", filter.created_until.value_or(-1)},
-                          {"b", to_string(bucket)}}
-        .dump();
+    char times[64];
+    std::snprintf(times, sizeof times, "%.17g|%.17g|", filter.created_since.value_or(-1),
+                  filter.created_until.value_or(-1));
+    return std::string(to_string(bucket)) + "|" + times +
+           (filter.experiment ? "=" + *filter.experiment : std::string("*"));
   }
 };
 
