@@ -10,7 +10,11 @@ tracker::Store open_store(const std::string& uri, StoreAccess access) {
   if (access == StoreAccess::kRead) return tracker::Store(resolved, options);
   // Open read-only first: a mistyped --store must fail ("does not exist"), not silently
   // create an empty store that a tag or validate command would then write to.
-  { tracker::Store probe(resolved, options); }
+  try {
+    tracker::Store probe(resolved, options);
+  } catch (const tracker::StoreNeedsUpgrade&) {
+    // It exists; opening it for writing below upgrades it.
+  }
   options.read_only = false;
   return tracker::Store(resolved, options);
 }

@@ -176,9 +176,11 @@ void add_store_command(CLI::App& app, Context* context) {
 
   auto migrate_uri = std::make_shared<std::string>();
   CLI::App* migrate =
-      store->add_subcommand("migrate", "Rewrite metric data of older vigil versions compactly");
+      store->add_subcommand("migrate", "Upgrade a store written by an older vigil version");
   migrate->footer(
-      "Rewrites every metric chunk stored in an older format (vigil 0.1: 12 bytes a point) in "
+      "Upgrades the store's schema to this version's (read-only commands such as `runs ls` "
+      "refuse an older one), then rewrites every metric chunk stored in an older format (vigil "
+      "0.1: 12 bytes a point) in "
       "the current one (about 4 bytes a point for float32 losses), in batches of one "
       "transaction each. Each chunk is checked to decode to the same points before it is "
       "stored. Safe to interrupt at any moment (kill -9 included) and to run again: it "

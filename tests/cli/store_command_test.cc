@@ -239,5 +239,24 @@ TEST_F(CliTest, StoreMigrateRewritesOldChunksAndKeepsEveryPoint) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find("rewrote 0 chunks"), std::string::npos) << again.out;
 }
+
+// A store of an older schema: read commands name the command that upgrades it, and `store
+// migrate` upgrades it (its runs then list as before).
+TEST_F(CliTest, StoreMigrateUpgradesAnOlderSchemaThatReadCommandsRefuse) {
+  seed_store();
+  const std::string before = vigil({"runs", "ls", "--format", "json"}).out;
+  // Back to version 4: the objects later versions add dropped (those version 5 replaces
+  // are dropped and created again by its migration).
+  raw_exec(store_path(), "DROP INDEX runs_by_verdict_score; PRAGMA user_version = 4");
+  ProcessResult refused = vigil({"runs", "ls"});
+  expect_error(refused, 1, "needs an upgrade to version");
+  EXPECT_NE(refused.err.find("vigil store migrate"), std::string::npos) << refused.err;
+  ProcessResult migrate = vigil({"store", "migrate"});
+  ASSERT_EQ(migrate.exit_code, 0) << migrate.err;
+  EXPECT_EQ(raw_query(store_path(), "PRAGMA user_version"),
+            std::to_string(tracker::detail::kSchemaVersion));
+  EXPECT_EQ(vigil({"runs", "ls", "--format", "json"}).out, before);
+}
+
 }  // namespace
 }  // namespace vigil::testing

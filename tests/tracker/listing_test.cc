@@ -210,8 +210,97 @@ TEST_P(Listing, ParamPathsTheDatabaseCannotQueryAreOneLineErrors) {
   }
 }
 
-// A store written before the run summary existed (the last migration undone) is migrated on
-// open, and its runs' latest verdicts and scores are filled in from their validations.
+// Every page of every sort, whatever its limit and offset, is the slice of the full listing:
+// the plans a page's size chooses (a small set drives the statement or every set is probed
+// run by run; a value sort reads its index in value order, then the runs without a value)
+// give the same order.
+TEST_P(Listing, PagesAreSlicesOfTheFullListingWhateverThePlan) {
+  for (int i = 0; i < 30; ++i) {
+    RunOptions options;
+    options.name = "run-" + std::to_string(i % 7);  // ties on the name
+    options.tags = {i % 10 == 0 ? "rare" : "common"};
+    if (i % 6 != 5) {  // numbers (ties), strings, a boolean; some runs lack the param
+      options.params = {{"p", i % 4 == 0   ? nlohmann::json("s" + std::to_string(i % 3))
+                              : i % 9 == 0 ? nlohmann::json(true)
+                                           : nlohmann::json(i % 5)}};
+    }
+    tracker::Run run = store_->start_run(options);
+    if (i % 3 != 0) run.log_metric("m", (i % 4) * 0.5, 0);  // ties; a third lack it
+    run.finish();
+    if (i % 5 < 2) {
+      ValidationRecord record;
+      record.run_id = run.id();
+      record.verdict = i % 2 ? "PASS" : "FAIL";
+      record.score = (i % 3) * 10;  // ties; most runs have no score
+      store_->add_validation(record);
+    }
+  }
+  std::vector<RunFilter> filters(6);
+  filters[1].tags = {"rare"};
+  filters[2].tags = {"common"};
+  filters[3].metrics = {MetricCondition::parse("m < 1")};
+  filters[4].params = {ParamCondition::parse("p >= 1")};
+  filters[5].tags = {"common"};
+  filters[5].metrics = {MetricCondition::parse("m > 0")};
+  std::vector<RunSort> sorts;
+  for (auto key : {RunSort::Key::kCreated, RunSort::Key::kName, RunSort::Key::kScore,
+                   RunSort::Key::kMetric, RunSort::Key::kParam}) {
+    for (bool descending : {true, false}) {
+      RunSort sort;
+      sort.key = key;
+      sort.descending = descending;
+      sort.metric = SeriesKey::parse("m");
+      sort.param = "p";
+      sorts.push_back(sort);
+    }
+  }
+  for (std::size_t f = 0; f < filters.size(); ++f) {
+    for (const RunSort& sort : sorts) {
+      RunFilter filter = filters[f];
+      filter.sort = sort;
+      const std::vector<std::string> full = ids(filter);
+      ASSERT_EQ(count(filter), full.size()) << "filter " << f;
+      for (std::size_t limit : {1, 7}) {
+        for (std::size_t offset : {0, 5, 13, 29, 40}) {
+          filter.limit = limit;
+          filter.offset = offset;
+          const auto begin =
+              full.begin() + static_cast<std::ptrdiff_t>(std::min(offset, full.size()));
+          const auto end =
+              full.begin() + static_cast<std::ptrdiff_t>(std::min(offset + limit, full.size()));
+          EXPECT_EQ(ids(filter), std::vector<std::string>(begin, end))
+              << "filter " << f << ", sort " << static_cast<int>(sort.key) << " " << sort.descending
+              << ", limit " << limit << ", offset " << offset;
+        }
+      }
+    }
+  }
+}
+
+// A run deleted while its owner still logs: the owner's later writes leave no series and no
+// tags behind (counting a set counts its rows, so none may outlive its run).
+TEST_P(Listing, WritesForADeletedRunLeaveNoRows) {
+  tracker::Run run = store_->start_run({});
+  const std::string id = run.id();
+  run.log_metric("m", 1.0, 0);
+  run.flush();
+  store_->delete_runs({id});
+  run.log_metric("m", 2.0, 1);
+  run.log_metric("fresh", 3.0, 0);
+  run.add_tag("late");
+  run.flush();
+  RunFilter metric;
+  metric.metrics = {MetricCondition::parse("fresh > 0")};
+  EXPECT_EQ(count(metric), 0u);
+  RunFilter tagged;
+  tagged.tags = {"late"};
+  EXPECT_EQ(count(tagged), 0u);
+  EXPECT_EQ(testing::store_query(path_, "SELECT count(*) FROM series"), "0");
+  EXPECT_EQ(testing::store_query(path_, "SELECT count(*) FROM tags"), "0");
+}
+
+// A store written before the run summary existed (schema version 3) is migrated on open, and
+// its runs' latest verdicts and scores are filled in from their validations.
 TEST_P(Listing, MigrationBackfillsTheSummaryOfAnOlderStore) {
   std::vector<std::string> made;
   for (const char* verdict : {"PASS", "FAIL", ""}) {
@@ -228,19 +317,22 @@ TEST_P(Listing, MigrationBackfillsTheSummaryOfAnOlderStore) {
     store_->add_validation(record);
   }
   store_.reset();
-  const std::string previous = std::to_string(detail::kSchemaVersion - 1);
+  // Version 3's tables: the summary columns and the indexes of versions 4 and 5 dropped (the
+  // run indexes that version 5 replaces may stay: it drops and recreates them).
+  const std::string before_summary = "3";
   testing::store_exec(
       path_, sqlite() ? "DROP INDEX runs_by_experiment; DROP INDEX runs_by_verdict; "
-                        "DROP INDEX runs_by_score; DROP INDEX runs_by_name; "
-                        "DROP INDEX tags_by_tag; DROP INDEX series_by_key; "
+                        "DROP INDEX runs_by_verdict_score; DROP INDEX runs_by_score; "
+                        "DROP INDEX runs_by_name; DROP INDEX tags_by_tag; "
+                        "DROP INDEX series_by_key; "
                         "ALTER TABLE runs DROP COLUMN verdict; ALTER TABLE runs DROP COLUMN score; "
                         "PRAGMA user_version = " +
-                            previous
+                            before_summary
                       : "DROP INDEX runs_by_experiment; DROP INDEX tags_by_tag; "
                         "DROP INDEX series_by_key; "
                         "ALTER TABLE runs DROP COLUMN verdict, DROP COLUMN score; "
                         "UPDATE vigil_schema SET version = " +
-                            previous);
+                            before_summary);
   store_.emplace(open());
   RunFilter pass;
   pass.verdict = "PASS";

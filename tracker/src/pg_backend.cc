@@ -46,7 +46,9 @@ std::int64_t ensure_experiment(PgConnection& c, const std::string& name, Timesta
 void apply_tag_ops(PgConnection& c, const std::string& run_id, const TagOps& tag_ops) {
   for (const auto& [tag, add] : tag_ops) {
     c.exec("changing tags",
-           add ? "INSERT INTO tags(run_id, tag) VALUES($1, $2) ON CONFLICT DO NOTHING"
+           // Only for a stored run: a set's rows exist only with their run (count_runs).
+           add ? "INSERT INTO tags(run_id, tag) SELECT $1, $2 WHERE EXISTS "
+                 "(SELECT 1 FROM runs WHERE id = $1) ON CONFLICT DO NOTHING"
                : "DELETE FROM tags WHERE run_id = $1 AND tag = $2",
            PgParams().add(run_id).add(tag));
   }
@@ -139,14 +141,16 @@ void update_summaries(PgConnection& c, const std::vector<std::int64_t>& ids,
              .add_array(last_time));
 }
 
-// The id of a series, its row created when new (by this or an earlier attempt).
+// The id of a series, its row created when new (by this or an earlier attempt); 0 when its
+// run was deleted meanwhile (its points go with it: no series outlives its run).
 std::int64_t ensure_series(PgConnection& c, const std::string& run_id, const SeriesKey& key) {
   PgResult r = c.exec("creating a series",
-                      "INSERT INTO series(run_id, name, context) VALUES($1, $2, $3) "
+                      "INSERT INTO series(run_id, name, context) SELECT $1, $2, $3 "
+                      "WHERE EXISTS (SELECT 1 FROM runs WHERE id = $1) "
                       "ON CONFLICT (run_id, name, context) DO UPDATE SET name = excluded.name "
                       "RETURNING id",
                       PgParams().add(run_id).add(key.name).add(canonical_context(key.context)));
-  return r.int64(0, 0);
+  return r.rows() == 0 ? 0 : r.int64(0, 0);
 }
 
 void apply_run_write(PgConnection& c, RunWrite& r) {
@@ -376,6 +380,7 @@ void PgBackend::commit(WriteBatch& batch) {
         for (std::size_t i = 0; i < batch.series.size(); ++i) {
           const SeriesWrite& s = batch.series[i];
           series_ids[i] = s.series_id != 0 ? s.series_id : ensure_series(c, s.run_id, s.key);
+          if (series_ids[i] == 0) continue;  // the run was deleted
           for (const ChunkRow& row : s.chunks) chunks.add(series_ids[i], row);
           summaries.push_back(s.summary);
         }
@@ -392,7 +397,7 @@ void PgBackend::change_tags(const std::string& run_id, const std::vector<std::st
   write("changing tags", Idempotent::kYes, [&](PgConnection& c) {
     c.exec("changing tags",
            add ? "INSERT INTO tags(run_id, tag) SELECT $1, unnest($2::text[]) "
-                 "ON CONFLICT DO NOTHING"
+                 "WHERE EXISTS (SELECT 1 FROM runs WHERE id = $1) ON CONFLICT DO NOTHING"
                : "DELETE FROM tags WHERE run_id = $1 AND tag = ANY($2)",
            PgParams().add(run_id).add_array(tags));
   });

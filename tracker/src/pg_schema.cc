@@ -161,6 +161,27 @@ CREATE INDEX runs_by_score ON runs(score);
 CREATE INDEX tags_by_tag ON tags(tag, run_id);
 CREATE INDEX series_by_key ON series(name, context, last, run_id);
 )sql",
+    // 4 -> 5: listings at scale, part 2 (schema.cc, version 5): run indexes that hold the id,
+    // verdict + score, and no series or tag without its run.
+    R"sql(
+DELETE FROM chunks WHERE series_id IN
+  (SELECT s.id FROM series s WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = s.run_id));
+DELETE FROM series s WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = s.run_id);
+DELETE FROM tags t WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id);
+DROP INDEX runs_by_created;
+CREATE INDEX runs_by_created ON runs(created_at, id);
+DROP INDEX runs_by_status;
+CREATE INDEX runs_by_status ON runs(status, created_at, id);
+DROP INDEX runs_by_experiment;
+CREATE INDEX runs_by_experiment ON runs(experiment_id, created_at, id, name);
+DROP INDEX runs_by_verdict;
+CREATE INDEX runs_by_verdict ON runs(verdict, created_at, id);
+CREATE INDEX runs_by_verdict_score ON runs(verdict, score, created_at, id);
+DROP INDEX runs_by_score;
+CREATE INDEX runs_by_score ON runs(score, created_at, id);
+DROP INDEX runs_by_name;
+CREATE INDEX runs_by_name ON runs(name, created_at DESC, id DESC);
+)sql",
 };
 
 static_assert(sizeof(kPgMigrations) / sizeof(kPgMigrations[0]) == kPgSchemaVersion,
@@ -189,12 +210,15 @@ int ensure_pg_schema(PgConnection& conn, const std::string& display, bool read_o
   int version = pg_schema_version(conn);
   if (version > kPgSchemaVersion) throw StoreError(too_new(display, version));
   if (version == kPgSchemaVersion) return version;
+  if (read_only && version == 0) {
+    throw StoreError("cannot open store " + display +
+                     " read-only: the database holds no vigil store (open it once for writing)");
+  }
   if (read_only) {
-    throw StoreError(
-        "cannot open store " + display + " read-only: " +
-        (version == 0 ? std::string("the database holds no vigil store (open it once for writing)")
-                      : "it has schema version " + std::to_string(version) +
-                            " and needs an upgrade (open it once for writing)"));
+    throw StoreNeedsUpgrade("cannot open store " + display + " read-only: it has schema version " +
+                            std::to_string(version) + " and needs an upgrade to version " +
+                            std::to_string(kPgSchemaVersion) +
+                            " (run `vigil store migrate`, or open it once for writing)");
   }
   try {
     // A session lock, taken before the transaction starts: the transaction then begins after

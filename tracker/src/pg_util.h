@@ -86,6 +86,7 @@ class PgResult {
  public:
   explicit PgResult(PGresult* result) : result_(result) {}
   int rows() const { return PQntuples(result_.get()); }
+  int columns() const { return PQnfields(result_.get()); }
   bool is_null(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
   std::int64_t int64(int row, int column) const;
   /// NULL reads as NaN.

@@ -1,6 +1,8 @@
 #include "run_select_sql.h"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 
 namespace vigil::tracker::detail {
 namespace {
@@ -23,15 +25,23 @@ const char* sql_operator(CompareOp op) {
   return " = ";
 }
 
-// Splits a dotted path into its keys (ParamCondition::parse has refused empty segments).
-std::vector<std::string> path_keys(const std::string& path) {
-  std::vector<std::string> keys;
+// A param path as run_params stores it: the JSON array of its keys (ParamCondition::parse
+// has refused empty segments).
+std::string param_path(const std::string& path) {
+  nlohmann::json keys = nlohmann::json::array();
   std::size_t start = 0;
   for (;;) {
     const std::size_t dot = path.find('.', start);
     keys.push_back(path.substr(start, dot - start));
-    if (dot == std::string::npos) return keys;
+    if (dot == std::string::npos) break;
     start = dot + 1;
+  }
+  try {
+    return keys.dump();
+  } catch (const nlohmann::json::exception&) {
+    throw InvalidArgument("param path '" +
+                          keys.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                          "' is not valid UTF-8: expected UTF-8 keys");
   }
 }
 
@@ -53,81 +63,57 @@ class Builder {
     return postgres() ? column + " = ANY(" + list + ")"
                       : column + " IN (SELECT value FROM json_each(" + list + "))";
   }
-  SqlQuery& query() { return query_; }
+  // " LIMIT ... OFFSET ...", or nothing for every row.
+  std::string page(std::size_t limit, std::size_t offset) {
+    if (limit == 0 && offset == 0) return {};
+    std::string sql = " LIMIT " + (limit != 0 ? bind(static_cast<std::int64_t>(limit))
+                                              : std::string(postgres() ? "ALL" : "-1"));
+    if (offset != 0) sql += " OFFSET " + bind(static_cast<std::int64_t>(offset));
+    return sql;
+  }
+  SqlQuery take(std::string sql) {
+    query_.sql = std::move(sql);
+    return std::move(query_);
+  }
 
  private:
   SqlDialect dialect_;
   SqlQuery query_;
 };
 
-// The JSON value at a param path, as SQL expressions over one row of `runs r`: its type
-// (NULL when missing), its number (stored non-finite objects decoded; NaN is NULL), its text
-// (strings, and the stored JSON of objects and arrays for sorting) and its boolean.
-struct JsonAccess {
-  std::string type;      ///< SQLite json_type names; PostgreSQL's mapped to them below
-  std::string number;    ///< a number, or NULL
-  std::string text;      ///< a string's value, or NULL
-  std::string compound;  ///< stored JSON text of an object or array, or NULL
+// ---- sets: conditions on another table's rows, at most one row per run ----
+
+// `table` aliased c; `where` over c's columns.
+struct SetCondition {
+  const char* table;
+  std::string where;
 };
 
-JsonAccess sqlite_json(Builder& b, const std::string& path) {
-  std::string json_path = "$";
-  for (const std::string& key : path_keys(path)) {
-    if (key.find('"') != std::string::npos) {
-      throw InvalidArgument("param path '" + path +
-                            "': a key with a double quote cannot be queried in an SQLite store");
-    }
-    json_path += ".\"" + key + "\"";
-  }
-  const std::string p = b.bind(json_path);
-  JsonAccess a;
-  a.type = "json_type(r.params, " + p + ")";
-  const std::string value = "json_extract(r.params, " + p + ")";
-  a.number =
-      "(CASE WHEN " + a.type + " IN ('integer', 'real') THEN " + value + " WHEN " + a.type +
-      " = 'object' THEN (CASE json_extract(r.params, " + p +
-      " || '.\"$numberDouble\"') WHEN 'Infinity' THEN 9e999 WHEN '-Infinity' THEN -9e999 END) END)";
-  a.text = "(CASE WHEN " + a.type + " = 'text' THEN " + value + " END)";
-  a.compound = "(CASE WHEN " + a.type + " IN ('object', 'array') THEN " + value + " END)";
-  return a;
+std::string in_set(const SetCondition& s) {
+  return std::string("r.id IN (SELECT c.run_id FROM ") + s.table + " c WHERE " + s.where + ")";
 }
 
-// `j` is a column holding the jsonb value (see param_source).
-JsonAccess postgres_json(const std::string& j) {
-  JsonAccess a;
-  a.type = "(CASE jsonb_typeof(" + j + ") WHEN 'number' THEN 'real' WHEN 'string' THEN 'text' " +
-           "WHEN 'boolean' THEN (CASE WHEN " + j +
-           " = 'true'::jsonb THEN 'true' ELSE 'false' END) " + "ELSE jsonb_typeof(" + j + ") END)";
-  a.number = "(CASE jsonb_typeof(" + j + ") WHEN 'number' THEN (" + j + ")::float8 WHEN 'object' " +
-             "THEN (CASE " + j + "->>'$numberDouble' WHEN 'Infinity' THEN 'Infinity'::float8 " +
-             "WHEN '-Infinity' THEN '-Infinity'::float8 END) END)";
-  a.text =
-      "(CASE WHEN jsonb_typeof(" + j + ") = 'string' THEN (" + j + " #>> '{}') COLLATE \"C\" END)";
-  a.compound = "(CASE WHEN jsonb_typeof(" + j + ") IN ('object', 'array') THEN (" + j +
-               ")::text COLLATE \"C\" END)";
-  return a;
+std::string exists_set(const SetCondition& s) {
+  return std::string("EXISTS (SELECT 1 FROM ") + s.table + " c WHERE c.run_id = r.id AND " +
+         s.where + ")";
 }
 
-// The jsonb value at `path` as a one-row subquery (OFFSET 0: evaluated once, not inlined).
-std::string param_source(Builder& b, const std::string& path, const std::string& alias) {
-  return "(SELECT r.params::jsonb #> " + b.bind(path_keys(path)) + " AS j OFFSET 0) " + alias;
-}
+// run_params rows (schema.cc): rank 0 holds numbers and booleans, rank 1 strings. The
+// redundant terms let the database range over run_params_by_value.
+const std::string kParamIsNumber = "c.rank = 0 AND c.type NOT IN ('true', 'false')";
+const std::string kParamIsString = "c.rank = 1 AND c.num IS NULL AND c.type = 'text'";
 
-// "present and not equal": NULL (no number, no text) counts as not equal.
-std::string not_equal(const JsonAccess& a, const std::string& value, const std::string& bound) {
-  return "(" + a.type + " IS NOT NULL AND NOT COALESCE(" + value + " = " + bound + ", FALSE))";
-}
-
-std::string param_test(Builder& b, const JsonAccess& a, const ParamCondition& c) {
+std::string param_test(Builder& b, const ParamCondition& c) {
   const bool ne = c.op == CompareOp::kNotEqual;
-  const bool eq = c.op == CompareOp::kEqual;
-  if (c.value.is_number()) {
-    const std::string x = b.bind(c.value.get<double>());
-    return ne ? not_equal(a, a.number, x) : "(" + a.number + sql_operator(c.op) + x + ")";
-  }
-  if (c.value.is_string()) {
-    const std::string x = b.bind(c.value.get<std::string>());
-    return ne ? not_equal(a, a.text, x) : "(" + a.text + sql_operator(c.op) + x + ")";
+  if (c.value.is_number() || c.value.is_string()) {
+    const bool number = c.value.is_number();
+    const std::string x =
+        number ? b.bind(c.value.get<double>()) : b.bind(c.value.get<std::string>());
+    const std::string& kind = number ? kParamIsNumber : kParamIsString;
+    const std::string column = number ? "c.num" : "c.text";
+    // "present and not equal": any other type at the path counts as not equal.
+    return ne ? "NOT COALESCE(" + kind + " AND " + column + " = " + x + ", FALSE)"
+              : kind + " AND " + column + sql_operator(c.op) + x;
   }
   std::string type;
   if (c.value.is_boolean()) {
@@ -139,34 +125,46 @@ std::string param_test(Builder& b, const JsonAccess& a, const ParamCondition& c)
                           std::string(c.value.type_name()) +
                           ": expected a number, string, boolean or null");
   }
-  if (eq) return "(" + a.type + " = " + type + ")";
-  if (ne) return "(" + a.type + " IS NOT NULL AND " + a.type + " <> " + type + ")";
+  if (c.op == CompareOp::kEqual) return "c.type = " + type;
+  if (ne) return "c.type <> " + type;
   return "FALSE";  // ordering booleans or null: never a match
 }
 
-std::string param_condition(Builder& b, const ParamCondition& c) {
-  if (!b.postgres()) return param_test(b, sqlite_json(b, c.path), c);
-  const std::string source = param_source(b, c.path, "p");
-  return "EXISTS (SELECT 1 FROM " + source + " WHERE " + param_test(b, postgres_json("p.j"), c) +
-         ")";
+SetCondition param_set(Builder& b, const ParamCondition& c) {
+  return {"run_params", "c.path = " + b.bind(param_path(c.path)) + " AND " + param_test(b, c)};
 }
 
-// The last value of a series with points, NaN as NULL (SQLite already stores NULL).
-std::string metric_last(const Builder& b, const std::string& alias) {
-  return b.postgres() ? "NULLIF(" + alias + ".last, 'NaN'::float8)" : alias + ".last";
-}
-
-std::string metric_condition(Builder& b, const MetricCondition& c) {
+SetCondition metric_set(Builder& b, const MetricCondition& c) {
   const std::string x = b.bind(c.value);
-  const std::string last = metric_last(b, "s");
-  // A series without points has a NaN (SQLite: NULL) last value, which no comparison but
-  // != satisfies: only != needs the count. Otherwise series_by_key covers the subquery.
-  const std::string test = c.op == CompareOp::kNotEqual
-                               ? "s.count > 0 AND NOT COALESCE(" + last + " = " + x + ", FALSE)"
-                               : last + sql_operator(c.op) + x;
-  return "r.id IN (SELECT s.run_id FROM series s WHERE s.name = " + b.bind(c.series.name) +
-         " AND s.context = " + b.bind(canonical_context(c.series.context)) + " AND " + test + ")";
+  std::string test;
+  if (c.op == CompareOp::kNotEqual) {
+    // A series without points has a NaN (SQLite: NULL) last value, which no comparison but
+    // != satisfies: only != needs the count.
+    const std::string last = b.postgres() ? "NULLIF(c.last, 'NaN'::float8)" : "c.last";
+    test = "c.count > 0 AND NOT COALESCE(" + last + " = " + x + ", FALSE)";
+  } else {
+    // PostgreSQL sorts NaN above every number; SQLite stored it as NULL.
+    test = "c.last" + std::string(sql_operator(c.op)) + x +
+           (b.postgres() ? " AND c.last <> 'NaN'::float8" : "");
+  }
+  return {"series", "c.name = " + b.bind(c.series.name) + " AND c.context = " +
+                        b.bind(canonical_context(c.series.context)) + " AND " + test};
 }
+
+// Tags, then metrics, then params: the order SelectPlan's choice refers to.
+std::vector<SetCondition> set_conditions(Builder& b, const RunFilter& f) {
+  std::vector<SetCondition> sets;
+  for (const auto& tag : f.tags) sets.push_back({"tags", "c.tag = " + b.bind(tag)});
+  for (const auto& condition : f.metrics) sets.push_back(metric_set(b, condition));
+  for (const auto& condition : f.params) sets.push_back(param_set(b, condition));
+  return sets;
+}
+
+std::size_t set_count(const RunFilter& f) {
+  return f.tags.size() + f.metrics.size() + f.params.size();
+}
+
+// ---- conditions on the run row ----
 
 // Runs stored `running` but found crashed count as crashed; so does a status text this
 // build does not know (list_runs reads it as crashed).
@@ -188,7 +186,7 @@ std::string status_condition(Builder& b, const RunSelection& selection) {
   return "(" + sql + ")";
 }
 
-std::string where_clause(Builder& b, const RunSelection& selection) {
+std::vector<std::string> row_conditions(Builder& b, const RunSelection& selection) {
   const RunFilter& f = selection.filter;
   std::vector<std::string> conditions;
   if (!f.ids.empty()) conditions.push_back(b.in_list("r.id", f.ids));
@@ -206,87 +204,220 @@ std::string where_clause(Builder& b, const RunSelection& selection) {
                                             "::text COLLATE \"C\")) > 0"
                                       : "instr(lower(r.name), lower(" + needle + ")) > 0");
   }
-  for (const auto& tag : f.tags) {
-    conditions.push_back("r.id IN (SELECT run_id FROM tags WHERE tag = " + b.bind(tag) + ")");
-  }
   if (!f.statuses.empty()) conditions.push_back(status_condition(b, selection));
   if (f.verdict) conditions.push_back("r.verdict = " + b.bind(*f.verdict));
-  for (const auto& condition : f.params) conditions.push_back(param_condition(b, condition));
-  for (const auto& condition : f.metrics) conditions.push_back(metric_condition(b, condition));
-  if (conditions.empty()) return {};
-  std::string sql = " WHERE ";
-  for (std::size_t i = 0; i < conditions.size(); ++i) {
-    sql += (i ? " AND " : "") + conditions[i];
+  return conditions;
+}
+
+bool has_row_conditions(const RunSelection& selection) {
+  const RunFilter& f = selection.filter;
+  return !f.ids.empty() || f.experiment || f.created_since || f.created_until || f.name_contains ||
+         !f.statuses.empty() || f.verdict;
+}
+
+// ---- the plan ----
+
+// Which set drives a statement (nullopt: the runs are scanned in the statement's order and
+// every set probed run by run).
+using Drive = std::optional<std::size_t>;
+
+// " WHERE a AND b ..." over the run row and the sets (the driving one as an IN list), plus
+// `extra` terms.
+std::string where_clause(Builder& b, const RunSelection& selection, Drive drive,
+                         const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> terms = row_conditions(b, selection);
+  const std::vector<SetCondition> sets = set_conditions(b, selection.filter);
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    terms.push_back(drive == i ? in_set(sets[i]) : exists_set(sets[i]));
   }
+  terms.insert(terms.end(), extra.begin(), extra.end());
+  if (terms.empty()) return {};
+  std::string sql = " WHERE ";
+  for (std::size_t i = 0; i < terms.size(); ++i) sql += (i ? " AND " : "") + terms[i];
   return sql;
 }
 
-// ORDER BY keys for a param sort: rank (numbers and booleans, strings, other JSON; NULL when
-// missing), then the number, then the text.
-std::vector<std::string> param_sort_keys(const JsonAccess& a) {
-  return {"(CASE WHEN " + a.number + " IS NOT NULL OR " + a.type +
-              " IN ('true', 'false') THEN 0 WHEN " + a.type + " = 'text' THEN 1 WHEN " + a.type +
-              " IN ('object', 'array') THEN 2 END)",
-          "(CASE " + a.type + " WHEN 'true' THEN 1 WHEN 'false' THEN 0 ELSE " + a.number + " END)",
-          "COALESCE(" + a.text + ", " + a.compound + ")"};
+// Probing the runs in order visits about wanted * runs / size of them until `wanted` match;
+// driving reads the set's `size` ids and sorts them. A set drives when size^2 <= wanted *
+// runs (wanted 0: every match is wanted, and a set drives when it holds at most a tenth of
+// the runs). SQLite only: PostgreSQL plans IN and EXISTS alike, from its own statistics.
+Drive choose_drive(const RunSelection& selection, SqlDialect dialect, SqlReader& reader,
+                   std::size_t wanted) {
+  if (dialect != SqlDialect::kSqlite || set_count(selection.filter) == 0) return std::nullopt;
+  // The largest rowid bounds the number of runs (deleted runs leave gaps): an estimate.
+  const double runs =
+      static_cast<double>(reader.integers({"SELECT max(rowid) FROM runs", {}}).at(0));
+  const double threshold = wanted == 0 ? runs / 10 : std::sqrt(static_cast<double>(wanted) * runs);
+  // Counting stops past the threshold: a large set costs no more than a small one.
+  Builder b(dialect);
+  const std::string cap = b.bind(static_cast<std::int64_t>(threshold) + 1);
+  std::string sql = "SELECT ";
+  const std::vector<SetCondition> sets = set_conditions(b, selection.filter);
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    sql += std::string(i ? ", " : "") + "(SELECT count(*) FROM (SELECT 1 FROM " + sets[i].table +
+           " c WHERE " + sets[i].where + " LIMIT " + cap + ") x)";
+  }
+  const std::vector<std::int64_t> sizes = reader.integers(b.take(std::move(sql)));
+  const auto smallest = std::min_element(sizes.begin(), sizes.end());
+  if (static_cast<double>(*smallest) > threshold) return std::nullopt;
+  return static_cast<std::size_t>(smallest - sizes.begin());
 }
 
-// The sort keys of `sort` (each NULLS LAST); `from` gains what a param sort reads.
-std::vector<std::string> sort_keys(Builder& b, const RunSort& sort, std::string& from) {
+// ---- sorting ----
+
+std::string direction(bool descending) { return descending ? " DESC" : " ASC"; }
+
+// ORDER BY over `keys` (in the sort's direction), then newest first (created_at's own
+// direction when it is the key).
+std::string order_clause(const RunSort& sort, const std::vector<std::string>& keys,
+                         bool nulls_last = false) {
+  std::string sql = " ORDER BY ";
+  for (const std::string& key : keys) {
+    sql += key + direction(sort.descending) + (nulls_last ? " NULLS LAST" : "") + ", ";
+  }
+  const std::string tie = sort.key == RunSort::Key::kCreated ? direction(sort.descending) : " DESC";
+  return sql + "r.created_at" + tie + ", r.id" + tie;
+}
+
+// A sort by a value a run may lack (score, a metric's last value, a param): the table with
+// the value (none: the run row), the condition of a row with a value over alias v, the keys.
+struct ValueSort {
+  const char* table;
+  std::string has_value;
+  std::vector<std::string> keys;
+};
+
+std::optional<ValueSort> value_sort(Builder& b, const RunSort& sort) {
   switch (sort.key) {
     case RunSort::Key::kCreated:
-      return {};
     case RunSort::Key::kName:
-      return {"r.name"};
+      return std::nullopt;
     case RunSort::Key::kScore:
-      return {"r.score"};
+      return ValueSort{nullptr, "r.score IS NOT NULL", {"r.score"}};
     case RunSort::Key::kMetric:
-      return {"(SELECT " + metric_last(b, "m") + " FROM series m WHERE m.run_id = r.id AND " +
-              "m.name = " + b.bind(sort.metric.name) + " AND m.context = " +
-              b.bind(canonical_context(sort.metric.context)) + " AND m.count > 0)"};
+      return ValueSort{"series",
+                       "v.name = " + b.bind(sort.metric.name) +
+                           " AND v.context = " + b.bind(canonical_context(sort.metric.context)) +
+                           " AND v.count > 0 AND v.last IS NOT NULL" +
+                           (b.postgres() ? " AND v.last <> 'NaN'::float8" : ""),
+                       {"v.last"}};
     case RunSort::Key::kParam:
-      if (!b.postgres()) return param_sort_keys(sqlite_json(b, sort.param));
-      from += " CROSS JOIN LATERAL " + param_source(b, sort.param, "ps");
-      return param_sort_keys(postgres_json("ps.j"));
+      // Numbers and booleans, then strings, then other JSON: run_params' rank, num, text.
+      return ValueSort{"run_params",
+                       "v.path = " + b.bind(param_path(sort.param)) + " AND v.rank >= 0",
+                       {"v.rank", "v.num", "v.text"}};
   }
+  return std::nullopt;
+}
+
+std::vector<std::string> plain_keys(const RunSort& sort) {
+  if (sort.key == RunSort::Key::kName) return {"r.name"};
   return {};
 }
 
-std::string order_clause(const RunSort& sort, const std::vector<std::string>& keys) {
-  const std::string direction = sort.descending ? " DESC" : " ASC";
-  std::string sql = " ORDER BY ";
-  for (const std::string& key : keys) sql += key + direction + " NULLS LAST, ";
-  // Ties (and the default order): newest first; created_at's own direction when it is the key.
-  const std::string tie = sort.key == RunSort::Key::kCreated ? direction : " DESC";
-  return sql + "r.created_at" + tie + ", r.id" + tie;
+// Created or name order, or a value sort driven by a set: one statement.
+SqlQuery one_statement(const RunSelection& selection, SqlDialect dialect, Drive drive) {
+  Builder b(dialect);
+  const RunFilter& f = selection.filter;
+  std::string from = "FROM runs r";
+  std::vector<std::string> keys = plain_keys(f.sort);
+  bool nulls_last = false;
+  if (auto value = value_sort(b, f.sort)) {
+    if (value->table != nullptr) {
+      from += std::string(" LEFT JOIN ") + value->table + " v ON v.run_id = r.id AND " +
+              value->has_value;
+    }
+    keys = value->keys;
+    nulls_last = true;
+  }
+  std::string sql = "SELECT r.id " + from + where_clause(b, selection, drive);
+  sql += order_clause(f.sort, keys, nulls_last) + b.page(f.limit, f.offset);
+  return b.take(std::move(sql));
+}
+
+// The runs with a value, in value order: read from the value's index.
+SqlQuery valued_runs(const RunSelection& selection, SqlDialect dialect, std::size_t limit,
+                     std::size_t offset, bool count) {
+  Builder b(dialect);
+  const RunFilter& f = selection.filter;
+  const ValueSort value = *value_sort(b, f.sort);
+  std::string from = "FROM runs r";
+  std::vector<std::string> extra = {value.has_value};
+  if (value.table != nullptr) {
+    // CROSS JOIN: SQLite keeps the value's table outer, read in its index order.
+    from = std::string("FROM ") + value.table + " v CROSS JOIN runs r";
+    extra.insert(extra.begin(), "r.id = v.run_id");
+  }
+  const std::string where = where_clause(b, selection, std::nullopt, extra);
+  if (count) return b.take("SELECT count(*) " + from + where);
+  return b.take("SELECT r.id " + from + where + order_clause(f.sort, value.keys) +
+                b.page(limit, offset));
+}
+
+// The runs without a value, newest first.
+SqlQuery unvalued_runs(const RunSelection& selection, SqlDialect dialect, std::size_t limit,
+                       std::size_t offset) {
+  Builder b(dialect);
+  const ValueSort value = *value_sort(b, selection.filter.sort);
+  const std::string lacks = value.table == nullptr
+                                ? std::string("r.score IS NULL")
+                                : std::string("NOT EXISTS (SELECT 1 FROM ") + value.table +
+                                      " v WHERE v.run_id = r.id AND " + value.has_value + ")";
+  RunSort newest;
+  newest.key = RunSort::Key::kScore;  // any value key: ties newest first
+  return b.take("SELECT r.id FROM runs r" + where_clause(b, selection, std::nullopt, {lacks}) +
+                order_clause(newest, {}) + b.page(limit, offset));
+}
+
+// A value sort scanned in value order: the runs with a value, then (once those run out)
+// the runs without one.
+std::vector<std::string> two_part_select(const RunSelection& selection, SqlDialect dialect,
+                                         SqlReader& reader) {
+  const RunFilter& f = selection.filter;
+  std::vector<std::string> ids =
+      reader.ids(valued_runs(selection, dialect, f.limit, f.offset, false));
+  if (f.limit != 0 && ids.size() == f.limit) return ids;
+  // How many runs have a value: known from this page unless it began past them all.
+  std::size_t valued = f.offset + ids.size();
+  if (ids.empty() && f.offset != 0) {
+    valued = static_cast<std::size_t>(
+        reader.integers(valued_runs(selection, dialect, 0, 0, true)).at(0));
+  }
+  const std::size_t offset = f.offset > valued ? f.offset - valued : 0;
+  const std::size_t limit = f.limit == 0 ? 0 : f.limit - ids.size();
+  std::vector<std::string> rest = reader.ids(unvalued_runs(selection, dialect, limit, offset));
+  ids.insert(ids.end(), rest.begin(), rest.end());
+  return ids;
 }
 
 }  // namespace
 
-SqlQuery select_runs_sql(const RunSelection& selection, SqlDialect dialect) {
-  Builder b(dialect);
+std::vector<std::string> select_run_ids(const RunSelection& selection, SqlDialect dialect,
+                                        SqlReader& reader) {
   const RunFilter& f = selection.filter;
-  std::string from = "FROM runs r";
-  // Sort keys first: their placeholders come before the WHERE clause's in the text too.
-  const std::vector<std::string> keys = sort_keys(b, f.sort, from);
-  std::string order = order_clause(f.sort, keys);
-  std::string sql = "SELECT r.id " + from;
-  // The WHERE clause binds after the sort keys; placeholders are numbered, so the order of
-  // binding and the order in the text need not agree.
-  sql += where_clause(b, selection) + order;
-  if (f.limit != 0 || f.offset != 0) {
-    sql += " LIMIT " + (f.limit != 0 ? b.bind(static_cast<std::int64_t>(f.limit))
-                                     : std::string(b.postgres() ? "ALL" : "-1"));
-    if (f.offset != 0) sql += " OFFSET " + b.bind(static_cast<std::int64_t>(f.offset));
-  }
-  b.query().sql = std::move(sql);
-  return std::move(b.query());
+  const std::size_t wanted = f.limit == 0 ? 0 : f.limit + f.offset;
+  const Drive drive = choose_drive(selection, dialect, reader, wanted);
+  const bool value = f.sort.key == RunSort::Key::kScore || f.sort.key == RunSort::Key::kMetric ||
+                     f.sort.key == RunSort::Key::kParam;
+  if (value && !drive) return two_part_select(selection, dialect, reader);
+  return reader.ids(one_statement(selection, dialect, drive));
 }
 
-SqlQuery count_runs_sql(const RunSelection& selection, SqlDialect dialect) {
+std::size_t count_selected_runs(const RunSelection& selection, SqlDialect dialect,
+                                SqlReader& reader) {
   Builder b(dialect);
-  b.query().sql = "SELECT count(*) FROM runs r" + where_clause(b, selection);
-  return std::move(b.query());
+  if (set_count(selection.filter) == 1 && !has_row_conditions(selection)) {
+    // One row per run, and only for stored runs (written with the run, deleted with it).
+    const SetCondition set = set_conditions(b, selection.filter).front();
+    return static_cast<std::size_t>(reader
+                                        .integers(b.take(std::string("SELECT count(*) FROM ") +
+                                                         set.table + " c WHERE " + set.where))
+                                        .at(0));
+  }
+  const Drive drive = choose_drive(selection, dialect, reader, 0);
+  return static_cast<std::size_t>(
+      reader.integers(b.take("SELECT count(*) FROM runs r" + where_clause(b, selection, drive)))
+          .at(0));
 }
 
 }  // namespace vigil::tracker::detail

@@ -1,9 +1,17 @@
 #pragma once
 
-// The SQL of Backend::select_runs and count_runs, one builder for both backends: a RunFilter
-// becomes a WHERE clause, an ORDER BY and LIMIT/OFFSET over `runs r`, with numbered
-// placeholders and the values to bind to them. The dialects differ only in placeholders,
-// list parameters, JSON access and NaN (PostgreSQL stores it; SQLite stores NULL).
+// Backend::select_runs and count_runs for both backends: a RunFilter becomes a few SQL
+// statements over `runs r`, with numbered placeholders and the values to bind to them, and
+// the statements' plan is chosen here, not left to the database's guess. The dialects differ
+// only in placeholders, list parameters and NaN (PostgreSQL stores it; SQLite stores NULL).
+//
+// Conditions on the run row (ids, experiment, time, name, status, verdict) are plain WHERE
+// terms over its indexes. Conditions on rows of another table, one row per run (a tag, a
+// metric's series summary, a param's value in run_params), are "sets": a selective set
+// drives the statement (its run ids are read from its index first), any other set is probed
+// run by run while the runs are scanned in the order asked for. Sorting by a value another
+// row holds (score, a metric's last value, a param) reads that row's index in value order,
+// then the runs without a value, newest first. Counting one set alone counts its rows.
 //
 // The conditions keep the semantics documented on ParamCondition and MetricCondition
 // (tracker/src/query.cc evaluates the same in memory): numbers compare numerically (a stored
@@ -34,13 +42,24 @@ struct SqlQuery {
   std::vector<SqlValue> values;
 };
 
-/// "SELECT r.id FROM runs r ... ORDER BY ... [LIMIT ...]": the ids of a page, in order.
-/// Throws InvalidArgument for a filter the SQL cannot express: a param path with a key holding
-/// a double quote on SQLite (its JSON paths cannot quote one), or a ParamCondition value that
-/// is an object or an array (ParamCondition::parse never makes one).
-SqlQuery select_runs_sql(const RunSelection& selection, SqlDialect dialect);
+/// Runs the statements of one selection for its backend, all in one read snapshot.
+class SqlReader {
+ public:
+  virtual ~SqlReader() = default;
+  /// The first column of every row, as text.
+  virtual std::vector<std::string> ids(const SqlQuery& query) = 0;
+  /// The first row's columns, as integers (a NULL as 0).
+  virtual std::vector<std::int64_t> integers(const SqlQuery& query) = 0;
+};
 
-/// "SELECT count(*) FROM runs r WHERE ...". Throws like select_runs_sql.
-SqlQuery count_runs_sql(const RunSelection& selection, SqlDialect dialect);
+/// The ids of the selection's page, in its sort order. Throws InvalidArgument for a
+/// ParamCondition value that is an object or an array (ParamCondition::parse never makes one).
+std::vector<std::string> select_run_ids(const RunSelection& selection, SqlDialect dialect,
+                                        SqlReader& reader);
+
+/// How many runs the selection matches, ignoring its limit and offset. Throws like
+/// select_run_ids.
+std::size_t count_selected_runs(const RunSelection& selection, SqlDialect dialect,
+                                SqlReader& reader);
 
 }  // namespace vigil::tracker::detail

@@ -155,6 +155,30 @@ CREATE INDEX runs_by_name ON runs(name);
 CREATE INDEX tags_by_tag ON tags(tag, run_id);
 CREATE INDEX series_by_key ON series(name, context, last, run_id);
 )sql",
+    // 4 -> 5: listings at scale, part 2. The run indexes also hold the id, so a page deep in
+    // an index is read from the index alone; names sort with ties newest first as listings
+    // do; verdict + score serves "the best PASS runs". No series or tag outlives its run
+    // (writes for a deleted run are dropped from now on), so counting a tag or a metric
+    // condition counts its rows.
+    R"sql(
+DELETE FROM chunks WHERE series_id IN
+  (SELECT id FROM series WHERE run_id NOT IN (SELECT id FROM runs));
+DELETE FROM series WHERE run_id NOT IN (SELECT id FROM runs);
+DELETE FROM tags WHERE run_id NOT IN (SELECT id FROM runs);
+DROP INDEX runs_by_created;
+CREATE INDEX runs_by_created ON runs(created_at, id);
+DROP INDEX runs_by_status;
+CREATE INDEX runs_by_status ON runs(status, created_at, id);
+DROP INDEX runs_by_experiment;
+CREATE INDEX runs_by_experiment ON runs(experiment_id, created_at, id, name);
+DROP INDEX runs_by_verdict;
+CREATE INDEX runs_by_verdict ON runs(verdict, created_at, id);
+CREATE INDEX runs_by_verdict_score ON runs(verdict, score, created_at, id);
+DROP INDEX runs_by_score;
+CREATE INDEX runs_by_score ON runs(score, created_at, id);
+DROP INDEX runs_by_name;
+CREATE INDEX runs_by_name ON runs(name, created_at DESC, id DESC);
+)sql",
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

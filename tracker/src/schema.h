@@ -13,7 +13,7 @@ namespace vigil::tracker::detail {
 constexpr std::int32_t kApplicationId = 0x5647494c;
 
 /// Schema version this build reads and writes (PRAGMA user_version).
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 /// What check_schema found in an existing file.
 struct SchemaState {

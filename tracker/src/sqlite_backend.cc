@@ -74,7 +74,9 @@ std::int64_t ensure_experiment(Connection& db, const std::string& name, Timestam
 
 void apply_tag_ops(Connection& db, const std::string& run_id, const TagOps& tag_ops) {
   for (const auto& [tag, add] : tag_ops) {
-    auto& stmt = db.cached(add ? "INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)"
+    // Only for a stored run: a set's rows exist only with their run (count_runs).
+    auto& stmt = db.cached(add ? "INSERT OR IGNORE INTO tags(run_id, tag) SELECT ?1, ?2 "
+                                 "WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?1)"
                                : "DELETE FROM tags WHERE run_id = ?1 AND tag = ?2");
     stmt.bind(1, run_id).bind(2, tag).run();
   }
@@ -283,9 +285,10 @@ SqliteBackend::SqliteBackend(std::string path, bool read_only)
       throw StoreError("cannot open store " + path_ + " read-only: the file is empty");
     }
     if (state.version < kSchemaVersion) {
-      throw StoreError("cannot open store " + path_ + " read-only: it has schema version " +
-                       std::to_string(state.version) + " and needs a migration to version " +
-                       std::to_string(kSchemaVersion) + " (open it once for writing)");
+      throw StoreNeedsUpgrade("cannot open store " + path_ + " read-only: it has schema version " +
+                              std::to_string(state.version) + " and needs an upgrade to version " +
+                              std::to_string(kSchemaVersion) +
+                              " (run `vigil store migrate`, or open it once for writing)");
     }
     reader_ = std::move(db);
     tune_reader(reader_, path_);
@@ -318,7 +321,10 @@ void SqliteBackend::commit(WriteBatch& batch) {
       std::int64_t id = s.series_id;
       if (id == 0) {
         std::string context = canonical_context(s.key.context);
-        writer_.cached("INSERT OR IGNORE INTO series(run_id, name, context) VALUES(?1, ?2, ?3)")
+        writer_
+            .cached(
+                "INSERT OR IGNORE INTO series(run_id, name, context) SELECT ?1, ?2, ?3 "
+                "WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?1)")
             .bind(1, s.run_id)
             .bind(2, s.key.name)
             .bind(3, context)
@@ -326,9 +332,11 @@ void SqliteBackend::commit(WriteBatch& batch) {
         auto& find = writer_.cached(
             "SELECT id FROM series WHERE run_id = ?1 AND name = ?2 AND context = ?3");
         find.bind(1, s.run_id).bind(2, s.key.name).bind(3, context);
-        if (!find.step()) throw Error("series '" + s.key.qualified_name() + "' vanished");
-        id = find.column_int64(0);
+        const bool found = find.step();
+        id = found ? find.column_int64(0) : 0;
         find.reset();
+        // The run was deleted: its points go with it (no series outlives its run).
+        if (!found) continue;
         new_ids[i] = id;
       }
       for (const ChunkRow& row : s.chunks) insert_chunk(writer_, id, row, true);
@@ -396,14 +404,9 @@ void SqliteBackend::commit(WriteBatch& batch) {
 
 void SqliteBackend::change_tags(const std::string& run_id, const std::vector<std::string>& tags,
                                 bool add) {
-  write("changing tags", [&] {
-    auto& stmt = writer_.cached(add ? "INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)"
-                                    : "DELETE FROM tags WHERE run_id = ?1 AND tag = ?2");
-    for (const auto& tag : tags) {
-      stmt.reset();
-      stmt.bind(1, run_id).bind(2, tag).run();
-    }
-  });
+  TagOps ops;
+  for (const auto& tag : tags) ops.emplace_back(tag, add);
+  write("changing tags", [&] { apply_tag_ops(writer_, run_id, ops); });
 }
 
 void SqliteBackend::delete_runs(const std::vector<std::string>& run_ids) {

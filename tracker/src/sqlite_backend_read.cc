@@ -77,11 +77,7 @@ std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
   return read("listing runs", [&] {
     std::vector<RunInfo> runs;
     // One read transaction: a consistent snapshot across the statements below.
-    reader_.exec("BEGIN");
-    struct EndRead {
-      Connection& c;
-      ~EndRead() { sqlite3_exec(c.get(), "COMMIT", nullptr, nullptr, nullptr); }
-    } end_read{reader_};
+    ReadTransaction snapshot(reader_);
 
     // Only the conditions that are set: SQLite cannot use an index for "?5 IS NULL OR r.id
     // IN (...)", so a page of ids or the running runs would cost a scan of every run.
@@ -289,11 +285,7 @@ void SqliteBackend::scan_chunks(
     std::int64_t series_id, const std::function<bool(const ChunkMeta&)>& want,
     const std::function<void(const ChunkMeta&, std::string_view)>& consume) {
   read("reading points", [&] {
-    reader_.exec("BEGIN");
-    struct EndRead {
-      Connection& c;
-      ~EndRead() { sqlite3_exec(c.get(), "COMMIT", nullptr, nullptr, nullptr); }
-    } end_read{reader_};
+    ReadTransaction snapshot(reader_);
     auto& stmt = reader_.cached(
         "SELECT seq, first_step, last_step, n, min, max, data FROM chunks WHERE series_id = ?1 "
         "ORDER BY seq");

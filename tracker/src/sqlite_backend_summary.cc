@@ -29,28 +29,50 @@ void bind_all(Statement& stmt, const std::vector<SqlValue>& values) {
   }
 }
 
-}  // namespace
+// The statements of one selection, on the reader connection in one snapshot.
+class SqliteReader : public SqlReader {
+ public:
+  explicit SqliteReader(Connection& db) : db_(db) {}
 
-std::vector<std::string> SqliteBackend::select_runs(const RunSelection& selection) {
-  const SqlQuery query = select_runs_sql(selection, SqlDialect::kSqlite);
-  return read("listing runs", [&] {
-    auto& stmt = reader_.cached(query.sql);
+  std::vector<std::string> ids(const SqlQuery& query) override {
+    auto& stmt = db_.cached(query.sql);
     bind_all(stmt, query.values);
     std::vector<std::string> ids;
     while (stmt.step()) ids.push_back(stmt.column_text(0));
     stmt.reset();
     return ids;
+  }
+
+  std::vector<std::int64_t> integers(const SqlQuery& query) override {
+    auto& stmt = db_.cached(query.sql);
+    bind_all(stmt, query.values);
+    std::vector<std::int64_t> row;
+    if (stmt.step()) {
+      for (int i = 0; i < stmt.column_count(); ++i) row.push_back(stmt.column_int64(i));
+    }
+    stmt.reset();
+    return row;
+  }
+
+ private:
+  Connection& db_;
+};
+
+}  // namespace
+
+std::vector<std::string> SqliteBackend::select_runs(const RunSelection& selection) {
+  return read("listing runs", [&] {
+    ReadTransaction snapshot(reader_);
+    SqliteReader reader(reader_);
+    return select_run_ids(selection, SqlDialect::kSqlite, reader);
   });
 }
 
 std::size_t SqliteBackend::count_runs(const RunSelection& selection) {
-  const SqlQuery query = count_runs_sql(selection, SqlDialect::kSqlite);
   return read("counting runs", [&] {
-    auto& stmt = reader_.cached(query.sql);
-    bind_all(stmt, query.values);
-    const std::int64_t count = stmt.step() ? stmt.column_int64(0) : 0;
-    stmt.reset();
-    return static_cast<std::size_t>(count);
+    ReadTransaction snapshot(reader_);
+    SqliteReader reader(reader_);
+    return count_selected_runs(selection, SqlDialect::kSqlite, reader);
   });
 }
 

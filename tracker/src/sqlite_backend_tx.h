@@ -14,6 +14,19 @@
 
 namespace vigil::tracker::detail {
 
+/// A read transaction on the reader connection: one snapshot across several statements.
+/// Ends (COMMIT, which cannot fail for a reader) when it goes out of scope.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Connection& reader) : reader_(reader) { reader_.exec("BEGIN"); }
+  ~ReadTransaction() { sqlite3_exec(reader_.get(), "COMMIT", nullptr, nullptr, nullptr); }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  Connection& reader_;
+};
+
 template <typename Body>
 auto SqliteBackend::write(const char* what, Body&& body) {
   require_writable();

@@ -108,6 +108,8 @@ void Statement::reset() noexcept {
   sqlite3_clear_bindings(stmt_.get());
 }
 
+int Statement::column_count() const { return sqlite3_column_count(stmt_.get()); }
+
 bool Statement::is_null(int column) const {
   return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL;
 }

@@ -64,6 +64,8 @@ class Statement {
   /// Resets the statement and clears its bindings, ready for reuse.
   void reset() noexcept;
 
+  /// Columns of the result (0 for statements without results).
+  int column_count() const;
   bool is_null(int column) const;
   std::int64_t column_int64(int column) const;
   /// NULL reads as NaN.

@@ -30,6 +30,13 @@ class StoreError : public Error {
   using Error::Error;
 };
 
+/// A store opened read-only was written by an older vigil and needs its schema upgraded, which
+/// only a writer does (`vigil store migrate`, or any command or run that writes to it).
+class StoreNeedsUpgrade : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 /// A write failed because the store has no room: the disk or the user's quota is full, or a
 /// file size limit was reached. Everything committed before is intact; a run that ends while
 /// its store is full is stored `failed` (when a final write fits) with an error saying so.
