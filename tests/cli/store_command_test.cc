@@ -247,7 +247,8 @@ TEST_F(CliTest, StoreMigrateUpgradesAnOlderSchemaThatReadCommandsRefuse) {
   const std::string before = vigil({"runs", "ls", "--format", "json"}).out;
   // Back to version 4: the objects later versions add dropped (those version 5 replaces
   // are dropped and created again by its migration).
-  raw_exec(store_path(), "DROP INDEX runs_by_verdict_score; PRAGMA user_version = 4");
+  raw_exec(store_path(),
+           "DROP TABLE run_params; DROP INDEX runs_by_verdict_score; PRAGMA user_version = 4");
   ProcessResult refused = vigil({"runs", "ls"});
   expect_error(refused, 1, "needs an upgrade to version");
   EXPECT_NE(refused.err.find("vigil store migrate"), std::string::npos) << refused.err;

@@ -318,17 +318,20 @@ TEST_P(Listing, MigrationBackfillsTheSummaryOfAnOlderStore) {
   }
   store_.reset();
   // Version 3's tables: the summary columns and the indexes of versions 4 and 5 dropped (the
-  // run indexes that version 5 replaces may stay: it drops and recreates them).
+  // run indexes that version 5 replaces may stay: it drops and recreates them), and the
+  // run_params table of version 6.
   const std::string before_summary = "3";
   testing::store_exec(
-      path_, sqlite() ? "DROP INDEX runs_by_experiment; DROP INDEX runs_by_verdict; "
+      path_, sqlite() ? "DROP TABLE run_params; DROP INDEX runs_by_experiment; "
+                        "DROP INDEX runs_by_verdict; "
                         "DROP INDEX runs_by_verdict_score; DROP INDEX runs_by_score; "
                         "DROP INDEX runs_by_name; DROP INDEX tags_by_tag; "
                         "DROP INDEX series_by_key; "
                         "ALTER TABLE runs DROP COLUMN verdict; ALTER TABLE runs DROP COLUMN score; "
                         "PRAGMA user_version = " +
                             before_summary
-                      : "DROP INDEX runs_by_experiment; DROP INDEX tags_by_tag; "
+                      : "DROP TABLE run_params; DROP INDEX runs_by_experiment; "
+                        "DROP INDEX tags_by_tag; "
                         "DROP INDEX series_by_key; "
                         "ALTER TABLE runs DROP COLUMN verdict, DROP COLUMN score; "
                         "UPDATE vigil_schema SET version = " +

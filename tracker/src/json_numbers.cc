@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <limits>
-#include <optional>
 
 namespace vigil::tracker::detail {
 namespace {
@@ -14,17 +13,6 @@ bool has_non_finite(const nlohmann::json& value) {
     if (has_non_finite(item)) return true;
   }
   return false;
-}
-
-std::optional<double> stored_non_finite(const nlohmann::json& value) {
-  if (!value.is_object() || value.size() != 1) return std::nullopt;
-  auto it = value.find(kNonFiniteKey);
-  if (it == value.end() || !it->is_string()) return std::nullopt;
-  const auto& text = it->get_ref<const std::string&>();
-  if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
-  if (text == "Infinity") return std::numeric_limits<double>::infinity();
-  if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
-  return std::nullopt;
 }
 
 void encode_in_place(nlohmann::json& value) {
@@ -40,6 +28,17 @@ void encode_in_place(nlohmann::json& value) {
 }
 
 }  // namespace
+
+std::optional<double> stored_non_finite(const nlohmann::json& value) {
+  if (!value.is_object() || value.size() != 1) return std::nullopt;
+  auto it = value.find(kNonFiniteKey);
+  if (it == value.end() || !it->is_string()) return std::nullopt;
+  const auto& text = it->get_ref<const std::string&>();
+  if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
+  if (text == "Infinity") return std::numeric_limits<double>::infinity();
+  if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
+  return std::nullopt;
+}
 
 nlohmann::json encode_non_finite(const nlohmann::json& value) {
   nlohmann::json copy = value;

@@ -6,6 +6,7 @@
 // every JSON parser and SQLite's JSON functions accept, and read back as the double. Stores
 // written before hold null there, which still reads as null.
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,9 @@ inline constexpr const char* kNonFiniteKey = "$numberDouble";
 nlohmann::json encode_non_finite(const nlohmann::json& value);
 /// The stored text of `value` (encode_non_finite, then compact JSON).
 std::string dump_stored_json(const nlohmann::json& value);
+/// The double that `value` stands for when it is a stored non-finite number (an object whose
+/// only member is kNonFiniteKey with "NaN", "Infinity" or "-Infinity"); nullopt otherwise.
+std::optional<double> stored_non_finite(const nlohmann::json& value);
 /// Replaces, in place, every stored object of a non-finite number by the double.
 void decode_non_finite(nlohmann::json& value);
 

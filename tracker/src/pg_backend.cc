@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "pg_job_rows.h"
+#include "pg_param_rows.h"
 #include "pg_schema.h"
 
 namespace vigil::tracker::detail {
@@ -62,6 +63,7 @@ void delete_run_rows(PgConnection& c, const std::vector<std::string>& run_ids) {
       "DELETE FROM validations WHERE run_id = ANY($1)",
       "DELETE FROM ranks WHERE run_id = ANY($1)",
       "DELETE FROM stop_requests WHERE run_id = ANY($1)",
+      "DELETE FROM run_params WHERE run_id = ANY($1)",
       "DELETE FROM runs WHERE id = ANY($1)",
   };
   for (const char* sql : kStatements) c.exec("deleting runs", sql, PgParams().add_array(run_ids));
@@ -155,8 +157,10 @@ std::int64_t ensure_series(PgConnection& c, const std::string& run_id, const Ser
 
 void apply_run_write(PgConnection& c, RunWrite& r) {
   if (r.params_json) {
-    c.exec("storing params", "UPDATE runs SET params = $1 WHERE id = $2",
-           PgParams().add(*r.params_json).add(r.run_id));
+    PgResult updated = c.exec("storing params", "UPDATE runs SET params = $1 WHERE id = $2",
+                              PgParams().add(*r.params_json).add(r.run_id));
+    // No rows for a run deleted meanwhile.
+    if (updated.affected() > 0) replace_param_rows(c, r.run_id, *r.params_json);
   }
   if (r.results_json) {
     c.exec("storing results", "UPDATE runs SET results = $1 WHERE id = $2",
@@ -222,6 +226,7 @@ void insert_run_row(PgConnection& c, const RunInfo& run) {
          "heartbeat_at, host, pid, command, error, params, results) "
          "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
          params);
+  insert_param_rows(c, run.id, run.params);
   if (!run.tags.empty()) {
     c.exec("importing tags", "INSERT INTO tags(run_id, tag) SELECT $1, unnest($2::text[])",
            PgParams().add(run.id).add_array(run.tags));
@@ -270,6 +275,7 @@ bool insert_new_run(PgConnection& c, const NewRun& run, const char* what) {
           .add(run.command)
           .add(run.params.dump()));
   const bool inserted = created.affected() > 0;
+  if (inserted) insert_param_rows(c, run.id, run.params);
   if (inserted && !run.tags.empty()) {
     c.exec("storing tags",
            "INSERT INTO tags(run_id, tag) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING",

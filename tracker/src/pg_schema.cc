@@ -1,6 +1,9 @@
 #include "pg_schema.h"
 
+#include <string_view>
+
 #include "log.h"
+#include "pg_param_rows.h"
 #include "schema.h"
 
 namespace vigil::tracker::detail {
@@ -13,7 +16,7 @@ constexpr std::int64_t kSchemaLockKey = 0x5647494c;
 // schema (schema.cc). Key columns use the "C" collation, so ids sort and compare bytewise as
 // in SQLite (prefix ranges of hex ids depend on it). Chunk data is already compressed:
 // STORAGE EXTERNAL keeps PostgreSQL from trying to compress it again.
-const char* const kPgMigrations[] = {
+constexpr const char* kPgMigrations[] = {
     R"sql(
 CREATE TABLE vigil_schema(version integer NOT NULL);
 CREATE TABLE vigil_changes(slot integer PRIMARY KEY, counter bigint NOT NULL);
@@ -182,12 +185,29 @@ CREATE INDEX runs_by_score ON runs(score, created_at, id);
 DROP INDEX runs_by_name;
 CREATE INDEX runs_by_name ON runs(name, created_at DESC, id DESC);
 )sql",
+    // 5 -> 6: params filtered and sorted with an index (schema.cc, version 6): one row per
+    // value of a run's params reached through object keys (param_rows.h). Filled from the
+    // stored runs by backfill_param_rows (ensure_pg_schema).
+    R"sql(
+CREATE TABLE run_params(
+  run_id text COLLATE "C" NOT NULL,
+  path text COLLATE "C" NOT NULL,
+  type text NOT NULL,
+  rank integer,
+  num float8,
+  text text COLLATE "C",
+  PRIMARY KEY(run_id, path));
+CREATE INDEX run_params_by_value ON run_params(path, rank, num, text, run_id);
+)sql",
 };
 
 static_assert(sizeof(kPgMigrations) / sizeof(kPgMigrations[0]) == kPgSchemaVersion,
               "one migration per schema version");
 static_assert(kPgSchemaVersion == kSchemaVersion,
               "both backends store the same tables: their schema versions move together");
+static_assert(std::string_view(kPgMigrations[kParamRowsVersion - 1])
+                      .find("CREATE TABLE run_params") != std::string_view::npos,
+              "kParamRowsVersion names the migration that creates run_params");
 
 std::string too_new(const std::string& display, int version) {
   return "cannot open store " + display + ": it has schema version " + std::to_string(version) +
@@ -241,6 +261,7 @@ int ensure_pg_schema(PgConnection& conn, const std::string& display, bool read_o
     for (int v = version; v < kPgSchemaVersion; ++v) {
       conn.exec_script("creating schema version " + std::to_string(v + 1), kPgMigrations[v]);
     }
+    if (version < kParamRowsVersion) backfill_param_rows(conn);
     conn.exec("storing the schema version", "UPDATE vigil_schema SET version = $1",
               PgParams().add(static_cast<std::int64_t>(kPgSchemaVersion)));
     transaction.commit();

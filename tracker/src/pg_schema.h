@@ -10,7 +10,7 @@
 namespace vigil::tracker::detail {
 
 /// Schema version this build reads and writes (row of table vigil_schema).
-constexpr int kPgSchemaVersion = 5;
+constexpr int kPgSchemaVersion = 6;
 
 /// Checks the stored schema and, unless `read_only`, creates or upgrades it to
 /// kPgSchemaVersion. Many processes may call this at once on an empty database: the first

@@ -39,15 +39,36 @@ std::uint64_t bits_of(double value) {
   return bits;
 }
 
-// The binary array header (one dimension, no NULLs) of `count` elements of type `elem_oid`.
-std::string array_header(unsigned elem_oid, std::size_t count) {
+// The binary array header (one dimension) of `count` elements of type `elem_oid`.
+std::string array_header(unsigned elem_oid, std::size_t count, bool has_nulls = false) {
   std::string out;
   put_be32(out, count == 0 ? 0 : 1);  // dimensions (an empty array has none)
-  put_be32(out, 0);                   // has NULLs
+  put_be32(out, has_nulls ? 1 : 0);
   put_be32(out, elem_oid);
   if (count > 0) {
     put_be32(out, static_cast<std::uint32_t>(count));
     put_be32(out, 1);  // lower bound
+  }
+  return out;
+}
+
+// A binary array of nullable elements: `put` appends an element's bytes (after its length).
+template <typename T, typename Put>
+std::string nullable_array(unsigned elem_oid, const std::vector<std::optional<T>>& values,
+                           Put&& put) {
+  bool has_nulls = false;
+  for (const auto& v : values) has_nulls = has_nulls || !v;
+  std::string out = array_header(elem_oid, values.size(), has_nulls);
+  std::string element;
+  for (const auto& v : values) {
+    if (!v) {
+      put_be32(out, 0xFFFFFFFFu);  // length -1: NULL
+      continue;
+    }
+    element.clear();
+    put(element, *v);
+    put_be32(out, static_cast<std::uint32_t>(element.size()));
+    out += element;
   }
   return out;
 }
@@ -127,6 +148,24 @@ PgParams& PgParams::add_array(const std::vector<double>& values) {
     put_be64(out, bits_of(v));
   }
   return push(kFloat8ArrayOid, std::move(out));
+}
+
+PgParams& PgParams::add_array(const std::vector<std::optional<std::int64_t>>& values) {
+  return push(kInt8ArrayOid, nullable_array(kInt8Oid, values, [](std::string& out, std::int64_t v) {
+                put_be64(out, static_cast<std::uint64_t>(v));
+              }));
+}
+
+PgParams& PgParams::add_array(const std::vector<std::optional<double>>& values) {
+  return push(kFloat8ArrayOid, nullable_array(kFloat8Oid, values, [](std::string& out, double v) {
+                put_be64(out, bits_of(v));
+              }));
+}
+
+PgParams& PgParams::add_array(const std::vector<std::optional<std::string>>& texts) {
+  return push(kTextArrayOid,
+              nullable_array(kTextOid, texts,
+                             [](std::string& out, const std::string& t) { out += t; }));
 }
 
 PgParams& PgParams::add_array(const std::vector<std::string>& texts) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,10 @@ class PgParams {
   PgParams& add_array(const std::vector<double>& values);
   PgParams& add_array(const std::vector<std::string>& texts);
   PgParams& add_bytes_array(const std::vector<std::string_view>& values);
+  /// Arrays whose nullopt elements are NULL.
+  PgParams& add_array(const std::vector<std::optional<std::int64_t>>& values);
+  PgParams& add_array(const std::vector<std::optional<double>>& values);
+  PgParams& add_array(const std::vector<std::optional<std::string>>& texts);
 
   int size() const { return static_cast<int>(types_.size()); }
   const unsigned* types() const { return types_.data(); }

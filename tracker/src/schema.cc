@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "log.h"
+#include "sqlite_param_rows.h"
 
 namespace vigil::tracker::detail {
 namespace {
@@ -12,7 +14,7 @@ namespace {
 // migrations[i] upgrades a schema of version i to version i + 1. Version 0 is the empty
 // file. A new schema version appends one entry and bumps kSchemaVersion; stores written by
 // older builds are then upgraded when first opened for writing.
-const char* const kMigrations[] = {
+constexpr const char* kMigrations[] = {
     // 0 -> 1: initial schema.
     R"sql(
 CREATE TABLE experiments(
@@ -179,10 +181,27 @@ CREATE INDEX runs_by_score ON runs(score, created_at, id);
 DROP INDEX runs_by_name;
 CREATE INDEX runs_by_name ON runs(name, created_at DESC, id DESC);
 )sql",
+    // 5 -> 6: params filtered and sorted with an index: one row per value of a run's params
+    // reached through object keys (param_rows.h), kept by every write of runs.params in its
+    // transaction. Filled from the stored runs by backfill_param_rows (migrate()).
+    R"sql(
+CREATE TABLE run_params(
+  run_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  type TEXT NOT NULL,
+  rank INTEGER,
+  num REAL,
+  text TEXT,
+  PRIMARY KEY(run_id, path)) WITHOUT ROWID;
+CREATE INDEX run_params_by_value ON run_params(path, rank, num, text, run_id);
+)sql",
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
               "one migration per schema version");
+static_assert(std::string_view(kMigrations[kParamRowsVersion - 1]).find("CREATE TABLE run_params") !=
+                  std::string_view::npos,
+              "kParamRowsVersion names the migration that creates run_params");
 
 std::int64_t pragma_int(Connection& db, const char* sql) {
   Statement stmt(db.get(), sql);
@@ -255,6 +274,7 @@ void migrate(Connection& db, const std::string& path, int target) {
                        std::to_string(v) + " to " + std::to_string(v + 1) + ": " + e.what());
     }
   }
+  if (version < kParamRowsVersion && target >= kParamRowsVersion) backfill_param_rows(db);
   db.exec(("PRAGMA application_id = " + std::to_string(kApplicationId)).c_str());
   db.exec(("PRAGMA user_version = " + std::to_string(target)).c_str());
   transaction.commit();

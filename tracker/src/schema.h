@@ -13,7 +13,11 @@ namespace vigil::tracker::detail {
 constexpr std::int32_t kApplicationId = 0x5647494c;
 
 /// Schema version this build reads and writes (PRAGMA user_version).
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
+
+/// The version whose migration creates table run_params: upgrading a store across it fills
+/// the table from the stored runs' params (in the migration's transaction, both backends).
+constexpr int kParamRowsVersion = 6;
 
 /// What check_schema found in an existing file.
 struct SchemaState {

@@ -15,6 +15,7 @@
 #include "schema.h"
 #include "sqlite_backend_tx.h"
 #include "sqlite_job_rows.h"
+#include "sqlite_param_rows.h"
 
 namespace vigil::tracker::detail {
 namespace {
@@ -91,6 +92,7 @@ void delete_run_rows(Connection& db, const std::string& run_id) {
       "DELETE FROM validations WHERE run_id = ?1",
       "DELETE FROM ranks WHERE run_id = ?1",
       "DELETE FROM stop_requests WHERE run_id = ?1",
+      "DELETE FROM run_params WHERE run_id = ?1",
       "DELETE FROM runs WHERE id = ?1",
   };
   for (const char* sql : kStatements) db.cached(sql).bind(1, run_id).run();
@@ -168,6 +170,7 @@ void insert_run_row(Connection& db, const RunInfo& run) {
       .bind(13, run.params.dump())
       .bind(14, run.results.dump())
       .run();
+  insert_param_rows(db, run.id, run.params);
   for (const auto& tag : run.tags) {
     db.cached("INSERT INTO tags(run_id, tag) VALUES(?1, ?2)").bind(1, run.id).bind(2, tag).run();
   }
@@ -209,6 +212,7 @@ void insert_new_run(Connection& db, const NewRun& run) {
       .bind(7, run.command)
       .bind(8, run.params.dump())
       .run();
+  insert_param_rows(db, run.id, run.params);
   auto& tag = db.cached("INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?1, ?2)");
   for (const auto& t : run.tags) {
     tag.reset();
@@ -360,6 +364,10 @@ void SqliteBackend::commit(WriteBatch& batch) {
             .bind(1, *r.params_json)
             .bind(2, r.run_id)
             .run();
+        // No rows for a run deleted meanwhile.
+        if (sqlite3_changes(writer_.get()) > 0) {
+          replace_param_rows(writer_, r.run_id, *r.params_json);
+        }
       }
       if (r.results_json) {
         writer_.cached("UPDATE runs SET results = ?1 WHERE id = ?2")
