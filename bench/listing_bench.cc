@@ -24,6 +24,7 @@
 #include "backend.h"
 #include "chunk_codec.h"
 #include "vigil/tracker.h"
+#include "writer.h"
 
 namespace {
 
@@ -49,13 +50,7 @@ SeriesExport make_series(const std::string& name, const nlohmann::json& context,
     chunk.append(static_cast<std::int64_t>(step), vigil::tracker::detail::kNoEpoch, values[step],
                  static_cast<std::int64_t>((t0 + static_cast<double>(step)) * 1000));
   }
-  ChunkRow row;
-  row.first_step = chunk.min_step();
-  row.last_step = chunk.max_step();
-  row.n = chunk.size();
-  row.min = chunk.min_value();
-  row.max = chunk.max_value();
-  row.data = chunk.serialize();
+  ChunkRow row = vigil::tracker::detail::make_chunk_row(chunk, 0);
   auto& s = series.summary;
   s.count = static_cast<std::int64_t>(values.size());
   s.last = values.back();

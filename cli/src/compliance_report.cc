@@ -64,12 +64,12 @@ ComplianceData gather_compliance(const tracker::Store& store,
   data.runs = static_cast<int>(runs.size());
   ui::ComplianceSummary summary(ui::Bucket::kDay);
   std::vector<ReportedRun> reported;
-  for (const auto& run : runs) {
-    if (!run.verdict) continue;
-    const auto record = store.latest_validation(run.id);
-    if (!record) continue;
-    summary.add(run, *record);
-    ReportedRun item{run, report_of(*record)};
+  const auto latest = ui::latest_validations(store, runs);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (!latest[i]) continue;
+    const tracker::RunInfo& run = runs[i];
+    summary.add(run, *latest[i]);
+    ReportedRun item{run, report_of(*latest[i])};
     ++data.policy_runs[item.report.rules_hash];
     reported.push_back(std::move(item));
   }

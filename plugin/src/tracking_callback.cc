@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "log.h"
+#include "pending_values.h"
 #include "unwound_fits.h"
 #include "vigil/error.h"
 #include "vigil/plugin/hyperparams.h"
@@ -40,50 +41,8 @@ struct Series {
   bool averaged() const { return kind == kLoss || kind == kAccuracy; }
 };
 
-// A value of a step not read back yet.
-struct Entry {
-  std::size_t series = 0;
-  std::int64_t step = 0;
-  std::int64_t epoch = 0;
-  torch::Tensor tensor;  // 0-dim, detached; undefined when the value is `number`
-  double number = 0.0;
-  std::int64_t samples = 0;  // batch size (0 when unknown); accuracy entries hold counts
-};
-
 double mean(const std::deque<double>& values) {
   return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-}
-
-// Reads every pending tensor with one device-to-host copy per (device, dtype) group.
-std::vector<double> read_values(const std::vector<Entry>& pending) {
-  std::vector<double> values(pending.size());
-  std::vector<std::vector<std::size_t>> groups;
-  for (std::size_t i = 0; i < pending.size(); ++i) {
-    const torch::Tensor& tensor = pending[i].tensor;
-    if (!tensor.defined()) {
-      values[i] = pending[i].number;
-      continue;
-    }
-    auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& members) {
-      const torch::Tensor& first = pending[members.front()].tensor;
-      return first.device() == tensor.device() && first.scalar_type() == tensor.scalar_type();
-    });
-    if (group == groups.end()) {
-      groups.push_back({i});
-    } else {
-      group->push_back(i);
-    }
-  }
-  torch::NoGradGuard no_grad;
-  for (const auto& members : groups) {
-    std::vector<torch::Tensor> tensors;
-    tensors.reserve(members.size());
-    for (std::size_t index : members) tensors.push_back(pending[index].tensor);
-    const torch::Tensor host = torch::stack(tensors).to(torch::kCPU, torch::kDouble).contiguous();
-    const double* data = host.data_ptr<double>();
-    for (std::size_t k = 0; k < members.size(); ++k) values[members[k]] = data[k];
-  }
-  return values;
 }
 
 // The system metrics sampler of a run (null when interval_seconds is 0): started with the
@@ -115,8 +74,7 @@ struct TrackingCallback::Fit {
   std::vector<Series> series;
   std::map<std::string, std::size_t, std::less<>> series_index;  // qualified name -> series
   std::vector<std::size_t> lr_series;                            // per TrainingState optimizer
-  std::vector<Entry> pending;
-  std::int64_t pending_steps = 0;  // distinct steps among pending entries
+  detail::PendingValues pending;  // values of steps not read back yet
   MetricMap last_train;
   MetricMap last_val;
   std::optional<double> best_accuracy;
@@ -301,24 +259,7 @@ void TrackingCallback::on_epoch_begin(TrainingState& state) {
 
 void TrackingCallback::add_pending(std::size_t series, const TrainingState& state,
                                    const LogValue& value, std::int64_t samples) {
-  Fit& fit = *fit_;
-  Entry entry;
-  entry.series = series;
-  entry.step = state.step;
-  entry.epoch = state.epoch;
-  entry.samples = samples;
-  if (value.tensor().defined()) {
-    if (value.tensor().numel() != 1) {
-      throw tracker::InvalidArgument("value '" + fit.series[series].qualified +
-                                     "' is a tensor of " + std::to_string(value.tensor().numel()) +
-                                     " elements; expected one element");
-    }
-    entry.tensor = value.tensor().detach().reshape({});
-  } else {
-    entry.number = value.number();
-  }
-  if (fit.pending.empty() || fit.pending.back().step != state.step) ++fit.pending_steps;
-  fit.pending.push_back(std::move(entry));
+  fit_->pending.add(series, fit_->series[series].qualified, state, value, samples);
 }
 
 void TrackingCallback::record_loss(const TrainingState& state, const BatchOutput& batch) {
@@ -363,7 +304,7 @@ void TrackingCallback::on_batch_end(TrainingState& state, const BatchOutput& bat
     if (state.new_step) record_lrs(state);
   });
   if (state.new_step) ++fit.steps;
-  if (fit.pending_steps >= std::max<std::int64_t>(fit.log_every, 1)) read_and_notify(state);
+  if (fit.pending.steps() >= std::max<std::int64_t>(fit.log_every, 1)) read_and_notify(state);
 }
 
 void TrackingCallback::on_log(TrainingState& state, const LogValues& values) {
@@ -381,9 +322,9 @@ std::vector<StepValue> TrackingCallback::read_pending() noexcept {
   if (fit.pending.empty()) return values;
   std::vector<std::size_t> ids;
   guarded("reading step values", [&] {
-    const std::vector<double> numbers = read_values(fit.pending);
-    for (std::size_t i = 0; i < fit.pending.size(); ++i) {
-      const Entry& entry = fit.pending[i];
+    const std::vector<double> numbers = fit.pending.read();
+    for (std::size_t i = 0; i < numbers.size(); ++i) {
+      const detail::PendingValue& entry = fit.pending.values()[i];
       Series& series = fit.series[entry.series];
       double value = numbers[i];
       if (series.kind == kAccuracy) {
@@ -404,7 +345,6 @@ std::vector<StepValue> TrackingCallback::read_pending() noexcept {
     }
   });
   fit.pending.clear();
-  fit.pending_steps = 0;
   if (!fit.recording_values()) return values;
   guarded("recording step values", [&] {
     for (std::size_t i = 0; i < values.size(); ++i) {

@@ -272,6 +272,44 @@ TEST_P(GovernanceTest, JobRunStartsAndEndsOnceInTheAuditLogWhateverItsRanks) {
   EXPECT_EQ(store_.get_run(rank0.id()).status, RunStatus::kAborted);
 }
 
+TEST_P(GovernanceTest, LatestValidationsReadsTheLastRecordOfEachRunInTheOrderAsked) {
+  const std::string twice = run("validated-twice");
+  const std::string once = run("validated-once");
+  const std::string never = run("never-validated");
+  ValidationRecord first = validation(twice);
+  first.verdict = "FAIL";
+  first.score = 40.0;
+  store_.add_validation(first);
+  ValidationRecord second = validation(twice);
+  second.verdict = "PASS";
+  second.score = 95.0;
+  second.violations = nlohmann::json::array({{{"rule_id", "min-epochs"}}});
+  const std::int64_t second_id = store_.add_validation(second);
+  ValidationRecord only = validation(once);
+  only.rules_name = "other";
+  const std::int64_t only_id = store_.add_validation(only);
+
+  const auto latest = store_.latest_validations({never, once, "0123456789abcdef", twice, once});
+  ASSERT_EQ(latest.size(), 5u);
+  EXPECT_FALSE(latest[0]);
+  EXPECT_FALSE(latest[2]);  // an unknown id has none
+  ASSERT_TRUE(latest[1] && latest[3] && latest[4]);
+  EXPECT_EQ(latest[1]->id, only_id);
+  EXPECT_EQ(latest[1]->run_id, once);
+  EXPECT_EQ(latest[1]->rules_name, "other");
+  EXPECT_EQ(latest[4]->id, only_id);  // an id asked twice gets its record twice
+  EXPECT_EQ(latest[3]->id, second_id);
+  EXPECT_EQ(latest[3]->verdict, "PASS");
+  EXPECT_EQ(latest[3]->score, 95.0);
+  EXPECT_EQ(latest[3]->violations, second.violations);
+  // The same record as the one-run read.
+  const auto one = store_.latest_validation(twice);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->id, latest[3]->id);
+  EXPECT_EQ(one->created_at, latest[3]->created_at);
+  EXPECT_TRUE(store_.latest_validations({}).empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, GovernanceTest, ::testing::ValuesIn(testing::test_backends()),
                          [](const auto& param_info) { return param_info.param; });
 

@@ -260,6 +260,10 @@ class Backend {
       std::int64_t series_id, const std::function<bool(const ChunkMeta&)>& want,
       const std::function<void(const ChunkMeta&, std::string_view)>& consume) = 0;
   virtual std::vector<ValidationRecord> validations(const std::string& run_id) = 0;
+  /// The latest validation of each run of `run_ids` (full ids) that has one, in no particular
+  /// order; unknown ids and runs without a validation give none. One statement.
+  virtual std::vector<ValidationRecord> latest_validations(
+      const std::vector<std::string>& run_ids) = 0;
   /// The ranks of a run by rank (empty for a run that is not a job's); status as stored.
   virtual std::vector<RankInfo> ranks(const std::string& run_id) = 0;
   /// The run's stop request, if a rank has stored one. One indexed read.

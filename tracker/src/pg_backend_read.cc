@@ -60,6 +60,30 @@ RunInfo read_run_row(const PgResult& r, int i) {
   return run;
 }
 
+// The columns validation_rows reads, in its order.
+constexpr std::string_view kValidationColumns =
+    "id, run_id, rules_name, rules_hash, phase, verdict, score, violations, report, created_at";
+
+// Every row of `r` (selecting kValidationColumns), in row order.
+std::vector<ValidationRecord> validation_rows(const PgResult& r) {
+  std::vector<ValidationRecord> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    ValidationRecord v;
+    v.id = r.int64(i, 0);
+    v.run_id = r.text(i, 1);
+    v.rules_name = r.text(i, 2);
+    v.rules_hash = r.text(i, 3);
+    v.phase = r.text(i, 4);
+    v.verdict = r.text(i, 5);
+    v.score = r.float8(i, 6);
+    v.violations = parse_json_column(r.bytes(i, 7), "validation violations", v.run_id);
+    v.report = parse_json_column(r.bytes(i, 8), "validation report", v.run_id);
+    v.created_at = r.float8(i, 9);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 // Runs mostly share the same few series keys: parse each distinct (name, context) once.
 class SeriesKeys {
  public:
@@ -314,27 +338,23 @@ void PgBackend::scan_chunks(
 
 std::vector<ValidationRecord> PgBackend::validations(const std::string& run_id) {
   return read("listing validations", [&](PgConnection& c) {
-    PgResult r = c.exec(
-        "listing validations",
-        "SELECT id, run_id, rules_name, rules_hash, phase, verdict, score, violations, report, "
-        "created_at FROM validations WHERE run_id = $1 ORDER BY id",
-        PgParams().add(run_id));
-    std::vector<ValidationRecord> out;
-    for (int i = 0; i < r.rows(); ++i) {
-      ValidationRecord v;
-      v.id = r.int64(i, 0);
-      v.run_id = r.text(i, 1);
-      v.rules_name = r.text(i, 2);
-      v.rules_hash = r.text(i, 3);
-      v.phase = r.text(i, 4);
-      v.verdict = r.text(i, 5);
-      v.score = r.float8(i, 6);
-      v.violations = parse_json_column(r.bytes(i, 7), "validation violations", v.run_id);
-      v.report = parse_json_column(r.bytes(i, 8), "validation report", v.run_id);
-      v.created_at = r.float8(i, 9);
-      out.push_back(std::move(v));
-    }
-    return out;
+    return validation_rows(c.exec("listing validations",
+                                  "SELECT " + std::string(kValidationColumns) +
+                                      " FROM validations WHERE run_id = $1 ORDER BY id",
+                                  PgParams().add(run_id)));
+  });
+}
+
+std::vector<ValidationRecord> PgBackend::latest_validations(
+    const std::vector<std::string>& run_ids) {
+  if (run_ids.empty()) return {};
+  return read("reading latest validations", [&](PgConnection& c) {
+    // DISTINCT ON keeps the first row of each run: its largest id (validations_by_run).
+    return validation_rows(
+        c.exec("reading latest validations",
+               "SELECT DISTINCT ON (run_id) " + std::string(kValidationColumns) +
+                   " FROM validations WHERE run_id = ANY($1) ORDER BY run_id, id DESC",
+               PgParams().add_array(run_ids)));
   });
 }
 

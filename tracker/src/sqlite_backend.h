@@ -58,6 +58,8 @@ class SqliteBackend final : public Backend {
   void scan_chunks(std::int64_t series_id, const std::function<bool(const ChunkMeta&)>& want,
                    const std::function<void(const ChunkMeta&, std::string_view)>& consume) override;
   std::vector<ValidationRecord> validations(const std::string& run_id) override;
+  std::vector<ValidationRecord> latest_validations(
+      const std::vector<std::string>& run_ids) override;
   std::vector<RankInfo> ranks(const std::string& run_id) override;
   std::optional<StopRequest> stop_request(const std::string& run_id) override;
   std::uint64_t change_token() override;

@@ -71,6 +71,31 @@ void read_summary_columns(const Statement& stmt, int first, SeriesSummary& s) {
   s.last_time = stmt.column_double(first + 5);
 }
 
+// The columns validation_rows reads, in its order.
+constexpr std::string_view kValidationColumns =
+    "id, run_id, rules_name, rules_hash, phase, verdict, score, violations, report, created_at";
+
+// Every row of `stmt` (selecting kValidationColumns), in row order; resets it.
+std::vector<ValidationRecord> validation_rows(Statement& stmt) {
+  std::vector<ValidationRecord> out;
+  while (stmt.step()) {
+    ValidationRecord r;
+    r.id = stmt.column_int64(0);
+    r.run_id = stmt.column_text(1);
+    r.rules_name = stmt.column_text(2);
+    r.rules_hash = stmt.column_text(3);
+    r.phase = stmt.column_text(4);
+    r.verdict = stmt.column_text(5);
+    r.score = stmt.column_double(6);
+    r.violations = parse_json_column(stmt.column_text(7), "validation violations", r.run_id);
+    r.report = parse_json_column(stmt.column_text(8), "validation report", r.run_id);
+    r.created_at = stmt.column_double(9);
+    out.push_back(std::move(r));
+  }
+  stmt.reset();
+  return out;
+}
+
 }  // namespace
 
 std::vector<RunInfo> SqliteBackend::load_runs(const RunQuery& query) {
@@ -307,27 +332,24 @@ void SqliteBackend::scan_chunks(
 
 std::vector<ValidationRecord> SqliteBackend::validations(const std::string& run_id) {
   return read("listing validations", [&] {
-    std::vector<ValidationRecord> out;
-    auto& stmt = reader_.cached(
-        "SELECT id, run_id, rules_name, rules_hash, phase, verdict, score, violations, report, "
-        "created_at FROM validations WHERE run_id = ?1 ORDER BY id");
+    auto& stmt = reader_.cached("SELECT " + std::string(kValidationColumns) +
+                                " FROM validations WHERE run_id = ?1 ORDER BY id");
     stmt.bind(1, run_id);
-    while (stmt.step()) {
-      ValidationRecord r;
-      r.id = stmt.column_int64(0);
-      r.run_id = stmt.column_text(1);
-      r.rules_name = stmt.column_text(2);
-      r.rules_hash = stmt.column_text(3);
-      r.phase = stmt.column_text(4);
-      r.verdict = stmt.column_text(5);
-      r.score = stmt.column_double(6);
-      r.violations = parse_json_column(stmt.column_text(7), "validation violations", r.run_id);
-      r.report = parse_json_column(stmt.column_text(8), "validation report", r.run_id);
-      r.created_at = stmt.column_double(9);
-      out.push_back(std::move(r));
-    }
-    stmt.reset();
-    return out;
+    return validation_rows(stmt);
+  });
+}
+
+std::vector<ValidationRecord> SqliteBackend::latest_validations(
+    const std::vector<std::string>& run_ids) {
+  if (run_ids.empty()) return {};
+  return read("reading latest validations", [&] {
+    // validations_by_run(run_id, id) gives each run's largest id without reading its rows.
+    auto& stmt =
+        reader_.cached("SELECT " + std::string(kValidationColumns) +
+                       " FROM validations WHERE id IN (SELECT MAX(id) FROM validations "
+                       "WHERE run_id IN (SELECT value FROM json_each(?1)) GROUP BY run_id)");
+    stmt.bind(1, nlohmann::json(run_ids).dump());
+    return validation_rows(stmt);
   });
 }
 

@@ -588,4 +588,17 @@ std::optional<ValidationRecord> Store::latest_validation(std::string_view run_id
   return std::move(all.back());
 }
 
+std::vector<std::optional<ValidationRecord>> Store::latest_validations(
+    const std::vector<std::string>& run_ids) const {
+  std::vector<std::optional<ValidationRecord>> out(run_ids.size());
+  std::unordered_map<std::string_view, std::vector<std::size_t>> positions;
+  for (std::size_t i = 0; i < run_ids.size(); ++i) positions[run_ids[i]].push_back(i);
+  for (ValidationRecord& record : backend_of(backend_).latest_validations(run_ids)) {
+    auto it = positions.find(record.run_id);
+    if (it == positions.end()) continue;
+    for (std::size_t i : it->second) out[i] = record;
+  }
+  return out;
+}
+
 }  // namespace vigil::tracker

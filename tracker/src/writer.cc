@@ -25,7 +25,9 @@ constexpr auto kFullRetry = std::chrono::seconds(1);
 // How long to wait before retrying a store that failed for another reason.
 constexpr auto kErrorRetry = std::chrono::milliseconds(100);
 
-ChunkRow make_row(const ChunkBuilder& chunk, std::int64_t seq) {
+}  // namespace
+
+ChunkRow make_chunk_row(const ChunkBuilder& chunk, std::int64_t seq) {
   ChunkRow row;
   row.seq = seq;
   row.first_step = chunk.min_step();
@@ -36,8 +38,6 @@ ChunkRow make_row(const ChunkBuilder& chunk, std::int64_t seq) {
   row.data = chunk.serialize();
   return row;
 }
-
-}  // namespace
 
 Writer::Writer(std::shared_ptr<Backend> backend, const StoreOptions& options)
     : backend_(std::move(backend)), options_(options) {}
@@ -244,7 +244,7 @@ bool Writer::round(bool heartbeat) {
       s.open.append(p.step, p.epoch, p.value, p.time_ms());
       update_summary(s.summary, p);
       if (s.open.full()) {
-        w.chunks.push_back(make_row(s.open, s.open_seq));
+        w.chunks.push_back(make_chunk_row(s.open, s.open_seq));
         s.open.clear();
         ++s.open_seq;
       }
@@ -253,7 +253,7 @@ bool Writer::round(bool heartbeat) {
       if (write_index[i] < 0) continue;
       SeriesSink& s = sink.series[i];
       SeriesWrite& w = batch.series[static_cast<std::size_t>(write_index[i])];
-      if (!s.open.empty()) w.chunks.push_back(make_row(s.open, s.open_seq));
+      if (!s.open.empty()) w.chunks.push_back(make_chunk_row(s.open, s.open_seq));
       w.summary = s.summary;
     }
     run_write.params_json = d.params_json;

@@ -14,6 +14,10 @@
 
 namespace vigil::tracker::detail {
 
+/// The stored row of `chunk` (its points encoded, with their step and value range) as chunk
+/// `seq` of its series. Needs a chunk with at least one point.
+ChunkRow make_chunk_row(const ChunkBuilder& chunk, std::int64_t seq);
+
 /// The background writer of one Store: a single thread that takes buffered points and
 /// pending changes from every live run, packs points into chunks and commits each round in
 /// one transaction (at least every flush_interval, sooner when asked). A failed commit

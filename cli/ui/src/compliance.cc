@@ -6,6 +6,7 @@
 
 #include "vigil/error.h"
 #include "vigil/rules/types.h"
+#include "vigil/tracker/store.h"
 
 namespace vigil::ui {
 namespace {
@@ -163,6 +164,23 @@ nlohmann::json ComplianceSummary::to_json() const {
     auto entry = tally.to_json();
     entry["name"] = name;
     experiments.push_back(std::move(entry));
+  }
+  return out;
+}
+
+std::vector<std::optional<tracker::ValidationRecord>> latest_validations(
+    const tracker::Store& store, const std::vector<tracker::RunInfo>& runs) {
+  // A run's verdict is its latest validation's: only runs with one have a record to read.
+  std::vector<std::string> validated;
+  for (const tracker::RunInfo& run : runs) {
+    if (run.verdict) validated.push_back(run.id);
+  }
+  std::vector<std::optional<tracker::ValidationRecord>> records =
+      store.latest_validations(validated);
+  std::vector<std::optional<tracker::ValidationRecord>> out(runs.size());
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (runs[i].verdict) out[i] = std::move(records[next++]);
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,10 @@
 
 #include "vigil/tracker/query.h"
 #include "vigil/tracker/types.h"
+
+namespace vigil::tracker {
+class Store;
+}  // namespace vigil::tracker
 
 namespace vigil::ui {
 
@@ -111,5 +116,10 @@ class ComplianceSummary {
   std::map<std::string, RuleCompliance> rules_;
   std::map<std::string, ComplianceTally> experiments_;
 };
+
+/// The latest validation of each of `runs`, element i being runs[i]'s: read in one query for
+/// the runs with a verdict; nullopt for the others (never validated).
+std::vector<std::optional<tracker::ValidationRecord>> latest_validations(
+    const tracker::Store& store, const std::vector<tracker::RunInfo>& runs);
 
 }  // namespace vigil::ui

@@ -68,11 +68,11 @@ SummaryQuery parse_summary_query(const QueryParams& params) {
 
 nlohmann::json summary_of(const tracker::Store& store, const SummaryQuery& query) {
   ComplianceSummary summary(query.bucket);
-  for (const auto& run : store.list_runs(query.filter)) {
-    // The run's verdict is its latest validation's: only validated runs are read again.
-    auto latest = run.verdict ? store.latest_validation(run.id) : std::nullopt;
-    if (latest) {
-      summary.add(run, *latest);
+  const std::vector<tracker::RunInfo> runs = store.list_runs(query.filter);
+  const auto latest = latest_validations(store, runs);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (latest[i]) {
+      summary.add(runs[i], *latest[i]);
     } else {
       summary.add_unvalidated();
     }

@@ -238,6 +238,11 @@ class Store {
   /// Validations of a run, oldest first.
   std::vector<ValidationRecord> validations(std::string_view run_id) const;
   std::optional<ValidationRecord> latest_validation(std::string_view run_id) const;
+  /// The latest validation of each run of `run_ids` (full ids, as list_runs gives them):
+  /// element i is run_ids[i]'s, nullopt when that run has none or does not exist. One query
+  /// for all of them (e.g. the validated runs of a listing), not one per run.
+  std::vector<std::optional<ValidationRecord>> latest_validations(
+      const std::vector<std::string>& run_ids) const;
 
   /// A cheap token that changes whenever a write to the store has been committed, by this
   /// process or any other: two equal tokens mean nothing was written in between (one query,
