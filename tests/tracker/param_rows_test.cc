@@ -53,8 +53,9 @@ TEST(ParamRows, NestedObjectsAreARowAndDescendedIntoArraysAreValues) {
 }
 
 TEST(ParamRows, ScalarsGetTheirTypeRankAndNumber) {
-  const json params = {{"t", true},      {"f", false},  {"n", nullptr}, {"i", -7},
-                       {"u", 18446744073709551615u},  {"r", 2.5},     {"s", ""}};
+  const json params = {
+      {"t", true}, {"f", false}, {"n", nullptr}, {"i", -7}, {"u", 18446744073709551615u},
+      {"r", 2.5},  {"s", ""}};
   const std::vector<ParamRow> expected = {
       number(R"(["f"])", "false", 0),
       number(R"(["i"])", "integer", -7),
@@ -88,8 +89,8 @@ TEST(ParamRows, StoredInfinitiesAreNumbersAndNaNIsAnObject) {
 
 TEST(ParamRows, AnUnencodedNonFiniteDoubleIsNullAsDumpStoresIt) {
   const json params = {{"x", std::numeric_limits<double>::quiet_NaN()}, {"y", -kInf}};
-  EXPECT_EQ(param_rows(params), (std::vector<ParamRow>{null_row(R"(["x"])"),
-                                                       null_row(R"(["y"])")}));
+  EXPECT_EQ(param_rows(params),
+            (std::vector<ParamRow>{null_row(R"(["x"])"), null_row(R"(["y"])")}));
 }
 
 TEST(ParamRows, KeysWithDotsQuotesAndUnicodeAreJsonEscapedInThePath) {
@@ -120,7 +121,8 @@ TEST(ParamRows, LongTextsAreCutAtACharacterBoundary) {
     for (std::size_t i = 0; i < kMaxParamTextBytes; ++i) s += "\xC3\xA9";  // é
     return s;
   }();
-  const std::vector<ParamRow> rows = param_rows({{"a", ascii}, {"b", accented}, {"c", json::array({ascii})}});
+  const std::vector<ParamRow> rows =
+      param_rows({{"a", ascii}, {"b", accented}, {"c", json::array({ascii})}});
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(*rows[0].text, ascii.substr(0, kMaxParamTextBytes));
   EXPECT_EQ(*rows[1].text, accented.substr(0, kMaxParamTextBytes - 1));
@@ -132,7 +134,9 @@ TEST(ParamRows, LongTextsAreCutAtACharacterBoundary) {
 TEST(ParamRows, NulCharactersInStringsBecomeReplacementCharacters) {
   const std::vector<ParamRow> rows = param_rows({{"s", std::string("a\0b", 3)}});
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(*rows[0].text, "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(*rows[0].text,
+            "a\xEF\xBF\xBD"
+            "b");
 }
 
 TEST(ParamRows, ValuesUnderAPathTooLongToIndexAreLeftOut) {

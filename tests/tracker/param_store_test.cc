@@ -152,7 +152,8 @@ TEST_P(ParamTable, LoggedParamsReplaceTheRowsInTheirCommit) {
   run.log_param("optimizer.momentum", std::numeric_limits<double>::infinity());
   run.flush();
   const json merged = {
-      {"optimizer", {{"lr", 0.01}, {"name", "sgd"}, {"momentum", std::numeric_limits<double>::infinity()}}},
+      {"optimizer",
+       {{"lr", 0.01}, {"name", "sgd"}, {"momentum", std::numeric_limits<double>::infinity()}}},
       {"epochs", 3},
       {"batch", 64}};
   EXPECT_EQ(rows(id), expected_rows(merged));

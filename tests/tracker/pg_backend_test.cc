@@ -226,11 +226,11 @@ TEST_F(PgBackendTest, Version2StoreGainsGovernanceTablesAndKeepsItsRuns) {
     id = run.id();
   }
   // Back to the tables of version 2 (before governance, the listing columns of version 4 and
-  // run_params of version 6),
-  // as an older vigil left them.
+  // run_params of version 6), as an older vigil left them.
   testing::postgres_admin(
       "SET search_path TO " + schema_ +
-          "; DROP TABLE policies, waivers, audit, run_params; DROP FUNCTION vigil_audit_append_only(); "
+          "; DROP TABLE policies, waivers, audit, run_params; DROP FUNCTION "
+          "vigil_audit_append_only(); "
           "DROP INDEX runs_by_experiment, runs_by_verdict, runs_by_score, tags_by_tag, "
           "series_by_key; ALTER TABLE runs DROP COLUMN verdict, DROP COLUMN score; "
           "UPDATE vigil_schema SET version = 2",

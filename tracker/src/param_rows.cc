@@ -88,8 +88,9 @@ void add_rows(const json& object, std::vector<std::string>& keys, std::vector<Pa
 }  // namespace
 
 bool ParamRow::operator==(const ParamRow& other) const {
-  const bool same_num = num.has_value() == other.num.has_value() &&
-                        (!num || *num == *other.num || (std::isnan(*num) && std::isnan(*other.num)));
+  const bool same_num =
+      num.has_value() == other.num.has_value() &&
+      (!num || *num == *other.num || (std::isnan(*num) && std::isnan(*other.num)));
   return path == other.path && type == other.type && rank == other.rank && same_num &&
          text == other.text;
 }

@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "json_numbers.h"
 #include "log.h"
 #include "pg_job_rows.h"
 #include "pg_param_rows.h"
@@ -220,13 +221,15 @@ void insert_run_row(PgConnection& c, const RunInfo& run) {
     params.add_null(701);  // float8
   }
   params.add(run.heartbeat_at).add(run.host).add(run.pid).add(run.command).add(run.error);
-  params.add(run.params.dump()).add(run.results.dump());
+  // Stored form: a copy reads params decoded (non-finite numbers as doubles).
+  const nlohmann::json stored_params = encode_non_finite(run.params);
+  params.add(stored_params.dump()).add(run.results.dump());
   c.exec("importing a run",
          "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, finished_at, "
          "heartbeat_at, host, pid, command, error, params, results) "
          "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
          params);
-  insert_param_rows(c, run.id, run.params);
+  insert_param_rows(c, run.id, stored_params);
   if (!run.tags.empty()) {
     c.exec("importing tags", "INSERT INTO tags(run_id, tag) SELECT $1, unnest($2::text[])",
            PgParams().add(run.id).add_array(run.tags));

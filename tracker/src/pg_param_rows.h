@@ -16,8 +16,7 @@ namespace vigil::tracker::detail {
 void insert_param_rows(PgConnection& c, const std::string& run_id, const nlohmann::json& params);
 /// Replaces the rows of a run by those of `params_json` (the stored params text). Deleting a
 /// run deletes its rows with its other rows (delete_run_rows).
-void replace_param_rows(PgConnection& c, const std::string& run_id,
-                        const std::string& params_json);
+void replace_param_rows(PgConnection& c, const std::string& run_id, const std::string& params_json);
 /// Fills run_params from every stored run's params (the migration that creates the table).
 void backfill_param_rows(PgConnection& c);
 

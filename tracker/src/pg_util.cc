@@ -163,9 +163,9 @@ PgParams& PgParams::add_array(const std::vector<std::optional<double>>& values) 
 }
 
 PgParams& PgParams::add_array(const std::vector<std::optional<std::string>>& texts) {
-  return push(kTextArrayOid,
-              nullable_array(kTextOid, texts,
-                             [](std::string& out, const std::string& t) { out += t; }));
+  return push(
+      kTextArrayOid,
+      nullable_array(kTextOid, texts, [](std::string& out, const std::string& t) { out += t; }));
 }
 
 PgParams& PgParams::add_array(const std::vector<std::string>& texts) {

@@ -199,8 +199,8 @@ CREATE INDEX run_params_by_value ON run_params(path, rank, num, text, run_id);
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
               "one migration per schema version");
-static_assert(std::string_view(kMigrations[kParamRowsVersion - 1]).find("CREATE TABLE run_params") !=
-                  std::string_view::npos,
+static_assert(std::string_view(kMigrations[kParamRowsVersion - 1])
+                      .find("CREATE TABLE run_params") != std::string_view::npos,
               "kParamRowsVersion names the migration that creates run_params");
 
 std::int64_t pragma_int(Connection& db, const char* sql) {

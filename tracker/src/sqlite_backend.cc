@@ -11,6 +11,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "json_numbers.h"
 #include "log.h"
 #include "schema.h"
 #include "sqlite_backend_tx.h"
@@ -150,6 +151,8 @@ std::int64_t insert_validation(Connection& db, const ValidationRecord& record) {
 }
 
 void insert_run_row(Connection& db, const RunInfo& run) {
+  // Stored form: a copy reads params decoded (non-finite numbers as doubles).
+  const nlohmann::json params = encode_non_finite(run.params);
   std::int64_t experiment_id = ensure_experiment(db, run.experiment, run.created_at);
   auto& insert = db.cached(
       "INSERT INTO runs(id, name, experiment_id, status, created_at, started_at, finished_at, "
@@ -167,10 +170,10 @@ void insert_run_row(Connection& db, const RunInfo& run) {
       .bind(10, run.pid)
       .bind(11, run.command)
       .bind(12, run.error)
-      .bind(13, run.params.dump())
+      .bind(13, params.dump())
       .bind(14, run.results.dump())
       .run();
-  insert_param_rows(db, run.id, run.params);
+  insert_param_rows(db, run.id, params);
   for (const auto& tag : run.tags) {
     db.cached("INSERT INTO tags(run_id, tag) VALUES(?1, ?2)").bind(1, run.id).bind(2, tag).run();
   }
