@@ -252,10 +252,11 @@ void ChunkBuilder::append(std::int64_t step, std::int64_t epoch_or_none, double 
     if (n_ == 1) stride_ = delta;
     if (delta != stride_) constant_stride_ = false;
   }
-  if (!std::isnan(value)) {
-    if (std::isnan(min_value_) || value < min_value_) min_value_ = value;
-    if (std::isnan(max_value_) || value > max_value_) max_value_ = value;
-  }
+  // Min/max ignoring NaN: a NaN value fails both comparisons; a NaN extreme (no value yet)
+  // is replaced by the first value that is not NaN.
+  if (value < min_value_ || std::isnan(min_value_)) min_value_ = value;
+  if (value > max_value_ || std::isnan(max_value_)) max_value_ = value;
+  last_value_ = value;
   const std::int64_t step_delta = wrapping_delta(step, previous_step_);
   put_int(steps_, zigzag(wrapping_delta(step_delta, previous_step_delta_)));
   previous_step_ = step;
@@ -305,6 +306,23 @@ void ChunkBuilder::append_value(double value) {
   }
 }
 
+void ChunkBuilder::clear() {
+  BitWriter steps = std::move(steps_), epochs = std::move(epochs_), values = std::move(values_),
+            times = std::move(times_);
+  std::vector<std::uint8_t> presence = std::move(presence_);
+  *this = ChunkBuilder();
+  steps.clear();
+  epochs.clear();
+  values.clear();
+  times.clear();
+  presence.clear();
+  steps_ = std::move(steps);
+  epochs_ = std::move(epochs);
+  values_ = std::move(values);
+  times_ = std::move(times);
+  presence_ = std::move(presence);
+}
+
 // A value that is not float32-exact arrived: re-code the chunk's values as doubles (at most
 // once per chunk).
 void ChunkBuilder::switch_to_doubles() {
@@ -346,16 +364,16 @@ std::string ChunkBuilder::serialize() const {
   }
   put_varint(out, epochs.byte_size());
   epochs.append_to(out);
-  std::string values;
-  values_.append_to(values);
   if (raw) {
+    std::string values;
+    values_.append_to(values);
     std::vector<double> decoded(n_);
     decode_values(values, n_, true, decoded.data());
     // Little-endian hosts only (x86-64, aarch64).
     out.append(reinterpret_cast<const char*>(decoded.data()), 8 * decoded.size());
   } else {
-    put_varint(out, values.size());
-    out += values;
+    put_varint(out, values_.byte_size());
+    values_.append_to(out);
   }
   times_.append_to(out);
   return out;

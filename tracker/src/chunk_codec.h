@@ -58,10 +58,15 @@ class ChunkBuilder {
   /// Min/max ignoring NaN; NaN when every value is NaN.
   double min_value() const noexcept { return min_value_; }
   double max_value() const noexcept { return max_value_; }
+  /// The last point appended (unspecified when empty).
+  double last_value() const noexcept { return last_value_; }
+  std::int64_t last_step() const noexcept { return previous_step_; }
+  std::int64_t last_time_ms() const noexcept { return previous_time_; }
 
   /// The encoded chunk (see the layout above).
   std::string serialize() const;
-  void clear() { *this = ChunkBuilder(); }
+  /// Starts a new chunk, keeping the storage of the streams.
+  void clear();
 
  private:
   void append_value(double value);
@@ -72,6 +77,7 @@ class ChunkBuilder {
   std::int64_t max_step_ = 0;
   double min_value_ = std::numeric_limits<double>::quiet_NaN();
   double max_value_ = std::numeric_limits<double>::quiet_NaN();
+  double last_value_ = 0.0;
 
   // Steps: delta-of-delta stream, plus what the constant-stride fast path needs.
   BitWriter steps_;

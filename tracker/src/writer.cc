@@ -9,15 +9,10 @@
 namespace vigil::tracker::detail {
 namespace {
 
-void update_summary(SeriesSummary& s, const PointRecord& p) {
-  ++s.count;
-  s.last = p.value;
-  s.last_step = p.step;
-  s.last_time = static_cast<double>(p.time_ms()) / 1000.0;
-  if (!std::isnan(p.value)) {
-    if (std::isnan(s.min) || p.value < s.min) s.min = p.value;
-    if (std::isnan(s.max) || p.value > s.max) s.max = p.value;
-  }
+// Min/max ignoring NaN: NaN until a value is not.
+void fold_extremes(double& min, double& max, double chunk_min, double chunk_max) {
+  if (chunk_min < min || std::isnan(min)) min = chunk_min;
+  if (chunk_max > max || std::isnan(max)) max = chunk_max;
 }
 
 // How often a full store is retried (a flush request retries at once).
@@ -38,6 +33,16 @@ ChunkRow make_row(const ChunkBuilder& chunk, std::int64_t seq) {
 }
 
 }  // namespace
+
+void Writer::SeriesSink::summarize_open() {
+  if (open.size() == summarized) return;
+  summary.count += open.size() - summarized;
+  summarized = open.size();
+  fold_extremes(summary.min, summary.max, open.min_value(), open.max_value());
+  summary.last = open.last_value();
+  summary.last_step = open.last_step();
+  summary.last_time = static_cast<double>(open.last_time_ms()) / 1000.0;
+}
 
 Writer::Writer(std::shared_ptr<Backend> backend, const StoreOptions& options)
     : backend_(std::move(backend)), options_(options) {}
@@ -242,10 +247,11 @@ bool Writer::round(bool heartbeat) {
       SeriesWrite& w = touch(index);
       SeriesSink& s = sink.series[index];
       s.open.append(p.step, p.epoch, p.value, p.time_ms());
-      update_summary(s.summary, p);
       if (s.open.full()) {
+        s.summarize_open();
         w.chunks.push_back(make_row(s.open, s.open_seq));
         s.open.clear();
+        s.summarized = 0;
         ++s.open_seq;
       }
     }
@@ -253,7 +259,10 @@ bool Writer::round(bool heartbeat) {
       if (write_index[i] < 0) continue;
       SeriesSink& s = sink.series[i];
       SeriesWrite& w = batch.series[static_cast<std::size_t>(write_index[i])];
-      if (!s.open.empty()) w.chunks.push_back(make_row(s.open, s.open_seq));
+      if (!s.open.empty()) {
+        s.summarize_open();
+        w.chunks.push_back(make_row(s.open, s.open_seq));
+      }
       w.summary = s.summary;
     }
     run_write.params_json = d.params_json;
