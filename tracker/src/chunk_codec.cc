@@ -243,22 +243,24 @@ void decode_values(std::string_view stream, std::size_t n, bool doubles, double*
 
 void ChunkBuilder::append(std::int64_t step, std::int64_t epoch_or_none, double value,
                           std::int64_t time_ms) {
+  const std::int64_t step_delta = wrapping_delta(step, previous_step_);
   if (n_ == 0) {
     min_step_ = max_step_ = first_step_ = step;
   } else {
     if (step < min_step_) min_step_ = step;
     if (step > max_step_) max_step_ = step;
-    const std::int64_t delta = wrapping_delta(step, previous_step_);
-    if (n_ == 1) stride_ = delta;
-    if (delta != stride_) constant_stride_ = false;
+    if (n_ == 1) stride_ = step_delta;
+    if (constant_stride_ && step_delta != stride_) write_held_steps();
   }
   // Min/max ignoring NaN: a NaN value fails both comparisons; a NaN extreme (no value yet)
   // is replaced by the first value that is not NaN.
   if (value < min_value_ || std::isnan(min_value_)) min_value_ = value;
   if (value > max_value_ || std::isnan(max_value_)) max_value_ = value;
   last_value_ = value;
-  const std::int64_t step_delta = wrapping_delta(step, previous_step_);
-  put_int(steps_, zigzag(wrapping_delta(step_delta, previous_step_delta_)));
+  // While the stride holds, the header stores it and the step stream is left unwritten.
+  if (!constant_stride_) {
+    put_int(steps_, zigzag(wrapping_delta(step_delta, previous_step_delta_)));
+  }
   previous_step_ = step;
   previous_step_delta_ = step_delta;
 
@@ -303,6 +305,20 @@ void ChunkBuilder::append_value(double value) {
         values_, window_,
         zigzag(static_cast<std::int64_t>(image) - static_cast<std::int64_t>(previous_image_)));
     previous_image_ = image;
+  }
+}
+
+// The stride changed at point n_: writes the codes of the points before it, which held it
+// (the first step, the stride's change from it, then n_ - 2 zeros), as appending them one by
+// one would have.
+void ChunkBuilder::write_held_steps() {
+  constant_stride_ = false;
+  put_int(steps_, zigzag(first_step_));  // delta of deltas from step 0, delta 0
+  put_int(steps_, zigzag(wrapping_delta(stride_, first_step_)));
+  for (std::uint32_t zeros = n_ - 2; zeros > 0;) {
+    const std::uint32_t count = std::min<std::uint32_t>(zeros, 64);
+    steps_.put(0, static_cast<int>(count));
+    zeros -= count;
   }
 }
 

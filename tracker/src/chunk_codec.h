@@ -71,6 +71,7 @@ class ChunkBuilder {
  private:
   void append_value(double value);
   void switch_to_doubles();
+  void write_held_steps();
 
   std::uint32_t n_ = 0;
   std::int64_t min_step_ = 0;
@@ -79,7 +80,8 @@ class ChunkBuilder {
   double max_value_ = std::numeric_limits<double>::quiet_NaN();
   double last_value_ = 0.0;
 
-  // Steps: delta-of-delta stream, plus what the constant-stride fast path needs.
+  // Steps: delta-of-delta stream (written once the stride changes), plus what the
+  // constant-stride fast path needs.
   BitWriter steps_;
   std::int64_t first_step_ = 0;
   std::int64_t stride_ = 0;

@@ -244,12 +244,13 @@ bool Writer::round(bool heartbeat) {
     for (const PointRecord& p : d.points) {
       const std::uint32_t index = p.series();
       if (index >= sink.series.size()) continue;  // cannot happen: series drained first
-      SeriesWrite& w = touch(index);
+      if (write_index[index] < 0) touch(index);    // the first point of the series this round
       SeriesSink& s = sink.series[index];
       s.open.append(p.step, p.epoch, p.value, p.time_ms());
       if (s.open.full()) {
         s.summarize_open();
-        w.chunks.push_back(make_row(s.open, s.open_seq));
+        batch.series[static_cast<std::size_t>(write_index[index])].chunks.push_back(
+            make_row(s.open, s.open_seq));
         s.open.clear();
         s.summarized = 0;
         ++s.open_seq;
