@@ -47,7 +47,7 @@ constexpr auto kFinalCommitWait = std::chrono::seconds(5);
 // less). Small batches keep the two point buffers that the logging thread and the writer swap
 // small enough to stay in cache and to be allocated (and page-faulted) once, and shorten the
 // wait of a flush() for the last batch; a round costs a transaction, a few per million points.
-constexpr std::size_t kWakeWriterPoints = 65536;
+constexpr std::size_t kWakeWriterPoints = std::size_t{1} << 17;
 
 std::size_t wake_writer_at(std::size_t max_buffered_points) {
   return std::clamp<std::size_t>(max_buffered_points / 2, 1, kWakeWriterPoints);

@@ -244,7 +244,7 @@ bool Writer::round(bool heartbeat) {
     for (const PointRecord& p : d.points) {
       const std::uint32_t index = p.series();
       if (index >= sink.series.size()) continue;  // cannot happen: series drained first
-      if (write_index[index] < 0) touch(index);    // the first point of the series this round
+      if (write_index[index] < 0) touch(index);   // the first point of the series this round
       SeriesSink& s = sink.series[index];
       s.open.append(p.step, p.epoch, p.value, p.time_ms());
       if (s.open.full()) {
