@@ -234,6 +234,49 @@ TEST(ChunkCodecV2, RoundTripsRunsOfRepeatsOfEveryLength) {
   expect_round_trip(doubles);
 }
 
+// While the step stride holds, the builder leaves the step stream unwritten and writes the
+// held points' codes when the stride first changes: a change after every count of held points
+// (past the 64 zero codes written at once too), by one and by extreme amounts.
+TEST(ChunkCodecV2, RoundTripsAStrideThatChangesAfterAnyNumberOfPoints) {
+  const std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  for (std::int64_t held = 1; held <= 200; held += held < 70 ? 1 : 13) {
+    for (std::int64_t first : {std::int64_t{0}, std::int64_t{-9}, kMax - 1000}) {
+      std::vector<Raw> points;
+      std::int64_t step = first;
+      for (std::int64_t i = 0; i <= held; ++i, step += 3) {
+        points.push_back({step, 1, 0.5 * static_cast<double>(i), 1000 + i});
+      }
+      points.push_back({step - 2, 1, 1.0, 2000});  // the stride changes
+      points.push_back({-first, 1, 2.0, 2001});    // and again, by an extreme amount
+      points.push_back({-first + 3, 1, 3.0, 2002});
+      SCOPED_TRACE(testing::Message() << "held " << held << ", first step " << first);
+      expect_round_trip(points);
+    }
+  }
+}
+
+// A builder reused after clear() (the writer's open chunk keeps its storage) writes the same
+// bytes as a new one.
+TEST(ChunkCodecV2, ClearedBuilderWritesTheSameBytesAsANewOne) {
+  ChunkBuilder reused;
+  for (int i = 0; i < 1000; ++i) {
+    reused.append(i * i, i % 3 ? kNoEpoch : i, 1.0 / (i + 1.0), 1000 + 7 * i);
+  }
+  reused.serialize();
+  reused.clear();
+  EXPECT_TRUE(reused.empty());
+  ChunkBuilder fresh;
+  for (int i = 0; i < 700; ++i) {
+    for (ChunkBuilder* b : {&reused, &fresh}) {
+      b->append(5 + 2 * i, i / 100, static_cast<float>(i) * 0.25f, 4000 + 40 * i + i % 3);
+    }
+  }
+  EXPECT_EQ(reused.serialize(), fresh.serialize());
+  EXPECT_EQ(reused.min_value(), 0.0);
+  EXPECT_EQ(reused.max_value(), 699 * 0.25);
+  EXPECT_EQ(reused.last_step(), 5 + 2 * 699);
+}
+
 // decode_chunk into reused columns: a smaller chunk after a larger one leaves no stale points,
 // and a corrupt one leaves the columns empty.
 TEST(ChunkCodecV2, ColumnsAreReusedAcrossChunks) {

@@ -1,5 +1,6 @@
 // The background writer: many logging threads, backpressure, several runs at once.
 #include <atomic>
+#include <cmath>
 #include <thread>
 
 #include "raw_store.h"
@@ -46,6 +47,34 @@ TEST_P(Writer, ManyThreadsLoseNoPoint) {
     EXPECT_EQ(own.back().value, kPerThread - 1.0);
   }
   EXPECT_EQ(store.get_run(run.id()).params["thread3"], 15000);
+}
+
+// The series summary is kept per chunk and per round, not per point: extremes in an earlier
+// chunk and an earlier round, NaNs, and the last point survive chunk seals (4,096 points) and
+// flushes in the middle of an open chunk.
+TEST_P(Writer, SummaryCoversEveryRoundAndChunk) {
+  Store store = open();
+  auto run = store.start_run();
+  auto loss = run.metric("loss");
+  constexpr int kPoints = 10000;
+  for (int i = 0; i < kPoints; ++i) {
+    double value = 1.0 + (i % 7) * 0.125;
+    if (i == 100) value = -3.5;  // the minimum, in the first chunk and the first round
+    if (i == 6000) value = 9.0;  // the maximum, in the second chunk
+    if (i % 1000 == 999) value = std::nan("");
+    loss.log(value, 2 * i);
+    if (i == 150 || i == 4500 || i == 8190) run.flush();  // rounds end mid-chunk
+  }
+  loss.log(0.75, 2 * kPoints);
+  run.flush();
+  SeriesSummary summary = store.get_run(run.id()).metrics.at(0);
+  EXPECT_EQ(summary.count, kPoints + 1);
+  EXPECT_EQ(summary.min, -3.5);
+  EXPECT_EQ(summary.max, 9.0);
+  EXPECT_EQ(summary.last, 0.75);
+  EXPECT_EQ(summary.last_step, 2 * kPoints);
+  EXPECT_NEAR(summary.last_time, now(), 60.0);
+  run.finish();
 }
 
 TEST_P(Writer, TinyBufferAppliesBackpressureAndLosesNothing) {

@@ -7,12 +7,13 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "vigil/tracker/errors.h"
 
 namespace vigil::tracker::detail {
 
-/// Appends bit fields to a byte string. Copyable (the writer snapshots open chunks).
+/// Appends bit fields to a bit stream. Copyable (the writer snapshots open chunks).
 class BitWriter {
  public:
   /// Appends the low `count` bits of `value`, most significant first; count in [0, 64].
@@ -26,44 +27,47 @@ class BitWriter {
       return;
     }
     const int rest = count - free;  // bits that go to the next word, in [0, 63]
-    acc_ = free == 64 ? value >> rest : (acc_ << free) | (value >> rest);
-    flush_word();
-    if (rest > 0) {
-      acc_ = value & ((std::uint64_t{1} << rest) - 1);
-      used_ = rest;
-    }
+    words_.push_back(free == 64 ? value >> rest : (acc_ << free) | (value >> rest));
+    // The bits that did not fit; the ones above them are shifted out as the word fills.
+    acc_ = value;
+    used_ = rest;
   }
 
   void put_bit(bool bit) { put(bit ? 1 : 0, 1); }
 
   std::size_t bit_size() const noexcept {
-    return bytes_.size() * 8 + static_cast<std::size_t>(used_);
+    return words_.size() * 64 + static_cast<std::size_t>(used_);
   }
   std::size_t byte_size() const noexcept { return (bit_size() + 7) / 8; }
 
   /// Appends the bits written so far to `out`, zero-padded to whole bytes.
   void append_to(std::string& out) const {
-    out += bytes_;
-    if (used_ == 0) return;
-    std::uint64_t aligned = acc_ << (64 - used_);
-    for (int i = 0; i < (used_ + 7) / 8; ++i) {
-      out.push_back(static_cast<char>(aligned >> (56 - 8 * i)));
+    const std::size_t at = out.size();
+    out.resize(at + byte_size());
+    char* dest = &out[at];
+    for (std::uint64_t word : words_) {  // most significant byte first
+      word = __builtin_bswap64(word);
+      std::memcpy(dest, &word, 8);
+      dest += 8;
     }
+    if (used_ == 0) return;
+    const std::uint64_t aligned = __builtin_bswap64(acc_ << (64 - used_));
+    std::memcpy(dest, &aligned, static_cast<std::size_t>(used_ + 7) / 8);
   }
 
-  void reserve(std::size_t bytes) { bytes_.reserve(bytes); }
-
- private:
-  void flush_word() {
-    char word[8];
-    for (int i = 0; i < 8; ++i) word[i] = static_cast<char>(acc_ >> (56 - 8 * i));
-    bytes_.append(word, 8);
+  /// Empties the stream, keeping its storage.
+  void clear() noexcept {
+    words_.clear();
     acc_ = 0;
     used_ = 0;
   }
 
-  std::string bytes_;
-  std::uint64_t acc_ = 0;
+  /// Room for `bytes` bytes of stream without reallocation.
+  void reserve(std::size_t bytes) { words_.reserve((bytes + 7) / 8); }
+
+ private:
+  std::vector<std::uint64_t> words_;  // whole 64-bit words written
+  std::uint64_t acc_ = 0;             // the low used_ bits are the bits after words_
   int used_ = 0;
 };
 

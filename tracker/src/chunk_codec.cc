@@ -243,21 +243,24 @@ void decode_values(std::string_view stream, std::size_t n, bool doubles, double*
 
 void ChunkBuilder::append(std::int64_t step, std::int64_t epoch_or_none, double value,
                           std::int64_t time_ms) {
+  const std::int64_t step_delta = wrapping_delta(step, previous_step_);
   if (n_ == 0) {
     min_step_ = max_step_ = first_step_ = step;
   } else {
     if (step < min_step_) min_step_ = step;
     if (step > max_step_) max_step_ = step;
-    const std::int64_t delta = wrapping_delta(step, previous_step_);
-    if (n_ == 1) stride_ = delta;
-    if (delta != stride_) constant_stride_ = false;
+    if (n_ == 1) stride_ = step_delta;
+    if (constant_stride_ && step_delta != stride_) write_held_steps();
   }
-  if (!std::isnan(value)) {
-    if (std::isnan(min_value_) || value < min_value_) min_value_ = value;
-    if (std::isnan(max_value_) || value > max_value_) max_value_ = value;
+  // Min/max ignoring NaN: a NaN value fails both comparisons; a NaN extreme (no value yet)
+  // is replaced by the first value that is not NaN.
+  if (value < min_value_ || std::isnan(min_value_)) min_value_ = value;
+  if (value > max_value_ || std::isnan(max_value_)) max_value_ = value;
+  last_value_ = value;
+  // While the stride holds, the header stores it and the step stream is left unwritten.
+  if (!constant_stride_) {
+    put_int(steps_, zigzag(wrapping_delta(step_delta, previous_step_delta_)));
   }
-  const std::int64_t step_delta = wrapping_delta(step, previous_step_);
-  put_int(steps_, zigzag(wrapping_delta(step_delta, previous_step_delta_)));
   previous_step_ = step;
   previous_step_delta_ = step_delta;
 
@@ -305,6 +308,37 @@ void ChunkBuilder::append_value(double value) {
   }
 }
 
+// The stride changed at point n_: writes the codes of the points before it, which held it
+// (the first step, the stride's change from it, then n_ - 2 zeros), as appending them one by
+// one would have.
+void ChunkBuilder::write_held_steps() {
+  constant_stride_ = false;
+  put_int(steps_, zigzag(first_step_));  // delta of deltas from step 0, delta 0
+  put_int(steps_, zigzag(wrapping_delta(stride_, first_step_)));
+  for (std::uint32_t zeros = n_ - 2; zeros > 0;) {
+    const std::uint32_t count = std::min<std::uint32_t>(zeros, 64);
+    steps_.put(0, static_cast<int>(count));
+    zeros -= count;
+  }
+}
+
+void ChunkBuilder::clear() {
+  BitWriter steps = std::move(steps_), epochs = std::move(epochs_), values = std::move(values_),
+            times = std::move(times_);
+  std::vector<std::uint8_t> presence = std::move(presence_);
+  *this = ChunkBuilder();
+  steps.clear();
+  epochs.clear();
+  values.clear();
+  times.clear();
+  presence.clear();
+  steps_ = std::move(steps);
+  epochs_ = std::move(epochs);
+  values_ = std::move(values);
+  times_ = std::move(times);
+  presence_ = std::move(presence);
+}
+
 // A value that is not float32-exact arrived: re-code the chunk's values as doubles (at most
 // once per chunk).
 void ChunkBuilder::switch_to_doubles() {
@@ -346,16 +380,16 @@ std::string ChunkBuilder::serialize() const {
   }
   put_varint(out, epochs.byte_size());
   epochs.append_to(out);
-  std::string values;
-  values_.append_to(values);
   if (raw) {
+    std::string values;
+    values_.append_to(values);
     std::vector<double> decoded(n_);
     decode_values(values, n_, true, decoded.data());
     // Little-endian hosts only (x86-64, aarch64).
     out.append(reinterpret_cast<const char*>(decoded.data()), 8 * decoded.size());
   } else {
-    put_varint(out, values.size());
-    out += values;
+    put_varint(out, values_.byte_size());
+    values_.append_to(out);
   }
   times_.append_to(out);
   return out;

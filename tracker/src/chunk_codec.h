@@ -58,22 +58,30 @@ class ChunkBuilder {
   /// Min/max ignoring NaN; NaN when every value is NaN.
   double min_value() const noexcept { return min_value_; }
   double max_value() const noexcept { return max_value_; }
+  /// The last point appended (unspecified when empty).
+  double last_value() const noexcept { return last_value_; }
+  std::int64_t last_step() const noexcept { return previous_step_; }
+  std::int64_t last_time_ms() const noexcept { return previous_time_; }
 
   /// The encoded chunk (see the layout above).
   std::string serialize() const;
-  void clear() { *this = ChunkBuilder(); }
+  /// Starts a new chunk, keeping the storage of the streams.
+  void clear();
 
  private:
   void append_value(double value);
   void switch_to_doubles();
+  void write_held_steps();
 
   std::uint32_t n_ = 0;
   std::int64_t min_step_ = 0;
   std::int64_t max_step_ = 0;
   double min_value_ = std::numeric_limits<double>::quiet_NaN();
   double max_value_ = std::numeric_limits<double>::quiet_NaN();
+  double last_value_ = 0.0;
 
-  // Steps: delta-of-delta stream, plus what the constant-stride fast path needs.
+  // Steps: delta-of-delta stream (written once the stride changes), plus what the
+  // constant-stride fast path needs.
   BitWriter steps_;
   std::int64_t first_step_ = 0;
   std::int64_t stride_ = 0;

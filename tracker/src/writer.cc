@@ -9,15 +9,10 @@
 namespace vigil::tracker::detail {
 namespace {
 
-void update_summary(SeriesSummary& s, const PointRecord& p) {
-  ++s.count;
-  s.last = p.value;
-  s.last_step = p.step;
-  s.last_time = static_cast<double>(p.time_ms()) / 1000.0;
-  if (!std::isnan(p.value)) {
-    if (std::isnan(s.min) || p.value < s.min) s.min = p.value;
-    if (std::isnan(s.max) || p.value > s.max) s.max = p.value;
-  }
+// Min/max ignoring NaN: NaN until a value is not.
+void fold_extremes(double& min, double& max, double chunk_min, double chunk_max) {
+  if (chunk_min < min || std::isnan(min)) min = chunk_min;
+  if (chunk_max > max || std::isnan(max)) max = chunk_max;
 }
 
 // How often a full store is retried (a flush request retries at once).
@@ -37,6 +32,16 @@ ChunkRow make_chunk_row(const ChunkBuilder& chunk, std::int64_t seq) {
   row.max = chunk.max_value();
   row.data = chunk.serialize();
   return row;
+}
+
+void Writer::SeriesSink::summarize_open() {
+  if (open.size() == summarized) return;
+  summary.count += open.size() - summarized;
+  summarized = open.size();
+  fold_extremes(summary.min, summary.max, open.min_value(), open.max_value());
+  summary.last = open.last_value();
+  summary.last_step = open.last_step();
+  summary.last_time = static_cast<double>(open.last_time_ms()) / 1000.0;
 }
 
 Writer::Writer(std::shared_ptr<Backend> backend, const StoreOptions& options)
@@ -239,13 +244,15 @@ bool Writer::round(bool heartbeat) {
     for (const PointRecord& p : d.points) {
       const std::uint32_t index = p.series();
       if (index >= sink.series.size()) continue;  // cannot happen: series drained first
-      SeriesWrite& w = touch(index);
+      if (write_index[index] < 0) touch(index);   // the first point of the series this round
       SeriesSink& s = sink.series[index];
       s.open.append(p.step, p.epoch, p.value, p.time_ms());
-      update_summary(s.summary, p);
       if (s.open.full()) {
-        w.chunks.push_back(make_chunk_row(s.open, s.open_seq));
+        s.summarize_open();
+        batch.series[static_cast<std::size_t>(write_index[index])].chunks.push_back(
+            make_chunk_row(s.open, s.open_seq));
         s.open.clear();
+        s.summarized = 0;
         ++s.open_seq;
       }
     }
@@ -253,7 +260,10 @@ bool Writer::round(bool heartbeat) {
       if (write_index[i] < 0) continue;
       SeriesSink& s = sink.series[i];
       SeriesWrite& w = batch.series[static_cast<std::size_t>(write_index[i])];
-      if (!s.open.empty()) w.chunks.push_back(make_chunk_row(s.open, s.open_seq));
+      if (!s.open.empty()) {
+        s.summarize_open();
+        w.chunks.push_back(make_chunk_row(s.open, s.open_seq));
+      }
       w.summary = s.summary;
     }
     run_write.params_json = d.params_json;

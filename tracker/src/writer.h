@@ -49,7 +49,11 @@ class Writer {
     SeriesKey key;
     ChunkBuilder open;  // points of the chunk with seq open_seq
     std::int64_t open_seq = 0;
-    SeriesSummary summary;
+    SeriesSummary summary;         // covers the first `summarized` points of `open`
+    std::uint32_t summarized = 0;  // (kept per chunk, not per point: the writer's hot loop)
+
+    /// Brings `summary` up to date with the points appended to `open` since the last call.
+    void summarize_open();
   };
   struct RunSink {
     std::shared_ptr<RunState> state;
