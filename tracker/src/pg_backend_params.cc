@@ -27,9 +27,11 @@ class ParamColumns {
   void insert(PgConnection& c) const {
     if (run_id_.empty()) return;
     c.exec("storing params",
-           "INSERT INTO run_params(run_id, path, type, rank, num, text) "
-           "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::float8[], "
-           "$6::text[])",
+           // created_at copied from the run (the sort's tie order); only for stored runs.
+           "INSERT INTO run_params(run_id, path, type, rank, num, text, created_at) "
+           "SELECT u.*, r.created_at FROM unnest($1::text[], $2::text[], $3::text[], "
+           "$4::int8[], $5::float8[], $6::text[]) AS u(run_id, path, type, rank, num, text) "
+           "JOIN runs r ON r.id = u.run_id",
            PgParams()
                .add_array(run_id_)
                .add_array(path_)

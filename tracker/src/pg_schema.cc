@@ -196,8 +196,9 @@ CREATE TABLE run_params(
   rank integer,
   num float8,
   text text COLLATE "C",
+  created_at float8 NOT NULL,
   PRIMARY KEY(run_id, path));
-CREATE INDEX run_params_by_value ON run_params(path, rank, num, text, run_id);
+CREATE INDEX run_params_by_value ON run_params(path, rank, num, text, created_at, run_id, type);
 )sql",
 };
 

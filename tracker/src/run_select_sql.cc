@@ -4,6 +4,8 @@
 #include <cmath>
 #include <optional>
 
+#include "param_rows.h"
+
 namespace vigil::tracker::detail {
 namespace {
 
@@ -36,14 +38,27 @@ std::string param_path(const std::string& path) {
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
+  std::string text;
   try {
-    return keys.dump();
+    text = keys.dump();
   } catch (const nlohmann::json::exception&) {
     throw InvalidArgument("param path '" +
                           keys.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
                           "' is not valid UTF-8: expected UTF-8 keys");
   }
+  if (text.size() > kMaxParamPathBytes) {
+    throw InvalidArgument("param path '" + path.substr(0, 64) +
+                          "...' is too long: expected at most " +
+                          std::to_string(kMaxParamPathBytes) + " bytes as a JSON array of keys");
+  }
+  return text;
 }
+
+// Longest string a param condition compares with. run_params keeps at least
+// kMaxParamTextBytes - 3 bytes of a longer stored string (cut at a UTF-8 boundary), so a
+// shorter value compares with the stored prefix exactly as with the whole string.
+constexpr std::size_t kMaxParamConditionText = 1000;
+static_assert(kMaxParamConditionText + 3 < kMaxParamTextBytes, "comparisons stay exact");
 
 // One statement under construction: the text's placeholders and their values.
 class Builder {
@@ -107,6 +122,11 @@ std::string param_test(Builder& b, const ParamCondition& c) {
   const bool ne = c.op == CompareOp::kNotEqual;
   if (c.value.is_number() || c.value.is_string()) {
     const bool number = c.value.is_number();
+    if (!number && c.value.get_ref<const std::string&>().size() > kMaxParamConditionText) {
+      throw InvalidArgument("param condition on '" + c.path +
+                            "': the string is too long: " + "expected at most " +
+                            std::to_string(kMaxParamConditionText) + " bytes");
+    }
     const std::string x =
         number ? b.bind(c.value.get<double>()) : b.bind(c.value.get<std::string>());
     const std::string& kind = number ? kParamIsNumber : kParamIsString;
@@ -267,24 +287,34 @@ Drive choose_drive(const RunSelection& selection, SqlDialect dialect, SqlReader&
 
 std::string direction(bool descending) { return descending ? " DESC" : " ASC"; }
 
+// The columns ties are broken by (newest first): the run's, or the copies a value's row holds.
+struct TieColumns {
+  const char* created_at = "r.created_at";
+  const char* id = "r.id";
+};
+
+const std::string kNewestFirst = " ORDER BY r.created_at DESC, r.id DESC";
+
 // ORDER BY over `keys` (in the sort's direction), then newest first (created_at's own
 // direction when it is the key).
 std::string order_clause(const RunSort& sort, const std::vector<std::string>& keys,
-                         bool nulls_last = false) {
+                         bool nulls_last = false, TieColumns tie_columns = {}) {
   std::string sql = " ORDER BY ";
   for (const std::string& key : keys) {
     sql += key + direction(sort.descending) + (nulls_last ? " NULLS LAST" : "") + ", ";
   }
   const std::string tie = sort.key == RunSort::Key::kCreated ? direction(sort.descending) : " DESC";
-  return sql + "r.created_at" + tie + ", r.id" + tie;
+  return sql + tie_columns.created_at + tie + ", " + tie_columns.id + tie;
 }
 
 // A sort by a value a run may lack (score, a metric's last value, a param): the table with
-// the value (none: the run row), the condition of a row with a value over alias v, the keys.
+// the value (none: the run row), the condition of a row with a value over alias v, the keys,
+// and the tie columns its index holds.
 struct ValueSort {
   const char* table;
   std::string has_value;
   std::vector<std::string> keys;
+  TieColumns ties;
 };
 
 std::optional<ValueSort> value_sort(Builder& b, const RunSort& sort) {
@@ -293,19 +323,22 @@ std::optional<ValueSort> value_sort(Builder& b, const RunSort& sort) {
     case RunSort::Key::kName:
       return std::nullopt;
     case RunSort::Key::kScore:
-      return ValueSort{nullptr, "r.score IS NOT NULL", {"r.score"}};
+      return ValueSort{nullptr, "r.score IS NOT NULL", {"r.score"}, {}};
     case RunSort::Key::kMetric:
       return ValueSort{"series",
                        "v.name = " + b.bind(sort.metric.name) +
                            " AND v.context = " + b.bind(canonical_context(sort.metric.context)) +
                            " AND v.count > 0 AND v.last IS NOT NULL" +
                            (b.postgres() ? " AND v.last <> 'NaN'::float8" : ""),
-                       {"v.last"}};
+                       {"v.last"},
+                       {}};
     case RunSort::Key::kParam:
-      // Numbers and booleans, then strings, then other JSON: run_params' rank, num, text.
+      // Numbers and booleans, then strings, then other JSON: run_params' rank, num, text;
+      // ties by its copy of created_at, so run_params_by_value alone gives the order.
       return ValueSort{"run_params",
                        "v.path = " + b.bind(param_path(sort.param)) + " AND v.rank >= 0",
-                       {"v.rank", "v.num", "v.text"}};
+                       {"v.rank", "v.num", "v.text"},
+                       {"v.created_at", "v.run_id"}};
   }
   return std::nullopt;
 }
@@ -350,8 +383,8 @@ SqlQuery valued_runs(const RunSelection& selection, SqlDialect dialect, std::siz
   }
   const std::string where = where_clause(b, selection, std::nullopt, extra);
   if (count) return b.take("SELECT count(*) " + from + where);
-  return b.take("SELECT r.id " + from + where + order_clause(f.sort, value.keys) +
-                b.page(limit, offset));
+  return b.take("SELECT r.id " + from + where +
+                order_clause(f.sort, value.keys, false, value.ties) + b.page(limit, offset));
 }
 
 // The runs without a value, newest first.
@@ -363,10 +396,8 @@ SqlQuery unvalued_runs(const RunSelection& selection, SqlDialect dialect, std::s
                                 ? std::string("r.score IS NULL")
                                 : std::string("NOT EXISTS (SELECT 1 FROM ") + value.table +
                                       " v WHERE v.run_id = r.id AND " + value.has_value + ")";
-  RunSort newest;
-  newest.key = RunSort::Key::kScore;  // any value key: ties newest first
   return b.take("SELECT r.id FROM runs r" + where_clause(b, selection, std::nullopt, {lacks}) +
-                order_clause(newest, {}) + b.page(limit, offset));
+                kNewestFirst + b.page(limit, offset));
 }
 
 // A value sort scanned in value order: the runs with a value, then (once those run out)

@@ -192,8 +192,11 @@ CREATE TABLE run_params(
   rank INTEGER,
   num REAL,
   text TEXT,
+  created_at REAL NOT NULL,
   PRIMARY KEY(run_id, path)) WITHOUT ROWID;
-CREATE INDEX run_params_by_value ON run_params(path, rank, num, text, run_id);
+-- Sorting by a param: value order, ties newest first (the run's created_at, copied), read
+-- from the index alone; type makes it cover every filter.
+CREATE INDEX run_params_by_value ON run_params(path, rank, num, text, created_at, run_id, type);
 )sql",
 };
 

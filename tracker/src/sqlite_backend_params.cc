@@ -7,8 +7,9 @@ namespace vigil::tracker::detail {
 
 void insert_param_rows(Connection& db, const std::string& run_id, const nlohmann::json& params) {
   auto& insert = db.cached(
-      "INSERT INTO run_params(run_id, path, type, rank, num, text) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      // created_at copied from the run (the sort's tie order); only for a stored run.
+      "INSERT INTO run_params(run_id, path, type, rank, num, text, created_at) "
+      "SELECT ?1, ?2, ?3, ?4, ?5, ?6, created_at FROM runs WHERE id = ?1");
   for (const ParamRow& row : param_rows(params)) {
     insert.reset();
     insert.bind(1, run_id).bind(2, row.path).bind(3, row.type);
