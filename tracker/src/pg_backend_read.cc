@@ -72,8 +72,7 @@ class SeriesKeys {
     key.name = std::string(name);
     key.context = parse_json_column(context, "series context", run_id);
     std::string qualified = key.qualified_name();
-    return keys_.emplace(id_, std::make_pair(std::move(key), std::move(qualified)))
-        .first->second;
+    return keys_.emplace(id_, std::make_pair(std::move(key), std::move(qualified))).first->second;
   }
 
  private:

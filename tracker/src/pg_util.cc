@@ -301,7 +301,10 @@ PgPipeline::~PgPipeline() noexcept {
     PQclear(result);
     if (rolled_back) return;
   }
-  logger()->warn("postgresql: cannot end a pipeline ({}): reconnecting",
+  // A connection lost meanwhile stays as it is (the backend reconnects and retries); one that
+  // is still up but in an unknown state is closed.
+  if (!conn_.ok()) return;
+  logger()->warn("postgresql: cannot end a pipeline ({}): closing the connection",
                  one_line(PQerrorMessage(conn_.get())));
   conn_.close();
 }

@@ -163,7 +163,8 @@ class PgPipeline {
  public:
   explicit PgPipeline(PgConnection& conn);
   /// Unless finish() ran: reads what is left, leaves pipeline mode and rolls back an open
-  /// transaction; if that fails, closes the connection (the next use reconnects).
+  /// transaction; if that fails on a connection still up, closes it (the next use connects
+  /// again).
   ~PgPipeline() noexcept;
   PgPipeline(const PgPipeline&) = delete;
   PgPipeline& operator=(const PgPipeline&) = delete;
