@@ -287,6 +287,54 @@ TEST_F(PgBackendTest, ReadOnlyRoleListsRunsAndCannotWrite) {
   EXPECT_THROW(writer.add_tags(id, {"x"}), Error);
 }
 
+// A listing sends its statements in one pipeline: a statement failing on the server (here:
+// no right to read series) is reported, and the same connection serves the next listing (no
+// transaction left open or aborted, no reconnect).
+TEST_F(PgBackendTest, FailedListingLeavesItsConnectionUsable) {
+  {
+    Store store(uri_, testing::quiet_store_options());
+    RunOptions run_options;
+    run_options.tags = {"kept"};
+    auto run = store.start_run(run_options);
+    run.log_metric("loss", 0.25, 1);
+    run.finish();
+  }
+  const std::string role = "lister_" + schema_;
+  const std::string app = "lister_app_" + schema_;
+  testing::postgres_admin("CREATE ROLE " + role + " LOGIN; GRANT USAGE ON SCHEMA " + schema_ +
+                              " TO " + role + "; GRANT SELECT ON ALL TABLES IN SCHEMA " + schema_ +
+                              " TO " + role,
+                          "vigil_test");
+  std::string ro_uri = uri_ + "&application_name=" + app;
+  ro_uri.replace(ro_uri.find("vigil@"), 6, role + "@");
+  StoreOptions options = testing::quiet_store_options();
+  options.read_only = true;
+  Store reader(ro_uri, options);
+  ASSERT_EQ(reader.list_runs().size(), 1u);
+  const std::string backend_pid =
+      "SELECT pid FROM pg_stat_activity WHERE application_name = '" + app + "'";
+  const std::int64_t pid = testing::postgres_count(backend_pid);
+  testing::postgres_admin("REVOKE SELECT ON " + schema_ + ".series FROM " + role, "vigil_test");
+  try {
+    (void)reader.list_runs();
+    FAIL() << "a listing without the right to read series succeeded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("listing runs"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("series"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(testing::postgres_count("SELECT count(*) FROM pg_stat_activity WHERE "
+                                    "application_name = '" +
+                                    app + "' AND state = 'idle'"),
+            1);
+  testing::postgres_admin("GRANT SELECT ON " + schema_ + ".series TO " + role, "vigil_test");
+  const auto runs = reader.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].tags, std::vector<std::string>{"kept"});
+  ASSERT_EQ(runs[0].metrics.size(), 1u);
+  EXPECT_EQ(runs[0].metrics[0].last, 0.25);
+  EXPECT_EQ(testing::postgres_count(backend_pid), pid);  // the same connection
+}
+
 TEST(PgUri, MalformedOrUnsupportedUrisAreUsageErrorsWithoutThePassword) {
   EXPECT_THROW(Store::check_uri("postgresql://u:pw@host:notaport/db"), InvalidArgument);
   EXPECT_THROW(Store::check_uri("postgresql://u:pw@[::1/db"), InvalidArgument);

@@ -16,7 +16,7 @@ namespace {
 nlohmann::json parse_json_column(std::string_view text, std::string_view column,
                                  std::string_view run_id) {
   try {
-    return parse_json_bounded(std::string(text), column);
+    return parse_json_bounded(text, column);
   } catch (const JsonError& e) {
     logger()->warn("run {}: stored {} not shown: {}", run_id, column, e.what());
     return nlohmann::json::object();
@@ -89,52 +89,55 @@ class SeriesKeys {
  public:
   const std::pair<SeriesKey, std::string>& get(std::string_view name, std::string_view context,
                                                std::string_view run_id) {
-    std::string id;
-    id.reserve(name.size() + context.size() + 1);
-    id.append(name).append(1, '\0').append(context);
-    auto found = keys_.find(id);
+    id_.assign(name).append(1, '\0').append(context);  // reused: no allocation per row
+    auto found = keys_.find(id_);
     if (found != keys_.end()) return found->second;
     SeriesKey key;
     key.name = std::string(name);
     key.context = parse_json_column(context, "series context", run_id);
     std::string qualified = key.qualified_name();
-    return keys_.emplace(std::move(id), std::make_pair(std::move(key), std::move(qualified)))
-        .first->second;
+    return keys_.emplace(id_, std::make_pair(std::move(key), std::move(qualified))).first->second;
   }
 
  private:
+  std::string id_;
   std::unordered_map<std::string, std::pair<SeriesKey, std::string>> keys_;
 };
 
-// The per-run rows (tags, series, verdicts) of the listed runs: all rows when every run is
-// listed, else those of the listed ids.
-std::string per_run(const char* select, const char* from_where, bool all_runs,
-                    const char* tail = "") {
-  std::string sql = std::string(select) + " " + from_where;
-  if (!all_runs)
-    sql += std::string(sql.find(" WHERE ") == std::string::npos ? " WHERE" : " AND") +
-           " run_id = ANY($1)";
-  return sql + tail;
-}
+// The listed runs by id. The per-run rows of one run come together (tags in id order, series
+// in storage order, written run by run): the previous row's run is checked first.
+class RunIndex {
+ public:
+  explicit RunIndex(const std::vector<RunInfo>& runs) : runs_(runs), index_(runs.size() * 2) {
+    for (std::size_t i = 0; i < runs.size(); ++i) index_.emplace(runs[i].id, i);
+  }
+  /// The position of run `id` in the listing, or npos when it is not listed.
+  std::size_t find(std::string_view id) {
+    if (last_ != npos && runs_[last_].id == id) return last_;
+    auto found = index_.find(id);
+    if (found == index_.end()) return npos;
+    last_ = found->second;
+    return last_;
+  }
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
-void attach_series(PgConnection& c, std::vector<RunInfo>& runs,
-                   const std::unordered_map<std::string_view, std::size_t>& index, bool all_runs,
-                   const PgParams& ids) {
-  PgResult r = c.exec("listing runs",
-                      per_run("SELECT run_id, name, context, count, last, min, max, last_step, "
-                              "last_time",
-                              "FROM series", all_runs),
-                      ids);
+ private:
+  const std::vector<RunInfo>& runs_;
+  std::unordered_map<std::string_view, std::size_t> index_;
+  std::size_t last_ = npos;
+};
+
+void attach_series(const PgResult& r, std::vector<RunInfo>& runs, RunIndex& index) {
   SeriesKeys keys;
   std::vector<std::vector<std::pair<const std::string*, SeriesSummary>>> named(runs.size());
   for (int i = 0; i < r.rows(); ++i) {
-    auto found = index.find(r.bytes(i, 0));
-    if (found == index.end()) continue;
-    const auto& key = keys.get(r.bytes(i, 1), r.bytes(i, 2), runs[found->second].id);
+    const std::size_t run = index.find(r.bytes(i, 0));
+    if (run == RunIndex::npos) continue;
+    const auto& key = keys.get(r.bytes(i, 1), r.bytes(i, 2), runs[run].id);
     SeriesSummary s;
     s.key = key.first;
     read_summary(r, i, 3, s);
-    named[found->second].emplace_back(&key.second, std::move(s));
+    named[run].emplace_back(&key.second, std::move(s));
   }
   for (std::size_t i = 0; i < runs.size(); ++i) {
     auto& list = named[i];
@@ -145,74 +148,98 @@ void attach_series(PgConnection& c, std::vector<RunInfo>& runs,
   }
 }
 
-void attach_tags(PgConnection& c, std::vector<RunInfo>& runs,
-                 const std::unordered_map<std::string_view, std::size_t>& index, bool all_runs,
-                 const PgParams& ids) {
-  PgResult tags =
-      c.exec("listing runs",
-             per_run("SELECT run_id, tag", "FROM tags", all_runs, " ORDER BY run_id, tag"), ids);
+void attach_tags(const PgResult& tags, std::vector<RunInfo>& runs, RunIndex& index) {
   for (int i = 0; i < tags.rows(); ++i) {
-    auto found = index.find(tags.bytes(i, 0));
-    if (found != index.end()) runs[found->second].tags.push_back(tags.text(i, 1));
+    const std::size_t run = index.find(tags.bytes(i, 0));
+    if (run != RunIndex::npos) runs[run].tags.push_back(tags.text(i, 1));
   }
+}
+
+// The listing's filter as parameters $1..$6 of kListedRuns.
+PgParams listing_filter(const RunQuery& query) {
+  PgParams filter;
+  if (query.experiment)
+    filter.add(*query.experiment);
+  else
+    filter.add_null(kTextOid);
+  if (query.created_since)
+    filter.add(*query.created_since);
+  else
+    filter.add_null(kFloat8Oid);
+  if (query.created_until)
+    filter.add(*query.created_until);
+  else
+    filter.add_null(kFloat8Oid);
+  filter.add(query.running_only);
+  if (query.ids.empty())
+    filter.add_null(kTextArrayOid);
+  else
+    filter.add_array(query.ids);
+  if (query.limit == 0)
+    filter.add_null(kInt8Oid);
+  else
+    filter.add(static_cast<std::int64_t>(query.limit));
+  return filter;
+}
+
+// The listed runs, newest first (select list first, then this).
+constexpr const char* kListedRuns =
+    " FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+    "WHERE ($1::text IS NULL OR e.name = $1) AND ($2::float8 IS NULL OR r.created_at >= $2) "
+    "AND ($3::float8 IS NULL OR r.created_at <= $3) AND (NOT $4 OR r.status = 'running') "
+    "AND ($5::text[] IS NULL OR r.id = ANY($5)) "
+    "ORDER BY r.created_at DESC, r.id DESC LIMIT $6";
+
+// The per-run rows (tags, series) of the listed runs: all rows when every run is listed
+// (scanning whole tables beats probing them id by id), else those of the listed runs, chosen
+// by the same filter in the same snapshot.
+std::string per_run(const char* select_from, bool all_runs, const char* tail = "") {
+  std::string sql = select_from;
+  if (!all_runs) sql += std::string(" WHERE run_id IN (SELECT r.id") + kListedRuns + ")";
+  return sql + tail;
 }
 
 }  // namespace
 
 std::vector<RunInfo> PgBackend::load_runs(const RunQuery& query) {
   return read("listing runs", [&](PgConnection& c) {
-    // One snapshot across the statements below.
-    PgTransaction snapshot(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    PgParams filter;
-    if (query.experiment)
-      filter.add(*query.experiment);
-    else
-      filter.add_null(25);
-    if (query.created_since)
-      filter.add(*query.created_since);
-    else
-      filter.add_null(701);
-    if (query.created_until)
-      filter.add(*query.created_until);
-    else
-      filter.add_null(701);
-    filter.add(query.running_only);
-    if (query.ids.empty())
-      filter.add_null(1009);
-    else
-      filter.add_array(query.ids);
-    if (query.limit == 0)
-      filter.add_null(20);
-    else
-      filter.add(static_cast<std::int64_t>(query.limit));
-    PgResult rows = c.exec(
-        "listing runs",
-        "SELECT r.id, r.name, e.name, r.status, r.created_at, r.started_at, r.finished_at, "
-        "r.heartbeat_at, r.host, r.pid, r.command, r.error, r.params, r.results, r.verdict, "
-        "r.score FROM runs r JOIN experiments e ON e.id = r.experiment_id "
-        "WHERE ($1::text IS NULL OR e.name = $1) AND ($2::float8 IS NULL OR r.created_at >= $2) "
-        "AND ($3::float8 IS NULL OR r.created_at <= $3) AND (NOT $4 OR r.status = 'running') "
-        "AND ($5::text[] IS NULL OR r.id = ANY($5)) "
-        "ORDER BY r.created_at DESC, r.id DESC LIMIT $6",
-        filter);
-    std::vector<RunInfo> runs;
-    runs.reserve(static_cast<std::size_t>(rows.rows()));
-    for (int i = 0; i < rows.rows(); ++i) runs.push_back(read_run_row(rows, i));
-    if (runs.empty()) return runs;
-
-    std::unordered_map<std::string_view, std::size_t> index(runs.size() * 2);
-    std::vector<std::string> ids;
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-      index.emplace(runs[i].id, i);
-      ids.push_back(runs[i].id);
-    }
-    // Every run listed: scanning whole tables beats probing them id by id.
     const bool all_runs = query.ids.empty() && !query.experiment && !query.created_since &&
                           !query.created_until && !query.running_only && query.limit == 0;
-    PgParams id_param;
-    if (!all_runs) id_param.add_array(ids);
-    attach_tags(c, runs, index, all_runs, id_param);
-    attach_series(c, runs, index, all_runs, id_param);
+    const PgParams filter = listing_filter(query);
+    const PgParams none;
+    const PgParams& per_run_filter = all_runs ? none : filter;
+    // One round trip, one snapshot: the server reads tags and series while the runs rows
+    // are parsed here.
+    constexpr const char* kWhat = "listing runs";
+    PgPipeline pipeline(c);
+    pipeline.send(kWhat, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    pipeline.send(kWhat,
+                  std::string("SELECT r.id, r.name, e.name, r.status, r.created_at, "
+                              "r.started_at, r.finished_at, r.heartbeat_at, r.host, r.pid, "
+                              "r.command, r.error, r.params, r.results, r.verdict, r.score") +
+                      kListedRuns,
+                  filter);
+    pipeline.send(kWhat, per_run("SELECT run_id, tag FROM tags", all_runs, " ORDER BY run_id, tag"),
+                  per_run_filter);
+    pipeline.send(kWhat,
+                  per_run("SELECT run_id, name, context, count, last, min, max, last_step, "
+                          "last_time FROM series",
+                          all_runs),
+                  per_run_filter);
+    pipeline.send(kWhat, "COMMIT");
+    pipeline.sync(kWhat);
+    pipeline.next(kWhat);  // BEGIN
+    std::vector<RunInfo> runs;
+    {
+      PgResult rows = pipeline.next(kWhat);
+      runs.reserve(static_cast<std::size_t>(rows.rows()));
+      for (int i = 0; i < rows.rows(); ++i) runs.push_back(read_run_row(rows, i));
+    }
+    RunIndex index(runs);
+    attach_tags(pipeline.next(kWhat), runs, index);
+    attach_series(pipeline.next(kWhat), runs, index);
+    pipeline.next(kWhat);  // COMMIT
+    pipeline.finish(kWhat);
     return runs;
   });
 }

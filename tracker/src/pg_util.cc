@@ -288,6 +288,82 @@ void PgTransaction::commit() {
   conn_.exec_script("committing", "COMMIT");
 }
 
+PgPipeline::PgPipeline(PgConnection& conn) : conn_(conn) {
+  if (PQenterPipelineMode(conn_.get()) != 1) conn_.fail("starting a pipeline", nullptr);
+}
+
+PgPipeline::~PgPipeline() noexcept {
+  if (done_ || !conn_.ok()) return;  // a lost connection is replaced before its next use
+  if (drain()) {
+    if (PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) return;
+    PGresult* result = PQexec(conn_.get(), "ROLLBACK");
+    const bool rolled_back = result && PQresultStatus(result) == PGRES_COMMAND_OK;
+    PQclear(result);
+    if (rolled_back) return;
+  }
+  // A connection lost meanwhile stays as it is (the backend reconnects and retries); one that
+  // is still up but in an unknown state is closed.
+  if (!conn_.ok()) return;
+  logger()->warn("postgresql: cannot end a pipeline ({}): closing the connection",
+                 one_line(PQerrorMessage(conn_.get())));
+  conn_.close();
+}
+
+// Reads the results left up to the end of the batch and leaves pipeline mode.
+bool PgPipeline::drain() noexcept {
+  PGconn* c = conn_.get();
+  if (!synced_ && PQpipelineSync(c) != 1) return false;
+  // Each statement's results end with a null; two nulls in a row: nothing more will come.
+  for (int nulls = 0; nulls < 2;) {
+    PGresult* result = PQgetResult(c);
+    if (!result) {
+      if (PQstatus(c) != CONNECTION_OK) return false;
+      ++nulls;
+      continue;
+    }
+    nulls = 0;
+    const bool end = PQresultStatus(result) == PGRES_PIPELINE_SYNC;
+    PQclear(result);
+    if (end) return PQexitPipelineMode(c) == 1;
+  }
+  return false;
+}
+
+void PgPipeline::send(std::string_view what, const std::string& sql, const PgParams& params) {
+  std::vector<const char*> values = params.values();
+  if (PQsendQueryParams(conn_.get(), sql.c_str(), params.size(), params.types(), values.data(),
+                        params.lengths(), params.formats(), /*resultFormat=*/1) != 1) {
+    conn_.fail(what, nullptr);
+  }
+}
+
+void PgPipeline::sync(std::string_view what) {
+  if (PQpipelineSync(conn_.get()) != 1) conn_.fail(what, nullptr);
+  synced_ = true;
+  if (PQflush(conn_.get()) != 0) conn_.fail(what, nullptr);
+}
+
+PgResult PgPipeline::next(std::string_view what) {
+  PGresult* result = PQgetResult(conn_.get());
+  const ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) conn_.fail(what, result);
+  PgResult out(result);
+  if (PGresult* extra = PQgetResult(conn_.get())) {  // one statement, one result: a bug
+    PQclear(extra);
+    throw Error(std::string(what) + ": a pipelined statement returned several results");
+  }
+  return out;
+}
+
+void PgPipeline::finish(std::string_view what) {
+  PGresult* result = PQgetResult(conn_.get());
+  const bool end = result && PQresultStatus(result) == PGRES_PIPELINE_SYNC;
+  PQclear(result);
+  if (!end) throw Error(std::string(what) + ": a pipeline returned more results than expected");
+  if (PQexitPipelineMode(conn_.get()) != 1) conn_.fail(what, nullptr);
+  done_ = true;
+}
+
 void check_pg_uri(const std::string& uri) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);

@@ -128,7 +128,10 @@ class PgConnection {
   void exec_script(std::string_view what, const std::string& sql);
 
  private:
+  friend class PgPipeline;
   [[noreturn]] void fail(std::string_view what, PGresult* result);
+  /// Closes the connection (ok() turns false: the backend reconnects before its next use).
+  void close() noexcept { conn_.reset(); }
   struct Finish {
     void operator()(PGconn* c) const noexcept { PQfinish(c); }
   };
@@ -147,6 +150,38 @@ class PgTransaction {
 
  private:
   PgConnection& conn_;
+  bool done_ = false;
+};
+
+/// Statements sent at once in libpq's pipeline mode and read back in the order sent: one
+/// round trip for all of them, and the server runs the later statements while the client
+/// still reads the results of the earlier ones. Usage: send() each statement, sync(), then
+/// next() once per statement, then finish(). Statements without an explicit transaction run
+/// in one implicit transaction; after a failed statement the server skips the rest (next()
+/// throws for each). Not movable; the connection must not be used otherwise meanwhile.
+class PgPipeline {
+ public:
+  explicit PgPipeline(PgConnection& conn);
+  /// Unless finish() ran: reads what is left, leaves pipeline mode and rolls back an open
+  /// transaction; if that fails on a connection still up, closes it (the next use connects
+  /// again).
+  ~PgPipeline() noexcept;
+  PgPipeline(const PgPipeline&) = delete;
+  PgPipeline& operator=(const PgPipeline&) = delete;
+
+  /// Queues one statement (binary parameters and results, as PgConnection::exec).
+  void send(std::string_view what, const std::string& sql, const PgParams& params = {});
+  /// Ends the batch and sends it.
+  void sync(std::string_view what);
+  /// The result of the next statement sent; throws PgError as PgConnection::exec.
+  PgResult next(std::string_view what);
+  /// Reads the end of the batch and leaves pipeline mode.
+  void finish(std::string_view what);
+
+ private:
+  bool drain() noexcept;
+  PgConnection& conn_;
+  bool synced_ = false;
   bool done_ = false;
 };
 
