@@ -189,6 +189,8 @@ void measure_api(const std::string& uri) {
       {"sort=metric:accuracy{subset=val} desc",
        {{"sort", "metric:accuracy{subset=val}"}, {"order", "desc"}}},
       {"sort=param:optimizer.lr asc", {{"sort", "param:optimizer.lr"}, {"order", "asc"}}},
+      {"sort=param:optimizer.name desc", {{"sort", "param:optimizer.name"}, {"order", "desc"}}},
+      {"sort=score asc, offset 20,000", {{"sort", "score"}, {"order", "asc"}, {"offset", "20000"}}},
   };
   for (const auto& [what, params] : pages) {
     Params request = params;

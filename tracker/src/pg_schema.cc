@@ -199,6 +199,8 @@ CREATE TABLE run_params(
   created_at float8 NOT NULL,
   PRIMARY KEY(run_id, path));
 CREATE INDEX run_params_by_value ON run_params(path, rank, num, text, created_at, run_id, type);
+CREATE INDEX run_params_ascending ON run_params(path, rank, num, text, created_at DESC,
+  run_id DESC);
 )sql",
 };
 

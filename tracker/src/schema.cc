@@ -195,8 +195,11 @@ CREATE TABLE run_params(
   created_at REAL NOT NULL,
   PRIMARY KEY(run_id, path)) WITHOUT ROWID;
 -- Sorting by a param: value order, ties newest first (the run's created_at, copied), read
--- from the index alone; type makes it cover every filter.
+-- from an index alone in either direction (descending: this one backwards; type makes it
+-- cover every filter too); ascending: the next one.
 CREATE INDEX run_params_by_value ON run_params(path, rank, num, text, created_at, run_id, type);
+CREATE INDEX run_params_ascending ON run_params(path, rank, num, text, created_at DESC,
+  run_id DESC);
 )sql",
 };
 
