@@ -75,7 +75,7 @@ ParamRow row_of(const json& value) {
 void add_rows(const json& object, std::vector<std::string>& keys, std::vector<ParamRow>& rows) {
   for (const auto& [key, value] : object.items()) {
     keys.push_back(key);
-    std::string path = json(keys).dump();
+    std::string path = encode_param_path(keys);
     if (path.size() <= kMaxParamPathBytes) {
       rows.push_back(row_of(value));
       rows.back().path = std::move(path);
@@ -86,6 +86,8 @@ void add_rows(const json& object, std::vector<std::string>& keys, std::vector<Pa
 }
 
 }  // namespace
+
+std::string encode_param_path(const std::vector<std::string>& keys) { return json(keys).dump(); }
 
 bool ParamRow::operator==(const ParamRow& other) const {
   const bool same_num =

@@ -54,6 +54,11 @@ struct ParamRow {
 /// Empty for a root that is not an object.
 std::vector<ParamRow> param_rows(const nlohmann::json& params);
 
+/// run_params.path of the value reached through `keys` from the root: the compact JSON array
+/// of the keys (["optimizer","lr"]). Throws nlohmann::json::type_error for a key that is not
+/// UTF-8 (keys read from a JSON document always are).
+std::string encode_param_path(const std::vector<std::string>& keys);
+
 /// `text` cut to at most kMaxParamTextBytes bytes, at a UTF-8 character boundary (a filter
 /// value compared with run_params.text is cut the same way).
 std::string_view truncate_param_text(std::string_view text);

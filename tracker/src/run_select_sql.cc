@@ -30,7 +30,7 @@ const char* sql_operator(CompareOp op) {
 // A param path as run_params stores it: the JSON array of its keys (ParamCondition::parse
 // has refused empty segments).
 std::string param_path(const std::string& path) {
-  nlohmann::json keys = nlohmann::json::array();
+  std::vector<std::string> keys;
   std::size_t start = 0;
   for (;;) {
     const std::size_t dot = path.find('.', start);
@@ -40,11 +40,12 @@ std::string param_path(const std::string& path) {
   }
   std::string text;
   try {
-    text = keys.dump();
+    text = encode_param_path(keys);
   } catch (const nlohmann::json::exception&) {
-    throw InvalidArgument("param path '" +
-                          keys.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                          "' is not valid UTF-8: expected UTF-8 keys");
+    throw InvalidArgument(
+        "param path '" +
+        nlohmann::json(keys).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+        "' is not valid UTF-8: expected UTF-8 keys");
   }
   if (text.size() > kMaxParamPathBytes) {
     throw InvalidArgument("param path '" + path.substr(0, 64) +
